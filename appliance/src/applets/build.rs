@@ -1,0 +1,91 @@
+//! `bgpbox build`: the image builder's front end.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bgpbox_image::{elf, BuildOptions, Profile};
+use clap::Parser;
+
+/// Packs this binary, the repo's rootfs/ and a host profile into a
+/// reproducible LXD image (DIR/NAME.tar.gz) and LXD profile
+/// (DIR/NAME.profile.yaml).
+#[derive(Parser, Debug)]
+#[command(name = "bgpbox build", version = crate::VERSION)]
+struct Args {
+    /// Host profile to build.
+    #[arg(long, default_value = "profiles/ryzen7-5700x.toml", value_name = "FILE")]
+    profile: PathBuf,
+    /// Where the image and the LXD profile are written.
+    #[arg(long, default_value = "dist", value_name = "DIR")]
+    out: PathBuf,
+    /// Override a profile key before validation, e.g. lan.parent=eth9 or
+    /// 'neighbor[0].address=192.0.2.254'. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Files overlaid on the image's root (default: rootfs/ beside the
+    /// profile's folder, when there is one).
+    #[arg(long, value_name = "DIR")]
+    rootfs: Option<PathBuf>,
+}
+
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let args: Args = match super::parse(args) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    match build(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bgpbox build: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const STATIC_HINT: &str = "build the static binary with scripts/build-image, or \
+`cargo build --release --target x86_64-unknown-linux-musl` and run target/x86_64-unknown-linux-musl/release/bgpbox build";
+
+fn build(a: &Args) -> Result<(), String> {
+    let profile = Profile::load(&a.profile, &a.set).map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
+    let binary = std::fs::read(&exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+    match elf::linkage(&binary).map_err(|e| format!("{}: {e}", exe.display()))? {
+        elf::Linkage::Static => {}
+        elf::Linkage::Dynamic { interpreter } => {
+            return Err(format!(
+                "{} is dynamically linked (it needs {interpreter}), and the image has no libc to run it: {STATIC_HINT}",
+                exe.display()
+            ))
+        }
+    }
+    let profile_dir = a.profile.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let rootfs = match &a.rootfs {
+        Some(dir) if !dir.is_dir() => return Err(format!("--rootfs {}: not a directory", dir.display())),
+        Some(dir) => Some(dir.clone()),
+        None => Some(profile_dir.join("..").join("rootfs")).filter(|d| d.is_dir()),
+    };
+    let creation_date = bgpbox_image::source_date_epoch(profile_dir)?;
+    let applets = super::linked();
+    let opts = BuildOptions {
+        profile: &profile,
+        rootfs: rootfs.as_deref(),
+        binary: &binary,
+        applets: &applets,
+        version: crate::VERSION,
+        creation_date,
+    };
+    let built = bgpbox_image::build(&opts, &a.out).map_err(|e| format!("writing to {}: {e}", a.out.display()))?;
+    let name = &profile.name;
+    let alias = format!("bgpbox-{name}");
+    println!("image:       {} ({:.2} MB)", built.image.display(), built.size as f64 / 1e6);
+    println!("lxd profile: {}", built.lxd_profile.display());
+    println!("fingerprint: {}", built.fingerprint);
+    println!();
+    println!("To run {} on the {name} host:", profile.router.hostname);
+    println!("  lxc image import {} --alias {alias}", built.image.display());
+    println!("  lxc profile create {name}");
+    println!("  lxc profile edit {name} < {}", built.lxd_profile.display());
+    println!("  lxc launch {alias} {} --profile default --profile {name}", profile.router.hostname);
+    Ok(())
+}

@@ -1,0 +1,343 @@
+//! init: PID 1 of the container.
+//!
+//! Signal handling is installed before anything else. SIGPWR (what `lxc
+//! stop` sends), SIGRTMIN+3 (what it sends when init blocks SIGPWR, as
+//! systemd does) and SIGTERM halt; SIGINT reboots. Every child is reaped,
+//! orphans included; services are restarted with a growing backoff. Logs go
+//! to the console, one line per event, which is what `lxc console
+//! --show-log` shows.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use nix::errno::Errno;
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use tokio::signal::unix::{signal, Signal as Stream, SignalKind};
+
+/// PID 1 of the bgpbox container.
+#[derive(Parser, Debug)]
+#[command(name = "init", version = crate::VERSION)]
+struct Args {
+    /// Where the image's settings live.
+    #[arg(long, default_value = "/etc/bgpbox", value_name = "DIR")]
+    etc: PathBuf,
+}
+
+/// How long children get to exit after SIGTERM before SIGKILL: LXD waits
+/// for the container to stop, and users expect `lxc stop` in well under 2 s.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
+
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let args: Args = match super::parse(args) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            log(&format!("cannot start: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(run(args))
+}
+
+fn log(msg: &str) {
+    eprintln!("init: {msg}");
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Halt,
+    Reboot,
+}
+
+struct Signals {
+    term: Stream,
+    pwr: Stream,
+    /// SIGRTMIN+3 as the host's glibc numbers it (34+3), which is what
+    /// liblxc sends, and as our own libc numbers it when that differs.
+    rt3: Stream,
+    rt3_own: Option<Stream>,
+    int: Stream,
+    chld: Stream,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        const GLIBC_RTMIN_3: i32 = 37;
+        let own = nix::libc::SIGRTMIN() + 3;
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            pwr: signal(SignalKind::from_raw(Signal::SIGPWR as i32))?,
+            rt3: signal(SignalKind::from_raw(GLIBC_RTMIN_3))?,
+            rt3_own: if own == GLIBC_RTMIN_3 { None } else { Some(signal(SignalKind::from_raw(own))?) },
+            int: signal(SignalKind::interrupt())?,
+            chld: signal(SignalKind::child())?,
+        })
+    }
+
+    async fn next(&mut self) -> Event {
+        let rt3_own = async {
+            match &mut self.rt3_own {
+                Some(own) => own.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = self.term.recv() => Event::Stop(Stop::Halt),
+            _ = self.pwr.recv() => Event::Stop(Stop::Halt),
+            _ = self.rt3.recv() => Event::Stop(Stop::Halt),
+            _ = rt3_own => Event::Stop(Stop::Halt),
+            _ = self.int.recv() => Event::Stop(Stop::Reboot),
+            _ = self.chld.recv() => Event::Child,
+        }
+    }
+}
+
+enum Event {
+    Stop(Stop),
+    Child,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Runs once at boot; retried while it fails.
+    Oneshot,
+    /// Kept running.
+    Daemon,
+}
+
+struct Service {
+    name: &'static str,
+    args: Vec<String>,
+    kind: Kind,
+    pid: Option<Pid>,
+    backoff: Backoff,
+    next_start: Option<Instant>,
+    done: bool,
+}
+
+/// Restart delays: immediate after a long healthy run, then doubling from
+/// 250 ms to 30 s while the service keeps failing quickly.
+#[derive(Debug, Default, Clone)]
+pub struct Backoff {
+    failures: u32,
+    started: Option<Instant>,
+}
+
+impl Backoff {
+    const HEALTHY: Duration = Duration::from_secs(10);
+    const MAX: Duration = Duration::from_secs(30);
+
+    pub fn started(&mut self, now: Instant) {
+        self.started = Some(now);
+    }
+
+    /// The delay before the next start, after an exit at `now`.
+    pub fn exited(&mut self, now: Instant) -> Duration {
+        let ran = self.started.map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
+        if ran >= Self::HEALTHY {
+            self.failures = 0;
+        }
+        let delay = match self.failures {
+            0 => Duration::ZERO,
+            n => (Duration::from_millis(250) * 2u32.saturating_pow(n - 1)).min(Self::MAX),
+        };
+        self.failures = self.failures.saturating_add(1);
+        delay
+    }
+}
+
+fn services(etc: &Path) -> Vec<Service> {
+    let mut out = Vec::new();
+    let mut add = |name: &'static str, kind: Kind, args: Vec<String>| {
+        if super::find(name).is_some() {
+            out.push(Service { name, args, kind, pid: None, backoff: Backoff::default(), next_start: Some(Instant::now()), done: false });
+        }
+    };
+    let net = etc.join("network.toml");
+    if net.exists() {
+        add("netsetup", Kind::Oneshot, vec!["--config".into(), net.display().to_string()]);
+    }
+    let conf = etc.join("bgpd.conf");
+    if conf.exists() {
+        add("bgpd", Kind::Daemon, vec!["-f".into(), conf.display().to_string()]);
+    }
+    out
+}
+
+async fn run(args: Args) -> ExitCode {
+    let mut sig = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            log(&format!("cannot install signal handlers: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    log(&format!("bgpbox {} starting as pid {}", crate::VERSION, std::process::id()));
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/bin/bgpbox"));
+    let mut svcs = services(&args.etc);
+    let stop = loop {
+        start_due(&exe, &mut svcs);
+        let next = svcs.iter().filter_map(|s| s.next_start).min();
+        let sleep = async {
+            match next {
+                Some(t) => tokio::time::sleep_until(t.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            ev = sig.next() => match ev {
+                Event::Stop(stop) => break stop,
+                Event::Child => reap(&mut svcs, false),
+            },
+            _ = sleep => {}
+        }
+    };
+    log(&format!("{} requested: stopping services", if stop == Stop::Halt { "halt" } else { "reboot" }));
+    shutdown(&mut svcs, &mut sig).await;
+    finish(stop)
+}
+
+fn start_due(exe: &Path, svcs: &mut [Service]) {
+    let now = Instant::now();
+    // A oneshot (netsetup) goes first; a daemon does not wait for it to
+    // succeed, only for its first attempt to end.
+    let oneshot_running = svcs.iter().any(|s| s.kind == Kind::Oneshot && s.pid.is_some() && !s.done);
+    for s in svcs.iter_mut() {
+        if s.pid.is_some() || s.next_start.is_none_or(|t| t > now) {
+            continue;
+        }
+        if s.kind == Kind::Daemon && oneshot_running {
+            continue;
+        }
+        s.next_start = None;
+        let mut cmd = Command::new(exe);
+        cmd.arg0(s.name).args(&s.args).stdin(Stdio::null());
+        match cmd.spawn() {
+            Ok(child) => {
+                let pid = Pid::from_raw(child.id() as i32);
+                // The child is reaped by waitpid(-1) in reap(), not by Child.
+                std::mem::forget(child);
+                s.pid = Some(pid);
+                s.backoff.started(now);
+                log(&format!("started {} (pid {pid})", s.name));
+            }
+            Err(e) => {
+                let delay = s.backoff.exited(now);
+                log(&format!("cannot start {}: {e}; retrying in {delay:?}", s.name));
+                s.next_start = Some(now + delay);
+            }
+        }
+    }
+}
+
+/// Reaps every exited child: our services and orphans re-parented to us.
+fn reap(svcs: &mut [Service], stopping: bool) {
+    loop {
+        let (pid, how) = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) => (pid, Ok(code)),
+            Ok(WaitStatus::Signaled(pid, sig, _)) => (pid, Err(sig)),
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return,
+            Ok(_) => continue,
+            Err(Errno::EINTR) => continue,
+            Err(e) => {
+                log(&format!("waitpid: {e}"));
+                return;
+            }
+        };
+        let Some(s) = svcs.iter_mut().find(|s| s.pid == Some(pid)) else {
+            continue;
+        };
+        s.pid = None;
+        let why = match how {
+            Ok(code) => format!("exited with status {code}"),
+            Err(sig) => format!("was killed by {sig}"),
+        };
+        if stopping {
+            log(&format!("{} (pid {pid}) {why}", s.name));
+            continue;
+        }
+        if s.kind == Kind::Oneshot && how == Ok(0) {
+            s.done = true;
+            log(&format!("{} (pid {pid}) finished", s.name));
+            continue;
+        }
+        let delay = s.backoff.exited(Instant::now());
+        log(&format!("{} (pid {pid}) {why}; restarting in {delay:?}", s.name));
+        s.next_start = Some(Instant::now() + delay);
+    }
+}
+
+async fn shutdown(svcs: &mut [Service], sig: &mut Signals) {
+    for s in svcs.iter().filter(|s| s.pid.is_some()) {
+        let _ = kill(s.pid.unwrap(), Signal::SIGTERM);
+    }
+    let deadline = tokio::time::Instant::now() + STOP_GRACE;
+    while svcs.iter().any(|s| s.pid.is_some()) {
+        tokio::select! {
+            _ = sig.chld.recv() => reap(svcs, true),
+            _ = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+    for s in svcs.iter().filter(|s| s.pid.is_some()) {
+        log(&format!("{} did not stop within {STOP_GRACE:?}: killing it", s.name));
+        let _ = kill(s.pid.unwrap(), Signal::SIGKILL);
+    }
+    // Whatever else is left in the container goes with us.
+    if std::process::id() == 1 {
+        let _ = kill(Pid::from_raw(-1), Signal::SIGKILL);
+    }
+    reap(svcs, true);
+}
+
+fn finish(stop: Stop) -> ExitCode {
+    match stop {
+        Stop::Halt => {
+            log("halted");
+            ExitCode::SUCCESS
+        }
+        Stop::Reboot => {
+            log("rebooting");
+            // In a container's PID namespace, reboot(2) ends init with
+            // SIGHUP, which LXD takes as "restart me". Outside PID 1 (a test)
+            // plain exit.
+            if std::process::id() == 1 {
+                let _ = nix::sys::reboot::reboot(nix::sys::reboot::RebootMode::RB_AUTOBOOT);
+            }
+            ExitCode::from(129)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_resets_after_a_healthy_run() {
+        let t0 = Instant::now();
+        let mut b = Backoff::default();
+        b.started(t0);
+        assert_eq!(b.exited(t0 + Duration::from_secs(1)), Duration::ZERO);
+        b.started(t0);
+        assert_eq!(b.exited(t0 + Duration::from_secs(1)), Duration::from_millis(250));
+        b.started(t0);
+        assert_eq!(b.exited(t0 + Duration::from_secs(1)), Duration::from_millis(500));
+        for _ in 0..20 {
+            b.started(t0);
+            b.exited(t0);
+        }
+        b.started(t0);
+        assert_eq!(b.exited(t0), Duration::from_secs(30));
+        b.started(t0);
+        assert_eq!(b.exited(t0 + Duration::from_secs(11)), Duration::ZERO);
+    }
+}

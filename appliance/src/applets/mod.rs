@@ -1,0 +1,47 @@
+//! The applets of the multi-call binary and their dispatch.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+pub mod build;
+pub mod init;
+
+pub struct Applet {
+    pub name: &'static str,
+    pub about: &'static str,
+    /// Whether the image gets a link named after it.
+    pub linked: bool,
+    run: fn(Vec<OsString>) -> ExitCode,
+}
+
+pub const APPLETS: &[Applet] = &[
+    Applet { name: "init", about: "PID 1 of the container: runs netsetup, supervises bgpd, stops cleanly", linked: true, run: init::main },
+    Applet { name: "build", about: "packs this binary, rootfs/ and a host profile into an LXD image and profile", linked: false, run: build::main },
+];
+
+pub fn find(name: &str) -> Option<&'static Applet> {
+    APPLETS.iter().find(|a| a.name == name)
+}
+
+/// Runs an applet; `args[0]` is the name it was called by.
+pub fn run(name: &str, args: Vec<OsString>) -> ExitCode {
+    match find(name) {
+        Some(a) => (a.run)(args),
+        None => ExitCode::from(2),
+    }
+}
+
+/// Names of the applets the image links to the binary.
+pub fn linked() -> Vec<&'static str> {
+    APPLETS.iter().filter(|a| a.linked).map(|a| a.name).collect()
+}
+
+/// Parses an applet's arguments with clap, printing help or the error and
+/// turning them into the exit code clap would use.
+pub fn parse<T: clap::Parser>(args: Vec<OsString>) -> Result<T, ExitCode> {
+    T::try_parse_from(args).map_err(|e| {
+        let code = if e.use_stderr() { 2 } else { 0 };
+        let _ = e.print();
+        ExitCode::from(code)
+    })
+}

@@ -1,0 +1,5 @@
+//! The bgpbox appliance: every applet of the multi-call binary.
+
+pub mod applets;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,191 @@
+//! Typed reading of a TOML table that remembers where it is.
+//!
+//! serde's derive would report an unknown key as "unknown field" with a byte
+//! span; users asked for `file: table.key: what is wrong`, so the profile is
+//! walked by hand through this small reader instead.
+
+use std::fmt;
+use std::str::FromStr;
+
+use toml::{Table, Value};
+
+/// An error in a profile: where (dotted key) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.key, self.message)
+        }
+    }
+}
+
+/// A table being consumed: every key read is removed, and `finish` rejects
+/// what is left, so a misspelt key is never silently ignored.
+pub struct Keys {
+    path: String,
+    table: Table,
+    allowed: &'static [&'static str],
+}
+
+impl Keys {
+    pub fn new(path: &str, table: Table, allowed: &'static [&'static str]) -> Self {
+        Keys {
+            path: path.to_string(),
+            table,
+            allowed,
+        }
+    }
+
+    pub fn key(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{}", self.path, name)
+        }
+    }
+
+    pub fn err(&self, name: &str, message: impl Into<String>) -> KeyError {
+        KeyError {
+            key: self.key(name),
+            message: message.into(),
+        }
+    }
+
+    fn take(&mut self, name: &str) -> Option<Value> {
+        debug_assert!(self.allowed.contains(&name), "{name} not declared");
+        self.table.remove(name)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.table.contains_key(name)
+    }
+
+    pub fn opt_str(&mut self, name: &str) -> Result<Option<String>, KeyError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(v) => Err(self.err(name, format!("expected a string, found {}", kind(&v)))),
+        }
+    }
+
+    pub fn str(&mut self, name: &str) -> Result<String, KeyError> {
+        self.opt_str(name)?
+            .ok_or_else(|| self.err(name, "missing (required)"))
+    }
+
+    pub fn opt_int(&mut self, name: &str) -> Result<Option<i64>, KeyError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Integer(i)) => Ok(Some(i)),
+            Some(v) => Err(self.err(
+                name,
+                format!("expected an integer, found {}", kind(&v)),
+            )),
+        }
+    }
+
+    /// A string parsed with `FromStr`; `what` names the expected kind in errors.
+    pub fn opt_parsed<T: FromStr>(&mut self, name: &str, what: &str) -> Result<Option<T>, KeyError> {
+        match self.opt_str(name)? {
+            None => Ok(None),
+            Some(s) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| self.err(name, format!("{s:?} is not {what}"))),
+        }
+    }
+
+    pub fn parsed<T: FromStr>(&mut self, name: &str, what: &str) -> Result<T, KeyError> {
+        self.opt_parsed(name, what)?
+            .ok_or_else(|| self.err(name, "missing (required)"))
+    }
+
+    /// An array of strings, each parsed with `FromStr`.
+    pub fn opt_list<T: FromStr>(&mut self, name: &str, what: &str) -> Result<Option<Vec<T>>, KeyError> {
+        let items = match self.take(name) {
+            None => return Ok(None),
+            Some(Value::Array(items)) => items,
+            Some(v) => {
+                return Err(self.err(
+                    name,
+                    format!("expected an array of strings, found {}", kind(&v)),
+                ))
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let key = format!("{name}[{i}]");
+            match item {
+                Value::String(s) => out.push(
+                    s.parse()
+                        .map_err(|_| self.err(&key, format!("{s:?} is not {what}")))?,
+                ),
+                v => return Err(self.err(&key, format!("expected a string, found {}", kind(&v)))),
+            }
+        }
+        Ok(Some(out))
+    }
+
+    pub fn opt_table(&mut self, name: &str, allowed: &'static [&'static str]) -> Result<Option<Keys>, KeyError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Table(t)) => Ok(Some(Keys::new(&self.key(name), t, allowed))),
+            Some(v) => Err(self.err(name, format!("expected a table, found {}", kind(&v)))),
+        }
+    }
+
+    /// An array of tables (`[[name]]`).
+    pub fn opt_tables(&mut self, name: &str, allowed: &'static [&'static str]) -> Result<Vec<Keys>, KeyError> {
+        let items = match self.take(name) {
+            None => return Ok(Vec::new()),
+            Some(Value::Array(items)) => items,
+            Some(v) => {
+                return Err(self.err(
+                    name,
+                    format!("expected an array of tables ([[{name}]]), found {}", kind(&v)),
+                ))
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let key = format!("{name}[{i}]");
+            match item {
+                Value::Table(t) => out.push(Keys::new(&self.key(&key), t, allowed)),
+                v => return Err(self.err(&key, format!("expected a table, found {}", kind(&v)))),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rejects any key that was not read.
+    pub fn finish(self) -> Result<(), KeyError> {
+        if let Some(name) = self.table.keys().next() {
+            let mut expected: Vec<&str> = self.allowed.to_vec();
+            expected.sort_unstable();
+            return Err(self.err(
+                name,
+                format!("unknown key (expected one of: {})", expected.join(", ")),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(_) => "a date",
+        Value::Array(_) => "an array",
+        Value::Table(_) => "a table",
+    }
+}

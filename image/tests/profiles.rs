@@ -1,0 +1,211 @@
+//! The shipped profiles against the seed, and profile errors.
+
+use std::path::{Path, PathBuf};
+
+use bgpbox_image::{netconf::NetworkConfig, render, Profile};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn load(name: &str) -> Profile {
+    Profile::load(&repo().join("profiles").join(name), &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// RyzenRouter's config as the seed shows it.
+const SEED_RYZEN: &str = "\
+router bgp 65001
+ bgp router-id 192.168.2.203
+ neighbor 192.168.2.254 remote-as 65000
+ !
+ address-family ipv4 unicast
+  network 10.1.0.0/24
+  neighbor 192.168.2.254 prefix-list allowed-in in
+  neighbor 192.168.2.254 prefix-list allowed-adv out
+ exit-address-family
+exit
+!
+ip prefix-list allowed-adv seq 5 permit 10.1.0.0/24
+ip prefix-list allowed-adv seq 10 deny any
+ip prefix-list allowed-in seq 5 permit any
+";
+
+/// router-oplx's, with the router-id its profile adds.
+const SEED_OPLX: &str = "\
+router bgp 65002
+ bgp router-id 192.168.2.204
+ neighbor 192.168.2.254 remote-as 65000
+ !
+ address-family ipv4 unicast
+  network 10.2.0.0/24
+  neighbor 192.168.2.254 prefix-list allowed-in in
+  neighbor 192.168.2.254 prefix-list allowed-adv out
+ exit-address-family
+exit
+!
+ip prefix-list allowed-adv seq 5 permit 10.2.0.0/24
+ip prefix-list allowed-adv seq 10 deny any
+ip prefix-list allowed-in seq 5 permit any
+";
+
+fn without_comments(s: &str) -> String {
+    s.lines().filter(|l| !l.starts_with("! ")).map(|l| format!("{l}\n")).collect::<String>().trim_start_matches("!\n").to_string()
+}
+
+#[test]
+fn ryzen_profile_renders_the_seeds_config() {
+    let p = load("ryzen7-5700x.toml");
+    assert_eq!(p.name, "ryzen7-5700x");
+    assert_eq!(p.router.hostname, "RyzenRouter");
+    assert_eq!(p.lan.parent, "enp7s0");
+    assert_eq!(without_comments(&render::bgpd_conf(&p)), SEED_RYZEN);
+}
+
+#[test]
+fn optiplex_profile_renders_the_seeds_config() {
+    let p = load("optiplex.toml");
+    assert_eq!(p.router.hostname, "router-oplx");
+    assert_eq!(without_comments(&render::bgpd_conf(&p)), SEED_OPLX);
+}
+
+#[test]
+fn network_settings_from_profile() {
+    let p = load("ryzen7-5700x.toml");
+    let n = NetworkConfig::from_profile(&p);
+    let text = n.to_toml();
+    assert_eq!(NetworkConfig::parse(&text).unwrap(), n);
+    assert_eq!(n.interfaces[0].name, "eth0");
+    assert_eq!(n.interfaces[0].addresses[0].to_string(), "192.168.2.203/24");
+    assert_eq!(n.interfaces[1].addresses[0].to_string(), "10.1.0.1/24");
+    assert_eq!(n.routes[0].prefix.to_string(), "0.0.0.0/0");
+    assert_eq!(n.routes[0].via.to_string(), "192.168.2.254");
+    assert_eq!(n.sysctl["net.ipv4.ip_forward"], "1");
+    assert!(!n.sysctl.contains_key("net.ipv6.conf.all.forwarding"));
+    assert!(NetworkConfig::parse("[[interface]]\nname = \"eth0\"\ncolour = 1\n").unwrap_err().contains("colour"));
+}
+
+#[test]
+fn lxd_profile_for_the_seed() {
+    let p = load("optiplex.toml");
+    let y = render::lxd_profile(&p);
+    assert!(y.contains("  eth0:\n    name: eth0\n    nictype: macvlan\n    parent: enp7s0\n    type: nic\n"), "{y}");
+    assert!(y.contains("  eth1:\n    name: eth1\n    nictype: bridged\n    parent: vmbr0\n    type: nic\n"), "{y}");
+    assert!(y.contains("boot.autostart: \"true\""));
+    assert!(y.contains("security.privileged: \"false\""));
+    let mut p = p;
+    p.lan.hwaddr = Some("00:16:3e:aa:bb:cc".into());
+    assert!(render::lxd_profile(&p).contains("hwaddr: \"00:16:3e:aa:bb:cc\""));
+}
+
+/// Loads the ryzen profile with `edit` applied to its text.
+fn error_of(edit: impl Fn(&str) -> String) -> String {
+    let dir = std::env::temp_dir().join(format!("bgpbox-prof-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("x.toml");
+    let text = std::fs::read_to_string(repo().join("profiles/ryzen7-5700x.toml")).unwrap();
+    std::fs::write(&path, edit(&text)).unwrap();
+    let e = Profile::load(&path, &[]).expect_err("profile should be rejected").to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    e.replace(&path.display().to_string(), "profiles/x.toml")
+}
+
+#[test]
+fn errors_name_file_key_and_problem() {
+    assert_eq!(
+        error_of(|t| t.replace("asn = 65001", "asn = 70000000000")),
+        "profiles/x.toml: router.asn: 70000000000 is not an AS number (1 to 4294967295)"
+    );
+    assert_eq!(
+        error_of(|t| t.replace("asn = 65001", "asn = \"65001\"")),
+        "profiles/x.toml: router.asn: expected an integer, found a string"
+    );
+    assert_eq!(
+        error_of(|t| t.replace("[lan]\n", "[lan]\ncolour = \"red\"\n")),
+        "profiles/x.toml: lan.colour: unknown key (expected one of: addresses, gateway, gateway6, hwaddr, mtu, parent)"
+    );
+    assert_eq!(
+        error_of(|t| t.replace("\"192.168.2.203/24\"", "\"192.168.2.300/24\"")),
+        "profiles/x.toml: lan.addresses[0]: \"192.168.2.300/24\" is not an address with its prefix length (like 192.0.2.1/24)"
+    );
+    assert_eq!(
+        error_of(|t| t.replace("gateway = \"192.168.2.254\"", "gateway = \"192.168.3.254\"")),
+        "profiles/x.toml: lan.gateway: 192.168.3.254 is not on the LAN (192.168.2.203/24)"
+    );
+    assert_eq!(
+        error_of(|t| t.replace("announce = [\"10.1.0.0/24\"]", "announce = [\"10.1.0.1/24\"]")),
+        "profiles/x.toml: bgp.announce[0]: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?)"
+    );
+    assert_eq!(
+        error_of(|t| t.replace("remote_as = 65000", "remote_as = 0")),
+        "profiles/x.toml: neighbor[0].remote_as: 0 is not an AS number (1 to 4294967295)"
+    );
+    assert_eq!(
+        error_of(|t| t.replace("accept = [\"any\"]", "accept = [\"10.0.0.0/8 le 4\"]")),
+        "profiles/x.toml: bgp.accept[0]: \"10.0.0.0/8 le 4\": `le` needs a length from 8 to 32"
+    );
+    assert_eq!(
+        error_of(|t| t.replace("hostname = \"RyzenRouter\"", "hostname = \"Ryzen Router\"")),
+        "profiles/x.toml: router.hostname: \"Ryzen Router\" is not a hostname: letters, digits and inner '-' only"
+    );
+    assert_eq!(
+        error_of(|t| t.replace("[router]", "[routr]")),
+        "profiles/x.toml: router: missing (required table [router])"
+    );
+    assert!(error_of(|t| format!("{t}\n[[[")).starts_with("profiles/x.toml: not valid TOML"));
+    assert_eq!(
+        error_of(|t| t.replace("[bgp]\n", "[bgp]\nconfig = \"x.conf\"\n")),
+        "profiles/x.toml: bgp.config: a hand-written config replaces bgp.announce, bgp.accept and [[neighbor]]: use one or the other"
+    );
+}
+
+#[test]
+fn overrides_renumber_a_profile() {
+    let p = Profile::load(
+        &repo().join("profiles/optiplex.toml"),
+        &[
+            "lan.parent=veth-lab0".into(),
+            "lan.addresses=[\"192.0.2.204/24\"]".into(),
+            "lan.gateway=192.0.2.254".into(),
+            "router.router_id=192.0.2.204".into(),
+            "vm_network.addresses=[\"203.0.113.1/24\"]".into(),
+            "bgp.announce=[\"203.0.113.0/24\"]".into(),
+            "neighbor[0].address=192.0.2.254".into(),
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.lan.parent, "veth-lab0");
+    let conf = render::bgpd_conf(&p);
+    assert!(conf.contains(" neighbor 192.0.2.254 remote-as 65000\n"), "{conf}");
+    assert!(conf.contains("ip prefix-list allowed-adv seq 5 permit 203.0.113.0/24\n"), "{conf}");
+
+    let e = Profile::load(&repo().join("profiles/optiplex.toml"), &["neighbor[3].address=x".into()]).unwrap_err();
+    assert!(e.to_string().contains("neighbor has 1 entries, no [3]"), "{e}");
+}
+
+#[test]
+fn hand_written_config_is_used_as_is() {
+    let dir = std::env::temp_dir().join(format!("bgpbox-hand-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("bgpd.conf"), SEED_RYZEN).unwrap();
+    let text = std::fs::read_to_string(repo().join("profiles/ryzen7-5700x.toml")).unwrap();
+    let cut = text.find("[bgp]").unwrap();
+    std::fs::write(dir.join("h.toml"), format!("{}[bgp]\nconfig = \"bgpd.conf\"\n", &text[..cut])).unwrap();
+    let p = Profile::load(&dir.join("h.toml"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(render::bgpd_conf(&p), SEED_RYZEN);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ipv6_gets_its_own_address_family() {
+    let p = Profile::load(
+        &repo().join("profiles/ryzen7-5700x.toml"),
+        &["bgp.announce=[\"10.1.0.0/24\", \"2001:db8:1::/48\"]".into(), "lan.addresses=[\"192.168.2.203/24\", \"2001:db8::203/64\"]".into()],
+    )
+    .unwrap();
+    let conf = render::bgpd_conf(&p);
+    assert!(conf.contains(" address-family ipv6 unicast\n  network 2001:db8:1::/48\n  neighbor 192.168.2.254 activate\n"), "{conf}");
+    assert!(conf.contains("ipv6 prefix-list allowed-adv seq 5 permit 2001:db8:1::/48\nipv6 prefix-list allowed-adv seq 10 deny any\nipv6 prefix-list allowed-in seq 5 permit any\n"), "{conf}");
+    let n = NetworkConfig::from_profile(&p);
+    assert_eq!(n.sysctl["net.ipv6.conf.all.forwarding"], "1");
+    assert_eq!(n.sysctl["net.ipv6.conf.eth0.accept_ra"], "2");
+}
