@@ -36,11 +36,7 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(path: &str, table: Table, allowed: &'static [&'static str]) -> Self {
-        Keys {
-            path: path.to_string(),
-            table,
-            allowed,
-        }
+        Keys { path: path.to_string(), table, allowed }
     }
 
     pub fn key(&self, name: &str) -> String {
@@ -52,10 +48,7 @@ impl Keys {
     }
 
     pub fn err(&self, name: &str, message: impl Into<String>) -> KeyError {
-        KeyError {
-            key: self.key(name),
-            message: message.into(),
-        }
+        KeyError { key: self.key(name), message: message.into() }
     }
 
     fn take(&mut self, name: &str) -> Option<Value> {
@@ -76,18 +69,14 @@ impl Keys {
     }
 
     pub fn str(&mut self, name: &str) -> Result<String, KeyError> {
-        self.opt_str(name)?
-            .ok_or_else(|| self.err(name, "missing (required)"))
+        self.opt_str(name)?.ok_or_else(|| self.err(name, "missing (required)"))
     }
 
     pub fn opt_int(&mut self, name: &str) -> Result<Option<i64>, KeyError> {
         match self.take(name) {
             None => Ok(None),
             Some(Value::Integer(i)) => Ok(Some(i)),
-            Some(v) => Err(self.err(
-                name,
-                format!("expected an integer, found {}", kind(&v)),
-            )),
+            Some(v) => Err(self.err(name, format!("expected an integer, found {}", kind(&v)))),
         }
     }
 
@@ -95,16 +84,12 @@ impl Keys {
     pub fn opt_parsed<T: FromStr>(&mut self, name: &str, what: &str) -> Result<Option<T>, KeyError> {
         match self.opt_str(name)? {
             None => Ok(None),
-            Some(s) => s
-                .parse()
-                .map(Some)
-                .map_err(|_| self.err(name, format!("{s:?} is not {what}"))),
+            Some(s) => s.parse().map(Some).map_err(|_| self.err(name, format!("{s:?} is not {what}"))),
         }
     }
 
     pub fn parsed<T: FromStr>(&mut self, name: &str, what: &str) -> Result<T, KeyError> {
-        self.opt_parsed(name, what)?
-            .ok_or_else(|| self.err(name, "missing (required)"))
+        self.opt_parsed(name, what)?.ok_or_else(|| self.err(name, "missing (required)"))
     }
 
     /// An array of strings, each parsed with `FromStr`.
@@ -112,21 +97,13 @@ impl Keys {
         let items = match self.take(name) {
             None => return Ok(None),
             Some(Value::Array(items)) => items,
-            Some(v) => {
-                return Err(self.err(
-                    name,
-                    format!("expected an array of strings, found {}", kind(&v)),
-                ))
-            }
+            Some(v) => return Err(self.err(name, format!("expected an array of strings, found {}", kind(&v)))),
         };
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             let key = format!("{name}[{i}]");
             match item {
-                Value::String(s) => out.push(
-                    s.parse()
-                        .map_err(|_| self.err(&key, format!("{s:?} is not {what}")))?,
-                ),
+                Value::String(s) => out.push(s.parse().map_err(|_| self.err(&key, format!("{s:?} is not {what}")))?),
                 v => return Err(self.err(&key, format!("expected a string, found {}", kind(&v)))),
             }
         }
@@ -147,10 +124,7 @@ impl Keys {
             None => return Ok(Vec::new()),
             Some(Value::Array(items)) => items,
             Some(v) => {
-                return Err(self.err(
-                    name,
-                    format!("expected an array of tables ([[{name}]]), found {}", kind(&v)),
-                ))
+                return Err(self.err(name, format!("expected an array of tables ([[{name}]]), found {}", kind(&v))))
             }
         };
         let mut out = Vec::with_capacity(items.len());
@@ -169,10 +143,7 @@ impl Keys {
         if let Some(name) = self.table.keys().next() {
             let mut expected: Vec<&str> = self.allowed.to_vec();
             expected.sort_unstable();
-            return Err(self.err(
-                name,
-                format!("unknown key (expected one of: {})", expected.join(", ")),
-            ));
+            return Err(self.err(name, format!("unknown key (expected one of: {})", expected.join(", "))));
         }
         Ok(())
     }

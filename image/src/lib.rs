@@ -123,10 +123,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// `repo`.
 pub fn source_date_epoch(repo: &Path) -> Result<u64, String> {
     if let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") {
-        return v
-            .trim()
-            .parse()
-            .map_err(|_| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"));
+        return v.trim().parse().map_err(|_| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"));
     }
     let out = Command::new("git")
         .args(["log", "-1", "--format=%ct"])

@@ -68,11 +68,7 @@ pub struct VmNetwork {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bgp {
     /// bgpd.conf is rendered from these settings.
-    Generated {
-        announce: Vec<IpNet>,
-        accept: Vec<PrefixMatch>,
-        neighbors: Vec<Neighbor>,
-    },
+    Generated { announce: Vec<IpNet>, accept: Vec<PrefixMatch>, neighbors: Vec<Neighbor> },
     /// A hand-written bgpd.conf in FRR's dialect, copied as it is.
     File { path: PathBuf, text: String },
 }
@@ -132,7 +128,9 @@ impl std::str::FromStr for PrefixMatch {
                 .next()
                 .and_then(|v| v.parse().ok())
                 .filter(|v| *v <= prefix.max_prefix_len() && *v >= prefix.prefix_len())
-                .ok_or_else(|| format!("`{word}` needs a length from {} to {}", prefix.prefix_len(), prefix.max_prefix_len()))?;
+                .ok_or_else(|| {
+                    format!("`{word}` needs a length from {} to {}", prefix.prefix_len(), prefix.max_prefix_len())
+                })?;
             match *word {
                 "ge" if m.ge.is_none() => m.ge = Some(value),
                 "le" if m.le.is_none() => m.le = Some(value),
@@ -160,14 +158,9 @@ impl Profile {
     /// as given to `bgpbox build --set`) before validation.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Profile, ProfileError> {
         let wrap = |error: KeyError| ProfileError { file: path.to_path_buf(), error };
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            wrap(KeyError { key: String::new(), message: format!("cannot read: {e}") })
-        })?;
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| wrap(KeyError { key: String::new(), message: format!("cannot read: {e}") }))?;
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
         let mut table: Table = text.parse().map_err(|e: toml::de::Error| {
             wrap(KeyError { key: String::new(), message: format!("not valid TOML: {}", e.message().trim()) })
         })?;
@@ -180,11 +173,13 @@ impl Profile {
 
     /// Validates a parsed profile. `base` resolves a relative `bgp.config`.
     pub fn from_table(name: &str, table: Table, base: &Path) -> Result<Profile, KeyError> {
-        check_name(name).map_err(|m| KeyError { key: String::new(), message: format!("profile name {name:?}: {m}") })?;
+        check_name(name)
+            .map_err(|m| KeyError { key: String::new(), message: format!("profile name {name:?}: {m}") })?;
         let mut top = Keys::new("", table, TOP);
         let description = top.opt_str("description")?;
 
-        let mut r = top.opt_table("router", ROUTER)?.ok_or_else(|| top.err("router", "missing (required table [router])"))?;
+        let mut r =
+            top.opt_table("router", ROUTER)?.ok_or_else(|| top.err("router", "missing (required table [router])"))?;
         let hostname = r.str("hostname")?;
         check_hostname(&hostname).map_err(|m| r.err("hostname", format!("{hostname:?} {m}")))?;
         let asn = as_number(&mut r, "asn")?.ok_or_else(|| r.err("asn", "missing (required)"))?;
@@ -252,15 +247,20 @@ impl Profile {
                 }
                 b.finish()?;
                 let path = base.join(&rel);
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| KeyError { key: "bgp.config".into(), message: format!("cannot read {}: {e}", path.display()) })?;
+                let text = std::fs::read_to_string(&path).map_err(|e| KeyError {
+                    key: "bgp.config".into(),
+                    message: format!("cannot read {}: {e}", path.display()),
+                })?;
                 Bgp::File { path, text }
             }
             Some(mut b) => {
                 let announce: Vec<IpNet> = b.opt_list("announce", "a prefix")?.unwrap_or_default();
                 for (i, p) in announce.iter().enumerate() {
                     if p.trunc() != *p {
-                        return Err(b.err(&format!("announce[{i}]"), format!("{p} has host bits set (did you mean {}?)", p.trunc())));
+                        return Err(b.err(
+                            &format!("announce[{i}]"),
+                            format!("{p} has host bits set (did you mean {}?)", p.trunc()),
+                        ));
                     }
                 }
                 let accept = match b.opt_str_list("accept")? {
@@ -268,20 +268,32 @@ impl Profile {
                     Some(items) => {
                         let mut out = Vec::new();
                         for (i, s) in items.iter().enumerate() {
-                            out.push(s.parse().map_err(|m: String| b.err(&format!("accept[{i}]"), format!("{s:?}: {m}")))?);
+                            out.push(
+                                s.parse().map_err(|m: String| b.err(&format!("accept[{i}]"), format!("{s:?}: {m}")))?,
+                            );
                         }
                         out
                     }
                 };
                 b.finish()?;
                 if neighbors.is_empty() {
-                    return Err(KeyError { key: "neighbor".into(), message: "no [[neighbor]]: a router needs at least one".into() });
+                    return Err(KeyError {
+                        key: "neighbor".into(),
+                        message: "no [[neighbor]]: a router needs at least one".into(),
+                    });
                 }
                 Bgp::Generated { announce, accept, neighbors }
             }
         };
         top.finish()?;
-        Ok(Profile { name: name.to_string(), description, router: Router { hostname, asn, router_id }, lan, vm_network, bgp })
+        Ok(Profile {
+            name: name.to_string(),
+            description,
+            router: Router { hostname, asn, router_id },
+            lan,
+            vm_network,
+            bgp,
+        })
     }
 }
 
@@ -314,7 +326,9 @@ fn read_addresses(k: &mut Keys) -> Result<Vec<IpNet>, KeyError> {
             IpNet::V6(_) => room >= 2 && a.addr() == a.network(),
         };
         if not_host {
-            return Err(k.err(&format!("addresses[{i}]"), format!("{a} is the subnet's own address, not a host address")));
+            return Err(
+                k.err(&format!("addresses[{i}]"), format!("{a} is the subnet's own address, not a host address"))
+            );
         }
     }
     Ok(list)
@@ -344,7 +358,9 @@ fn check_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() || name.len() > 63 {
         return Err("must be 1 to 63 characters");
     }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') || name.starts_with(['-', '.']) {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        || name.starts_with(['-', '.'])
+    {
         return Err("may hold only letters, digits, '-', '_' and '.' (it names the LXD profile and image)");
     }
     Ok(())

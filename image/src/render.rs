@@ -65,7 +65,7 @@ pub fn bgpd_conf(p: &Profile) -> String {
         }
         let _ = writeln!(s, "{kw} {LIST_OUT} seq {seq} deny any");
         let mut seq = 5;
-        for m in accept.iter().filter(|m| m.prefix.map_or(true, |p| matches!(p, IpNet::V6(_)) == v6)) {
+        for m in accept.iter().filter(|m| m.prefix.is_none_or(|p| matches!(p, IpNet::V6(_)) == v6)) {
             let _ = writeln!(s, "{kw} {LIST_IN} seq {seq} permit {m}");
             seq += 5;
         }
@@ -102,13 +102,15 @@ pub fn lxd_profile(p: &Profile) -> String {
     if let Some(mtu) = p.lan.mtu {
         let _ = writeln!(s, "    mtu: \"{mtu}\"");
     }
-    let _ = writeln!(s, "    name: {LAN_IF}\n    nictype: macvlan\n    parent: {}\n    type: nic", yaml_str(&p.lan.parent));
+    let _ =
+        writeln!(s, "    name: {LAN_IF}\n    nictype: macvlan\n    parent: {}\n    type: nic", yaml_str(&p.lan.parent));
     if let Some(vm) = &p.vm_network {
         let _ = writeln!(s, "  {VM_IF}:");
         if let Some(mtu) = vm.mtu {
             let _ = writeln!(s, "    mtu: \"{mtu}\"");
         }
-        let _ = writeln!(s, "    name: {VM_IF}\n    nictype: bridged\n    parent: {}\n    type: nic", yaml_str(&vm.bridge));
+        let _ =
+            writeln!(s, "    name: {VM_IF}\n    nictype: bridged\n    parent: {}\n    type: nic", yaml_str(&vm.bridge));
     }
     s
 }

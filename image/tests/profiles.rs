@@ -49,7 +49,12 @@ ip prefix-list allowed-in seq 5 permit any
 ";
 
 fn without_comments(s: &str) -> String {
-    s.lines().filter(|l| !l.starts_with("! ")).map(|l| format!("{l}\n")).collect::<String>().trim_start_matches("!\n").to_string()
+    s.lines()
+        .filter(|l| !l.starts_with("! "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .trim_start_matches("!\n")
+        .to_string()
 }
 
 #[test]
@@ -99,7 +104,8 @@ fn lxd_profile_for_the_seed() {
 
 /// Loads the ryzen profile with `edit` applied to its text.
 fn error_of(edit: impl Fn(&str) -> String) -> String {
-    let dir = std::env::temp_dir().join(format!("bgpbox-prof-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let dir =
+        std::env::temp_dir().join(format!("bgpbox-prof-{}-{:?}", std::process::id(), std::thread::current().id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("x.toml");
     let text = std::fs::read_to_string(repo().join("profiles/ryzen7-5700x.toml")).unwrap();
@@ -199,11 +205,17 @@ fn hand_written_config_is_used_as_is() {
 fn ipv6_gets_its_own_address_family() {
     let p = Profile::load(
         &repo().join("profiles/ryzen7-5700x.toml"),
-        &["bgp.announce=[\"10.1.0.0/24\", \"2001:db8:1::/48\"]".into(), "lan.addresses=[\"192.168.2.203/24\", \"2001:db8::203/64\"]".into()],
+        &[
+            "bgp.announce=[\"10.1.0.0/24\", \"2001:db8:1::/48\"]".into(),
+            "lan.addresses=[\"192.168.2.203/24\", \"2001:db8::203/64\"]".into(),
+        ],
     )
     .unwrap();
     let conf = render::bgpd_conf(&p);
-    assert!(conf.contains(" address-family ipv6 unicast\n  network 2001:db8:1::/48\n  neighbor 192.168.2.254 activate\n"), "{conf}");
+    assert!(
+        conf.contains(" address-family ipv6 unicast\n  network 2001:db8:1::/48\n  neighbor 192.168.2.254 activate\n"),
+        "{conf}"
+    );
     assert!(conf.contains("ipv6 prefix-list allowed-adv seq 5 permit 2001:db8:1::/48\nipv6 prefix-list allowed-adv seq 10 deny any\nipv6 prefix-list allowed-in seq 5 permit any\n"), "{conf}");
     let n = NetworkConfig::from_profile(&p);
     assert_eq!(n.sysctl["net.ipv6.conf.all.forwarding"], "1");

@@ -159,7 +159,15 @@ fn services(etc: &Path) -> Vec<Service> {
     let mut out = Vec::new();
     let mut add = |name: &'static str, kind: Kind, args: Vec<String>| {
         if super::find(name).is_some() {
-            out.push(Service { name, args, kind, pid: None, backoff: Backoff::default(), next_start: Some(Instant::now()), done: false });
+            out.push(Service {
+                name,
+                args,
+                kind,
+                pid: None,
+                backoff: Backoff::default(),
+                next_start: Some(Instant::now()),
+                done: false,
+            });
         }
     };
     let net = etc.join("network.toml");

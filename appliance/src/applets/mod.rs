@@ -15,8 +15,18 @@ pub struct Applet {
 }
 
 pub const APPLETS: &[Applet] = &[
-    Applet { name: "init", about: "PID 1 of the container: runs netsetup, supervises bgpd, stops cleanly", linked: true, run: init::main },
-    Applet { name: "build", about: "packs this binary, rootfs/ and a host profile into an LXD image and profile", linked: false, run: build::main },
+    Applet {
+        name: "init",
+        about: "PID 1 of the container: runs netsetup, supervises bgpd, stops cleanly",
+        linked: true,
+        run: init::main,
+    },
+    Applet {
+        name: "build",
+        about: "packs this binary, rootfs/ and a host profile into an LXD image and profile",
+        linked: false,
+        run: build::main,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static Applet> {

@@ -1,0 +1,44 @@
+# Shared by scripts/*: repo root, logging, and the static build.
+# shellcheck shell=bash
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+MUSL=x86_64-unknown-linux-musl
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages, installed only when a command is missing.
+need_pkgs() {
+  local missing=() pair cmd pkg
+  for pair in "$@"; do
+    cmd=${pair%%:*} pkg=${pair#*:}
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "$cmd" ] || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Builds the static binary and prints its path. musl first; if that target
+# cannot be installed, glibc with crt-static (no NSS is used, so it is safe).
+build_static() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$MUSL"; then
+    say "installing the Rust target $MUSL"
+    rustup target add "$MUSL" >&2 || true
+  fi
+  if rustup target list --installed 2>/dev/null | grep -qx "$MUSL"; then
+    cargo build --release --locked -p bgpbox --target "$MUSL" >&2
+    echo "$ROOT/target/$MUSL/release/bgpbox"
+  else
+    say "no musl target: building a static glibc binary instead"
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -p bgpbox \
+      --target x86_64-unknown-linux-gnu >&2
+    echo "$ROOT/target/x86_64-unknown-linux-gnu/release/bgpbox"
+  fi
+}
