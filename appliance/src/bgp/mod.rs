@@ -1,0 +1,5 @@
+//! The BGP speaker's sans-IO core: wire codec, session FSM, RIB, policy
+//! and configuration. Nothing here touches a socket or the clock; the
+//! daemon (`crate::bgpd`) feeds it events and carries out its actions.
+
+pub mod packet;

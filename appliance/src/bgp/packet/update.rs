@@ -1,0 +1,385 @@
+//! UPDATE (RFC 4271 4.3, RFC 4760 for IPv6, RFC 7606 for errors).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+use super::attr::{self, Fault, PathAttrs, MP_REACH, MP_UNREACH, OPTIONAL};
+use super::nlri::{decode_prefixes, encode_prefix, encoded_len, Afi};
+use super::{err, finish, start, Codec, Notification, HEADER_LEN, UPDATE};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Update {
+    /// Withdrawn routes of both families (IPv4 field and MP_UNREACH).
+    pub withdrawn: Vec<IpNet>,
+    /// Reachable prefixes of both families (IPv4 NLRI and MP_REACH).
+    pub announced: Vec<IpNet>,
+    /// Present when `announced` is not empty. For IPv6, `next_hop` and
+    /// `link_local` carry MP_REACH's next hops; an UPDATE with both
+    /// families gives them the IPv4 NEXT_HOP and the IPv6 one respectively,
+    /// see `next_hop_for`.
+    pub attrs: Option<PathAttrs>,
+    pub mp_next_hop: Option<(Ipv6Addr, Option<Ipv6Addr>)>,
+    /// End-of-RIB marker (RFC 4724) for this family.
+    pub end_of_rib: Option<Afi>,
+    /// RFC 7606 outcomes, for the log.
+    pub problems: Vec<AttrProblem>,
+}
+
+/// One malformed attribute and what was done about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrProblem {
+    pub code: u8,
+    pub withdrawn: bool,
+    pub detail: String,
+}
+
+impl Update {
+    pub fn treat_as_withdraw(&self) -> bool {
+        self.problems.iter().any(|p| p.withdrawn)
+    }
+
+    /// The attributes for a prefix of `afi`, with that family's next hop.
+    pub fn attrs_for(&self, afi: Afi) -> Option<PathAttrs> {
+        let mut a = self.attrs.clone()?;
+        if afi == Afi::Ipv6 {
+            let (g, ll) = self.mp_next_hop?;
+            a.next_hop = Some(IpAddr::V6(g));
+            a.link_local = ll;
+        } else if matches!(a.next_hop, Some(IpAddr::V6(_))) {
+            a.next_hop = None;
+        }
+        Some(a)
+    }
+
+    /// Encodes this UPDATE as one message. The caller keeps it within the
+    /// negotiated size (see `pack`).
+    pub fn encode(&self, codec: &Codec, out: &mut Vec<u8>) {
+        let at = start(out, UPDATE);
+        let (w4, w6): (Vec<_>, Vec<_>) = self.withdrawn.iter().partition(|p| Afi::of(p) == Afi::Ipv4);
+        let (n4, n6): (Vec<_>, Vec<_>) = self.announced.iter().partition(|p| Afi::of(p) == Afi::Ipv4);
+        let wl = out.len();
+        out.extend_from_slice(&[0, 0]);
+        for p in &w4 {
+            encode_prefix(p, out);
+        }
+        let n = (out.len() - wl - 2) as u16;
+        out[wl..wl + 2].copy_from_slice(&n.to_be_bytes());
+        let al = out.len();
+        out.extend_from_slice(&[0, 0]);
+        if !w6.is_empty() || self.end_of_rib == Some(Afi::Ipv6) {
+            let mut v = Afi::Ipv6.code().to_be_bytes().to_vec();
+            v.push(Afi::SAFI_UNICAST);
+            for p in &w6 {
+                encode_prefix(p, &mut v);
+            }
+            attr::put_attr(out, OPTIONAL, MP_UNREACH, &v);
+        }
+        if let Some(a) = &self.attrs {
+            if !n6.is_empty() {
+                let mut v = Afi::Ipv6.code().to_be_bytes().to_vec();
+                v.push(Afi::SAFI_UNICAST);
+                let (g, ll) = self.mp_next_hop.unwrap_or((Ipv6Addr::UNSPECIFIED, None));
+                v.push(if ll.is_some() { 32 } else { 16 });
+                v.extend_from_slice(&g.octets());
+                if let Some(ll) = ll {
+                    v.extend_from_slice(&ll.octets());
+                }
+                v.push(0);
+                for p in &n6 {
+                    encode_prefix(p, &mut v);
+                }
+                attr::put_attr(out, OPTIONAL, MP_REACH, &v);
+            }
+            a.encode(codec, !n4.is_empty(), out);
+        }
+        let n = (out.len() - al - 2) as u16;
+        out[al..al + 2].copy_from_slice(&n.to_be_bytes());
+        for p in &n4 {
+            encode_prefix(p, out);
+        }
+        finish(out, at);
+    }
+}
+
+/// Room for NLRI in one UPDATE once its attributes are encoded.
+fn room(codec: &Codec, attrs_len: usize) -> usize {
+    codec.max_len.saturating_sub(HEADER_LEN + 4 + attrs_len)
+}
+
+/// Encodes announcements of one family sharing `attrs` into as few
+/// UPDATEs as fit the negotiated message size, appending them to `out`.
+pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: &mut Vec<u8>) {
+    let Some(first) = prefixes.first() else { return };
+    let afi = Afi::of(first);
+    let mut sample = Vec::new();
+    let mp_next_hop = mp_hops(attrs);
+    let mut tmpl = Update { attrs: Some(attrs.clone()), mp_next_hop, ..Default::default() };
+    // MP_REACH header and next hops count against the room too.
+    let overhead = if afi == Afi::Ipv6 { 3 + 4 + 1 + 32 + 1 } else { 0 };
+    attrs.encode(codec, afi == Afi::Ipv4, &mut sample);
+    let room = room(codec, sample.len() + overhead);
+    let mut i = 0;
+    while i < prefixes.len() {
+        let mut used = 0;
+        let mut j = i;
+        while j < prefixes.len() && used + encoded_len(&prefixes[j]) <= room {
+            used += encoded_len(&prefixes[j]);
+            j += 1;
+        }
+        let j = j.max(i + 1);
+        tmpl.announced = prefixes[i..j].to_vec();
+        tmpl.encode(codec, out);
+        i = j;
+    }
+}
+
+/// Encodes withdrawals (any mix of families) into as few UPDATEs as fit.
+pub fn pack_withdraw(codec: &Codec, prefixes: &[IpNet], out: &mut Vec<u8>) {
+    for afi in [Afi::Ipv4, Afi::Ipv6] {
+        let ps: Vec<IpNet> = prefixes.iter().filter(|p| Afi::of(p) == afi).copied().collect();
+        let room = room(codec, if afi == Afi::Ipv6 { 3 + 4 } else { 0 });
+        for chunk in chunk_by_size(&ps, room) {
+            Update { withdrawn: chunk.to_vec(), ..Default::default() }.encode(codec, out);
+        }
+    }
+}
+
+fn chunk_by_size(ps: &[IpNet], room: usize) -> Vec<&[IpNet]> {
+    let mut out = Vec::new();
+    let (mut i, mut used) = (0, 0);
+    for (j, p) in ps.iter().enumerate() {
+        if used + encoded_len(p) > room && j > i {
+            out.push(&ps[i..j]);
+            i = j;
+            used = 0;
+        }
+        used += encoded_len(p);
+    }
+    if i < ps.len() {
+        out.push(&ps[i..]);
+    }
+    out
+}
+
+fn mp_hops(a: &PathAttrs) -> Option<(Ipv6Addr, Option<Ipv6Addr>)> {
+    match a.next_hop {
+        Some(IpAddr::V6(g)) => Some((g, a.link_local)),
+        // An IPv4 next hop for IPv6 NLRI goes as an IPv4-mapped address
+        // (RFC 4798 style), as FRR does without an IPv6 address.
+        Some(IpAddr::V4(v4)) => Some((v4.to_ipv6_mapped(), None)),
+        None => None,
+    }
+}
+
+pub fn end_of_rib(afi: Afi, out: &mut Vec<u8>) {
+    Update { end_of_rib: Some(afi), ..Default::default() }.encode(&Codec::default(), out)
+}
+
+pub(super) fn decode(b: &[u8], codec: &Codec) -> Result<Update, Notification> {
+    let malformed = || Notification::new(err::UPDATE, err::MALFORMED_ATTR_LIST, []);
+    let wlen = b.get(..2).map(|l| u16::from_be_bytes([l[0], l[1]]) as usize).ok_or_else(malformed)?;
+    let withdrawn_field = b.get(2..2 + wlen).ok_or_else(malformed)?;
+    let alen = b.get(2 + wlen..4 + wlen).map(|l| u16::from_be_bytes([l[0], l[1]]) as usize).ok_or_else(malformed)?;
+    let attrs_field = b.get(4 + wlen..4 + wlen + alen).ok_or_else(malformed)?;
+    let nlri_field = &b[4 + wlen + alen..];
+
+    let invalid_network = || Notification::new(err::UPDATE, err::INVALID_NETWORK, []);
+    let mut u = Update::default();
+    decode_prefixes(withdrawn_field, Afi::Ipv4, &mut u.withdrawn).map_err(|_| invalid_network())?;
+    let mut nlri = Vec::new();
+    decode_prefixes(nlri_field, Afi::Ipv4, &mut nlri).map_err(|_| invalid_network())?;
+
+    if withdrawn_field.is_empty() && attrs_field.is_empty() && nlri_field.is_empty() {
+        u.end_of_rib = Some(Afi::Ipv4);
+        return Ok(u);
+    }
+    let d = attr::decode(attrs_field, codec)?;
+    let optional_err = || Notification::new(err::UPDATE, err::OPTIONAL_ATTR, []);
+    if let Some((afi, safi, rest)) = &d.mp_unreach {
+        match (Afi::from_code(*afi), *safi) {
+            (Some(afi), Afi::SAFI_UNICAST) => {
+                if rest.is_empty() && attrs_field.len() <= 7 && nlri.is_empty() && u.withdrawn.is_empty() {
+                    u.end_of_rib = Some(afi);
+                }
+                decode_prefixes(rest, afi, &mut u.withdrawn).map_err(|_| optional_err())?;
+            }
+            // A family we did not negotiate: not ours to read.
+            _ => {}
+        }
+    }
+    let mut mp_nlri = Vec::new();
+    if let Some((afi, safi, nh, rest)) = &d.mp_reach {
+        if let (Some(afi), Afi::SAFI_UNICAST) = (Afi::from_code(*afi), *safi) {
+            decode_prefixes(rest, afi, &mut mp_nlri).map_err(|_| optional_err())?;
+            match (afi, nh.len()) {
+                (Afi::Ipv6, 16 | 32) => {
+                    let g = Ipv6Addr::from(<[u8; 16]>::try_from(&nh[..16]).unwrap_or_default());
+                    let ll = nh.get(16..32).map(|b| Ipv6Addr::from(<[u8; 16]>::try_from(b).unwrap_or_default()));
+                    u.mp_next_hop = Some((g, ll.filter(|l| !l.is_unspecified())));
+                }
+                (Afi::Ipv4, 4) => {
+                    // IPv4 unicast over MP_REACH: its next hop wins.
+                    let v4 = Ipv4Addr::new(nh[0], nh[1], nh[2], nh[3]);
+                    u.mp_next_hop = Some((v4.to_ipv6_mapped(), None));
+                }
+                _ => return Err(optional_err()),
+            }
+        }
+    }
+
+    for (code, fault, detail) in d.faults {
+        match fault {
+            Fault::TreatAsWithdraw => u.problems.push(AttrProblem { code, withdrawn: true, detail }),
+            Fault::Discard => u.problems.push(AttrProblem { code, withdrawn: false, detail }),
+        }
+    }
+    let mut attrs = d.attrs;
+    let reachable = !nlri.is_empty() || !mp_nlri.is_empty();
+    if reachable {
+        // RFC 7606 3(d): a missing well-known mandatory attribute is
+        // treat-as-withdraw.
+        let mut missing = Vec::new();
+        if !d.seen[attr::ORIGIN as usize] {
+            missing.push(attr::ORIGIN);
+        }
+        if !d.seen[attr::AS_PATH as usize] {
+            missing.push(attr::AS_PATH);
+        }
+        if !nlri.is_empty() && !d.seen[attr::NEXT_HOP as usize] {
+            missing.push(attr::NEXT_HOP);
+        }
+        for code in missing {
+            u.problems.push(AttrProblem { code, withdrawn: true, detail: format!("{} missing", attr::name(code)) });
+        }
+    }
+    if u.treat_as_withdraw() {
+        u.withdrawn.extend(nlri);
+        u.withdrawn.extend(mp_nlri);
+        u.mp_next_hop = None;
+        return Ok(u);
+    }
+    if reachable {
+        if let (Some((g, _)), Some(v4)) = (u.mp_next_hop, mp_nlri.first()) {
+            if Afi::of(v4) == Afi::Ipv4 {
+                if let Some(v4) = g.to_ipv4_mapped() {
+                    attrs.next_hop = Some(IpAddr::V4(v4));
+                }
+                u.mp_next_hop = None;
+            }
+        }
+        u.announced = nlri;
+        u.announced.extend(mp_nlri);
+        u.attrs = Some(attrs);
+    }
+    Ok(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::attr::*;
+    use super::super::{decode as decode_msg, frame, Message, EXTENDED_MAX_LEN, MAX_LEN};
+    use super::*;
+
+    fn p(s: &str) -> IpNet {
+        s.parse().unwrap()
+    }
+
+    fn attrs() -> PathAttrs {
+        PathAttrs {
+            origin: Origin::Igp,
+            as_path: AsPath::sequence(&[65000, 4_200_000_000]),
+            next_hop: Some("192.0.2.254".parse().unwrap()),
+            med: Some(1),
+            local_pref: None,
+            atomic_aggregate: true,
+            aggregator: Some((65000, Ipv4Addr::new(192, 0, 2, 254))),
+            communities: vec![0xfde8_0001],
+            large_communities: vec![[65000, 1, 2]],
+            other: vec![RawAttr { flags: OPTIONAL | TRANSITIVE | PARTIAL, code: 99, data: vec![1, 2, 3] }],
+            link_local: None,
+        }
+    }
+
+    fn roundtrip(u: &Update, codec: &Codec) -> Update {
+        let mut buf = Vec::new();
+        u.encode(codec, &mut buf);
+        assert_eq!(frame(&buf, codec.max_len), Ok(Some(buf.len())));
+        match decode_msg(&buf, codec).unwrap() {
+            Message::Update(d) => d,
+            m => panic!("{m:?}"),
+        }
+    }
+
+    #[test]
+    fn ipv4_roundtrip_both_as_widths() {
+        for four in [true, false] {
+            let codec = Codec { four_octet_as: four, max_len: MAX_LEN };
+            let u = Update {
+                withdrawn: vec![p("198.51.100.0/24")],
+                announced: vec![p("10.1.0.0/24"), p("0.0.0.0/0")],
+                attrs: Some(attrs()),
+                ..Default::default()
+            };
+            assert_eq!(roundtrip(&u, &codec), u, "four_octet_as={four}");
+        }
+    }
+
+    #[test]
+    fn ipv6_roundtrip() {
+        let mut a = attrs();
+        a.next_hop = Some("2001:db8::1".parse().unwrap());
+        a.link_local = Some("fe80::1".parse().unwrap());
+        let u = Update {
+            withdrawn: vec![p("2001:db8:ff::/48")],
+            announced: vec![p("2001:db8:1::/48")],
+            mp_next_hop: Some(("2001:db8::1".parse().unwrap(), Some("fe80::1".parse().unwrap()))),
+            attrs: Some(a.clone()),
+            ..Default::default()
+        };
+        let codec = Codec { four_octet_as: true, max_len: MAX_LEN };
+        let d = roundtrip(&u, &codec);
+        assert_eq!(d.withdrawn, u.withdrawn);
+        assert_eq!(d.announced, u.announced);
+        assert_eq!(d.attrs_for(Afi::Ipv6).unwrap(), a);
+    }
+
+    #[test]
+    fn end_of_rib_markers() {
+        for afi in [Afi::Ipv4, Afi::Ipv6] {
+            let mut buf = Vec::new();
+            end_of_rib(afi, &mut buf);
+            match decode_msg(&buf, &Codec::default()).unwrap() {
+                Message::Update(u) => assert_eq!(u.end_of_rib, Some(afi)),
+                m => panic!("{m:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn packing_splits_at_the_message_size() {
+        let prefixes: Vec<IpNet> = (0..3000u32)
+            .map(|i| IpNet::V4(ipnet::Ipv4Net::new((0x0a00_0000 + (i << 8)).into(), 24).unwrap()))
+            .collect();
+        for max_len in [MAX_LEN, EXTENDED_MAX_LEN] {
+            let codec = Codec { four_octet_as: true, max_len };
+            let mut out = Vec::new();
+            pack_announce(&codec, &attrs(), &prefixes, &mut out);
+            let mut seen = Vec::new();
+            let mut rest = &out[..];
+            let mut count = 0;
+            while !rest.is_empty() {
+                let len = frame(rest, max_len).unwrap().unwrap();
+                let Message::Update(u) = decode_msg(&rest[..len], &codec).unwrap() else { panic!() };
+                seen.extend(u.announced);
+                rest = &rest[len..];
+                count += 1;
+            }
+            assert_eq!(seen, prefixes);
+            assert!(count >= 3000 * 4 / max_len + 1);
+            let mut w = Vec::new();
+            pack_withdraw(&codec, &prefixes, &mut w);
+            assert!(w.len() < 3000 * 4 + 100 * count);
+        }
+    }
+}
