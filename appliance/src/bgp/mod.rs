@@ -2,4 +2,5 @@
 //! and configuration. Nothing here touches a socket or the clock; the
 //! daemon (`crate::bgpd`) feeds it events and carries out its actions.
 
+pub mod fsm;
 pub mod packet;

@@ -1,0 +1,556 @@
+//! The BGP session FSM (RFC 4271 8), sans-IO.
+//!
+//! One `Session` per neighbor. It is driven by calls that carry the time
+//! (`now`) and answers with `Action`s for the daemon to carry out: open a
+//! TCP connection, send a message, close, and the session going up or
+//! down. Up to two connections may exist at once (one we opened, one the
+//! peer opened) until the collision rules of 6.8 pick one.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use super::packet::{err, Afi, Capability, Codec, Message, Notification, Open, EXTENDED_MAX_LEN, MAX_LEN};
+
+pub type ConnId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    Idle,
+    Connect,
+    Active,
+    OpenSent,
+    OpenConfirm,
+    Established,
+}
+
+impl State {
+    /// FRR's spelling in `show bgp summary` and `show bgp neighbors`.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Idle => "Idle",
+            State::Connect => "Connect",
+            State::Active => "Active",
+            State::OpenSent => "OpenSent",
+            State::OpenConfirm => "OpenConfirm",
+            State::Established => "Established",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteAs {
+    Asn(u32),
+    Internal,
+    External,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub local_as: u32,
+    pub remote_as: RemoteAs,
+    pub router_id: Ipv4Addr,
+    pub hold_time: u16,
+    pub keepalive: u16,
+    pub passive: bool,
+    /// The longest wait between connection attempts; the first retry comes
+    /// after one second, and the wait doubles up to this.
+    pub connect_retry: Duration,
+    pub families: Vec<Afi>,
+    pub shutdown: Option<String>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            local_as: 0,
+            remote_as: RemoteAs::External,
+            router_id: Ipv4Addr::UNSPECIFIED,
+            hold_time: 180,
+            keepalive: 60,
+            passive: false,
+            connect_retry: Duration::from_secs(30),
+            families: vec![Afi::Ipv4],
+            shutdown: None,
+        }
+    }
+}
+
+/// What the OPEN exchange settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    pub codec: Codec,
+    pub hold_time: u16,
+    pub keepalive: u16,
+    pub families: Vec<Afi>,
+    pub peer: Open,
+    pub route_refresh: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Open a TCP connection to the peer and report it as `ConnId`.
+    Connect(ConnId),
+    Send(ConnId, Message),
+    /// Close the connection (after what was sent on it is flushed).
+    Close(ConnId),
+    /// The session is Established on this connection.
+    Up(ConnId, Box<Negotiated>),
+    /// The session left Established; routes learnt from it go.
+    Down(String),
+    /// An UPDATE for the RIB.
+    Update(ConnId, Box<super::packet::Update>),
+    /// The peer asked for our routes again (RFC 2918).
+    RouteRefresh(Afi),
+}
+
+#[derive(Debug, Clone)]
+struct Conn {
+    id: ConnId,
+    outbound: bool,
+    state: State,
+    hold_deadline: Option<Instant>,
+    keepalive_at: Option<Instant>,
+    negotiated: Option<Negotiated>,
+}
+
+/// RFC 4271 suggests 4 minutes for the hold timer until the OPEN arrives.
+const OPEN_HOLD: Duration = Duration::from_secs(240);
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub struct Session {
+    pub cfg: SessionConfig,
+    conns: Vec<Conn>,
+    next_id: ConnId,
+    connecting: Option<ConnId>,
+    retry_at: Option<Instant>,
+    retry_wait: Duration,
+    started: bool,
+    since: Instant,
+    shown: State,
+    pub last_error: Option<String>,
+    pub established_count: u32,
+    pub dropped_count: u32,
+}
+
+impl Session {
+    pub fn new(cfg: SessionConfig, now: Instant) -> Session {
+        Session {
+            cfg,
+            conns: Vec::new(),
+            next_id: 1,
+            connecting: None,
+            retry_at: None,
+            retry_wait: FIRST_RETRY,
+            started: false,
+            since: now,
+            shown: State::Idle,
+            last_error: None,
+            established_count: 0,
+            dropped_count: 0,
+        }
+    }
+
+    /// The state as FRR shows it: the most advanced connection's, or
+    /// Connect while a connection is being opened, else Active (waiting
+    /// for the next attempt or for the peer), or Idle when stopped.
+    pub fn state(&self) -> State {
+        if let Some(s) = self.conns.iter().map(|c| c.state).max_by_key(|s| rank(*s)) {
+            return s;
+        }
+        match (self.started, self.connecting) {
+            (false, _) => State::Idle,
+            (true, Some(_)) => State::Connect,
+            (true, None) => State::Active,
+        }
+    }
+
+    /// Since when the session has been in its current state (for "Up/Down").
+    pub fn since(&self) -> Instant {
+        self.since
+    }
+
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.conns.iter().find(|c| c.state == State::Established).and_then(|c| c.negotiated.as_ref())
+    }
+
+    pub fn established_conn(&self) -> Option<ConnId> {
+        self.conns.iter().find(|c| c.state == State::Established).map(|c| c.id)
+    }
+
+    fn note_state(&mut self, now: Instant) {
+        let s = self.state();
+        if s != self.shown {
+            self.shown = s;
+            self.since = now;
+        }
+    }
+
+    /// ManualStart: begin connecting (unless passive or shut down).
+    pub fn start(&mut self, now: Instant) -> Vec<Action> {
+        let mut out = Vec::new();
+        if self.cfg.shutdown.is_some() {
+            return out;
+        }
+        self.started = true;
+        if !self.cfg.passive && self.connecting.is_none() && self.conns.is_empty() {
+            self.retry_at = Some(now);
+        }
+        self.poll(now, &mut out);
+        self.note_state(now);
+        out
+    }
+
+    /// ManualStop: Cease to every connection, no more attempts.
+    pub fn stop(&mut self, now: Instant, why: Notification) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.started = false;
+        self.retry_at = None;
+        self.connecting = None;
+        let was_up = self.established_conn().is_some();
+        for c in std::mem::take(&mut self.conns) {
+            if matches!(c.state, State::OpenSent | State::OpenConfirm | State::Established) {
+                out.push(Action::Send(c.id, Message::Notification(why.clone())));
+            }
+            out.push(Action::Close(c.id));
+        }
+        let reason = format!("{} sent", why.describe());
+        if was_up {
+            self.dropped_count += 1;
+            out.push(Action::Down(reason.clone()));
+        }
+        self.last_error = Some(reason);
+        self.note_state(now);
+        out
+    }
+
+    /// An outbound attempt (`Action::Connect(id)`) succeeded, or the peer
+    /// connected to us (`outbound: false`, with a fresh id from
+    /// `new_conn_id`).
+    pub fn connected(&mut self, now: Instant, id: ConnId, outbound: bool) -> Vec<Action> {
+        let mut out = Vec::new();
+        if outbound {
+            if self.connecting != Some(id) {
+                out.push(Action::Close(id));
+                return out;
+            }
+            self.connecting = None;
+        }
+        if !self.started {
+            if !outbound {
+                // Not configured to run (shut down): refuse politely.
+                out.push(Action::Send(id, Message::Notification(Notification::cease(err::ADMIN_SHUTDOWN, ""))));
+            }
+            out.push(Action::Close(id));
+            return out;
+        }
+        if !outbound && self.conns.iter().any(|c| !c.outbound) {
+            out.push(Action::Send(
+                id,
+                Message::Notification(Notification::new(err::CEASE, err::CONNECTION_REJECTED, [])),
+            ));
+            out.push(Action::Close(id));
+            return out;
+        }
+        self.retry_at = None;
+        out.push(Action::Send(id, Message::Open(self.our_open())));
+        self.conns.push(Conn {
+            id,
+            outbound,
+            state: State::OpenSent,
+            hold_deadline: Some(now + OPEN_HOLD),
+            keepalive_at: None,
+            negotiated: None,
+        });
+        self.note_state(now);
+        out
+    }
+
+    pub fn new_conn_id(&mut self) -> ConnId {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The outbound attempt failed, or a connection closed under us.
+    pub fn closed(&mut self, now: Instant, id: ConnId, why: &str) -> Vec<Action> {
+        let mut out = Vec::new();
+        if self.connecting == Some(id) {
+            self.connecting = None;
+            self.last_error = Some(why.to_string());
+            self.schedule_retry(now);
+        } else if self.conns.iter().any(|c| c.id == id) {
+            self.drop_conn(now, id, why.to_string(), &mut out);
+        }
+        self.note_state(now);
+        out
+    }
+
+    pub fn received(&mut self, now: Instant, id: ConnId, msg: Message) -> Vec<Action> {
+        let mut out = Vec::new();
+        let Some(i) = self.conns.iter().position(|c| c.id == id) else { return out };
+        let state = self.conns[i].state;
+        match (state, msg) {
+            (_, Message::Notification(n)) => {
+                let why = format!("{} received", n.describe());
+                out.push(Action::Close(id));
+                self.drop_conn(now, id, why, &mut out);
+            }
+            (State::OpenSent, Message::Open(open)) => self.on_open(now, i, open, &mut out),
+            (State::OpenConfirm, Message::Keepalive) => {
+                let c = &mut self.conns[i];
+                c.state = State::Established;
+                c.hold_deadline = hold_deadline(now, c.negotiated.as_ref());
+                let neg = c.negotiated.clone().expect("negotiated in OpenConfirm");
+                self.retry_wait = FIRST_RETRY;
+                self.established_count += 1;
+                self.last_error = None;
+                out.push(Action::Up(id, Box::new(neg)));
+            }
+            (State::Established, Message::Keepalive) => self.refresh_hold(now, i),
+            (State::Established, Message::Update(u)) => {
+                self.refresh_hold(now, i);
+                out.push(Action::Update(id, Box::new(u)));
+            }
+            (State::Established, Message::RouteRefresh(r)) => {
+                self.refresh_hold(now, i);
+                if let (Some(afi), 1) = (Afi::from_code(r.afi), r.safi) {
+                    out.push(Action::RouteRefresh(afi));
+                }
+            }
+            (s, m) => {
+                // RFC 6608 subcodes: which state got the unexpected message.
+                let sub = match s {
+                    State::OpenSent => 1,
+                    State::OpenConfirm => 2,
+                    _ => 3,
+                };
+                let what = match m {
+                    Message::Open(_) => "OPEN",
+                    Message::Update(_) => "UPDATE",
+                    Message::Keepalive => "KEEPALIVE",
+                    Message::RouteRefresh(_) => "ROUTE-REFRESH",
+                    Message::Notification(_) => "NOTIFICATION",
+                };
+                self.fail(
+                    now,
+                    id,
+                    Notification::new(err::FSM, sub, []),
+                    format!("unexpected {what} in {}", s.name()),
+                    &mut out,
+                );
+            }
+        }
+        self.note_state(now);
+        out
+    }
+
+    /// A message from the peer did not decode: tell it why and close.
+    pub fn decode_error(&mut self, now: Instant, id: ConnId, n: Notification) -> Vec<Action> {
+        let mut out = Vec::new();
+        let why = n.describe();
+        self.fail(now, id, n, why, &mut out);
+        self.note_state(now);
+        out
+    }
+
+    /// The earliest time `poll` has something to do.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let conns = self.conns.iter().flat_map(|c| [c.hold_deadline, c.keepalive_at]).flatten();
+        conns.chain(self.retry_at).min()
+    }
+
+    /// Fires the timers that are due.
+    pub fn timeout(&mut self, now: Instant) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.poll(now, &mut out);
+        self.note_state(now);
+        out
+    }
+
+    fn poll(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let expired: Vec<ConnId> =
+            self.conns.iter().filter(|c| c.hold_deadline.is_some_and(|t| t <= now)).map(|c| c.id).collect();
+        for id in expired {
+            let n = Notification::new(err::HOLD_TIMER_EXPIRED, 0, []);
+            self.fail(now, id, n, "Hold Timer Expired".into(), out);
+        }
+        for c in &mut self.conns {
+            if let Some(t) = c.keepalive_at.filter(|t| *t <= now) {
+                out.push(Action::Send(c.id, Message::Keepalive));
+                let every = Duration::from_secs(c.negotiated.as_ref().map_or(60, |n| n.keepalive as u64));
+                // Catch up from `now`, not from t, after a stall.
+                c.keepalive_at = Some(now.max(t) + every);
+            }
+        }
+        if self.retry_at.is_some_and(|t| t <= now) && self.started && self.connecting.is_none() && self.conns.is_empty()
+        {
+            self.retry_at = None;
+            let id = self.new_conn_id();
+            self.connecting = Some(id);
+            out.push(Action::Connect(id));
+        }
+    }
+
+    fn refresh_hold(&mut self, now: Instant, i: usize) {
+        let c = &mut self.conns[i];
+        c.hold_deadline = hold_deadline(now, c.negotiated.as_ref());
+    }
+
+    fn our_open(&self) -> Open {
+        let mut capabilities: Vec<Capability> =
+            self.cfg.families.iter().map(|a| Capability::Multiprotocol(a.code(), Afi::SAFI_UNICAST)).collect();
+        capabilities.extend([
+            Capability::RouteRefresh,
+            Capability::FourOctetAs(self.cfg.local_as),
+            Capability::ExtendedMessage,
+        ]);
+        Open {
+            version: 4,
+            asn: self.cfg.local_as,
+            hold_time: self.cfg.hold_time,
+            bgp_id: self.cfg.router_id,
+            capabilities,
+        }
+    }
+
+    fn on_open(&mut self, now: Instant, i: usize, open: Open, out: &mut Vec<Action>) {
+        let id = self.conns[i].id;
+        if let Err((n, why)) = self.check_open(&open) {
+            self.fail(now, id, n, why, out);
+            return;
+        }
+        let ours = self.our_open();
+        let hold_time = self.cfg.hold_time.min(open.hold_time);
+        let keepalive = if hold_time == 0 { 0 } else { self.cfg.keepalive.min(hold_time / 3).max(1) };
+        let extended = open.has(&Capability::ExtendedMessage);
+        let peer_families = open.families();
+        let neg = Negotiated {
+            codec: Codec {
+                four_octet_as: open.four_octet_as().is_some(),
+                max_len: if extended { EXTENDED_MAX_LEN } else { MAX_LEN },
+            },
+            hold_time,
+            keepalive,
+            families: ours.families().into_iter().filter(|f| peer_families.contains(f)).collect(),
+            route_refresh: open.has(&Capability::RouteRefresh),
+            peer: open,
+        };
+        let peer_id = neg.peer.bgp_id;
+        let c = &mut self.conns[i];
+        c.state = State::OpenConfirm;
+        c.hold_deadline = hold_deadline(now, Some(&neg));
+        c.keepalive_at = (keepalive > 0).then(|| now + Duration::from_secs(keepalive as u64));
+        c.negotiated = Some(neg);
+        out.push(Action::Send(id, Message::Keepalive));
+
+        // Connection collision (RFC 4271 6.8).
+        let others: Vec<(ConnId, State)> = self.conns.iter().filter(|c| c.id != id).map(|c| (c.id, c.state)).collect();
+        for (other, state) in others {
+            let loser = if state == State::Established {
+                id
+            } else if state == State::OpenConfirm || state == State::OpenSent {
+                // The connection opened by the side with the higher BGP
+                // Identifier survives.
+                let local_wins = u32::from(self.cfg.router_id) > u32::from(peer_id);
+                let this_outbound = self.conns[i].outbound;
+                if local_wins == this_outbound {
+                    other
+                } else {
+                    id
+                }
+            } else {
+                continue;
+            };
+            let n = Notification::new(err::CEASE, err::COLLISION, []);
+            out.push(Action::Send(loser, Message::Notification(n)));
+            out.push(Action::Close(loser));
+            self.conns.retain(|c| c.id != loser);
+            if loser == id {
+                return;
+            }
+            break;
+        }
+    }
+
+    fn check_open(&self, open: &Open) -> Result<(), (Notification, String)> {
+        let bad_as = |why: String| (Notification::new(err::OPEN, err::BAD_PEER_AS, []), why);
+        let ok_as = match self.cfg.remote_as {
+            RemoteAs::Asn(a) => open.asn == a,
+            RemoteAs::Internal => open.asn == self.cfg.local_as,
+            RemoteAs::External => open.asn != self.cfg.local_as,
+        };
+        if !ok_as {
+            let want = match self.cfg.remote_as {
+                RemoteAs::Asn(a) => a.to_string(),
+                RemoteAs::Internal => format!("internal ({})", self.cfg.local_as),
+                RemoteAs::External => format!("external (not {})", self.cfg.local_as),
+            };
+            return Err(bad_as(format!("Bad Peer AS: peer says AS {}, configured remote-as {want}", open.asn)));
+        }
+        let id = open.bgp_id;
+        let ibgp = open.asn == self.cfg.local_as;
+        if id.is_unspecified() || id.is_multicast() || id.is_broadcast() || (ibgp && id == self.cfg.router_id) {
+            return Err((
+                Notification::new(err::OPEN, err::BAD_BGP_ID, id.octets()),
+                format!("Bad BGP Identifier {id}"),
+            ));
+        }
+        if open.hold_time == 1 || open.hold_time == 2 {
+            return Err((
+                Notification::new(err::OPEN, err::UNACCEPTABLE_HOLD_TIME, []),
+                format!("Unacceptable Hold Time {}", open.hold_time),
+            ));
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, now: Instant, id: ConnId, n: Notification, why: String, out: &mut Vec<Action>) {
+        out.push(Action::Send(id, Message::Notification(n)));
+        out.push(Action::Close(id));
+        self.drop_conn(now, id, why, out);
+    }
+
+    fn drop_conn(&mut self, now: Instant, id: ConnId, why: String, out: &mut Vec<Action>) {
+        let Some(i) = self.conns.iter().position(|c| c.id == id) else { return };
+        let c = self.conns.remove(i);
+        if c.state == State::Established {
+            self.dropped_count += 1;
+            out.push(Action::Down(why.clone()));
+        }
+        self.last_error = Some(why);
+        if self.conns.is_empty() && self.started {
+            self.schedule_retry(now);
+        }
+    }
+
+    fn schedule_retry(&mut self, now: Instant) {
+        if self.cfg.passive || !self.started {
+            return;
+        }
+        self.retry_at = Some(now + self.retry_wait);
+        self.retry_wait = (self.retry_wait * 2).min(self.cfg.connect_retry.max(FIRST_RETRY));
+    }
+}
+
+fn rank(s: State) -> u8 {
+    match s {
+        State::Idle => 0,
+        State::Active => 1,
+        State::Connect => 2,
+        State::OpenSent => 3,
+        State::OpenConfirm => 4,
+        State::Established => 5,
+    }
+}
+
+fn hold_deadline(now: Instant, neg: Option<&Negotiated>) -> Option<Instant> {
+    match neg.map(|n| n.hold_time) {
+        Some(0) => None,
+        Some(h) => Some(now + Duration::from_secs(h as u64)),
+        None => Some(now + OPEN_HOLD),
+    }
+}
+
+#[cfg(test)]
+#[path = "fsm_tests.rs"]
+mod tests;
