@@ -309,7 +309,7 @@ impl Session {
             (State::Established, Message::Keepalive) => self.refresh_hold(now, i),
             (State::Established, Message::Update(u)) => {
                 self.refresh_hold(now, i);
-                out.push(Action::Update(id, Box::new(u)));
+                out.push(Action::Update(id, u));
             }
             (State::Established, Message::RouteRefresh(r)) => {
                 self.refresh_hold(now, i);

@@ -1,7 +1,7 @@
 //! The session FSM on a virtual clock.
 
 use super::*;
-use crate::bgp::packet::{RouteRefresh, Update};
+use crate::bgp::packet::RouteRefresh;
 
 const LOCAL_ID: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 203);
 const PEER_ID: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 254);
@@ -72,7 +72,7 @@ fn establishes_and_keeps_alive() {
         assert!(s.received(t, id, Message::Keepalive).is_empty());
     }
     assert_eq!(s.state(), State::Established);
-    let a = s.received(t, id, Message::Update(Update::default()));
+    let a = s.received(t, id, Message::Update(Box::default()));
     assert!(matches!(a[..], [Action::Update(i, _)] if i == id));
     let a = s.received(t, id, Message::RouteRefresh(RouteRefresh { afi: 1, subtype: 0, safi: 1 }));
     assert_eq!(a, vec![Action::RouteRefresh(Afi::Ipv4)]);
@@ -82,11 +82,9 @@ fn establishes_and_keeps_alive() {
 fn hold_timer_expiry_then_quick_retry() {
     let t0 = Instant::now();
     let (mut s, id) = established(t0);
-    let mut t = t0;
     // Our keepalives go out, but the peer falls silent.
     while let Some(d) = s.next_deadline().filter(|d| *d < t0 + Duration::from_secs(90)) {
-        t = d;
-        assert_eq!(sent(&s.timeout(t)), vec![&Message::Keepalive]);
+        assert_eq!(sent(&s.timeout(d)), vec![&Message::Keepalive]);
     }
     let t = t0 + Duration::from_secs(90);
     assert_eq!(s.next_deadline(), Some(t));
@@ -132,7 +130,7 @@ fn open_validation() {
         (peer_open(65000, 2, PEER_ID), (err::OPEN, err::UNACCEPTABLE_HOLD_TIME)),
         (peer_open(65000, 90, Ipv4Addr::UNSPECIFIED), (err::OPEN, err::BAD_BGP_ID)),
         (Message::Keepalive, (err::FSM, 1)),
-        (Message::Update(Update::default()), (err::FSM, 1)),
+        (Message::Update(Box::default()), (err::FSM, 1)),
     ] {
         let mut s = Session::new(cfg(), t0);
         let Some(Action::Connect(id)) = s.start(t0).first().cloned() else { panic!() };

@@ -2,5 +2,7 @@
 //! and configuration. Nothing here touches a socket or the clock; the
 //! daemon (`crate::bgpd`) feeds it events and carries out its actions.
 
+pub mod config;
 pub mod fsm;
 pub mod packet;
+pub mod policy;

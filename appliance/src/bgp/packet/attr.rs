@@ -375,14 +375,26 @@ pub(super) fn decode(mut b: &[u8], codec: &Codec) -> Result<Decoded, Notificatio
         let a = &mut d.attrs;
         let fault = match code {
             ORIGIN => match value {
-                [0] => ok(a.origin = Origin::Igp),
-                [1] => ok(a.origin = Origin::Egp),
-                [2] => ok(a.origin = Origin::Incomplete),
+                [0] => {
+                    a.origin = Origin::Igp;
+                    None
+                }
+                [1] => {
+                    a.origin = Origin::Egp;
+                    None
+                }
+                [2] => {
+                    a.origin = Origin::Incomplete;
+                    None
+                }
                 [v] => withdraw(format!("ORIGIN {v} is undefined")),
                 _ => withdraw(format!("ORIGIN length {len}")),
             },
             AS_PATH => match AsPath::decode(value, four) {
-                Some(p) => ok(a.as_path = p),
+                Some(p) => {
+                    a.as_path = p;
+                    None
+                }
                 None => withdraw("AS_PATH malformed".into()),
             },
             NEXT_HOP => match value {
@@ -391,27 +403,43 @@ pub(super) fn decode(mut b: &[u8], codec: &Codec) -> Result<Decoded, Notificatio
                     if nh.is_unspecified() || nh.is_multicast() || nh.is_broadcast() {
                         withdraw(format!("NEXT_HOP {nh} is not a unicast address"))
                     } else {
-                        ok(a.next_hop = Some(IpAddr::V4(nh)))
+                        {
+                            a.next_hop = Some(IpAddr::V4(nh));
+                            None
+                        }
                     }
                 }
                 _ => withdraw(format!("NEXT_HOP length {len}")),
             },
             MED => match u32_of(value) {
-                Some(v) => ok(a.med = Some(v)),
+                Some(v) => {
+                    a.med = Some(v);
+                    None
+                }
                 None => withdraw(format!("MULTI_EXIT_DISC length {len}")),
             },
             LOCAL_PREF => match u32_of(value) {
-                Some(v) => ok(a.local_pref = Some(v)),
+                Some(v) => {
+                    a.local_pref = Some(v);
+                    None
+                }
                 None => withdraw(format!("LOCAL_PREF length {len}")),
             },
             ATOMIC_AGGREGATE => match value {
-                [] => ok(a.atomic_aggregate = true),
+                [] => {
+                    a.atomic_aggregate = true;
+                    None
+                }
                 _ => discard(format!("ATOMIC_AGGREGATE length {len}")),
             },
             AGGREGATOR => match (four, value.len()) {
-                (true, 8) => ok(a.aggregator = Some((u32_of(&value[..4]).unwrap_or(0), ipv4_of(&value[4..])))),
+                (true, 8) => {
+                    a.aggregator = Some((u32_of(&value[..4]).unwrap_or(0), ipv4_of(&value[4..])));
+                    None
+                }
                 (false, 6) => {
-                    ok(a.aggregator = Some((u16::from_be_bytes([value[0], value[1]]) as u32, ipv4_of(&value[2..]))))
+                    a.aggregator = Some((u16::from_be_bytes([value[0], value[1]]) as u32, ipv4_of(&value[2..])));
+                    None
                 }
                 _ => discard(format!("AGGREGATOR length {len}")),
             },
@@ -419,17 +447,23 @@ pub(super) fn decode(mut b: &[u8], codec: &Codec) -> Result<Decoded, Notificatio
                 if value.is_empty() || len % 4 != 0 {
                     withdraw(format!("COMMUNITIES length {len}"))
                 } else {
-                    ok(a.communities = value.chunks_exact(4).filter_map(u32_of).collect())
+                    {
+                        a.communities = value.chunks_exact(4).filter_map(u32_of).collect();
+                        None
+                    }
                 }
             }
             LARGE_COMMUNITIES => {
                 if value.is_empty() || len % 12 != 0 {
                     withdraw(format!("LARGE_COMMUNITY length {len}"))
                 } else {
-                    ok(a.large_communities = value
-                        .chunks_exact(12)
-                        .map(|c| [0, 4, 8].map(|i| u32::from_be_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]])))
-                        .collect())
+                    {
+                        a.large_communities = value
+                            .chunks_exact(12)
+                            .map(|c| [0, 4, 8].map(|i| u32::from_be_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]])))
+                            .collect();
+                        None
+                    }
                 }
             }
             // Route reflection is not ours to do: validated, then dropped.
@@ -490,10 +524,6 @@ pub(super) fn decode(mut b: &[u8], codec: &Codec) -> Result<Decoded, Notificatio
         d.attrs.aggregator = Some(agg4);
     }
     Ok(d)
-}
-
-fn ok(_: ()) -> Option<(Fault, String)> {
-    None
 }
 
 fn withdraw(why: String) -> Option<(Fault, String)> {

@@ -47,7 +47,7 @@ impl Default for Codec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     Open(Open),
-    Update(Update),
+    Update(Box<Update>),
     Notification(Notification),
     Keepalive,
     RouteRefresh(RouteRefresh),
@@ -226,7 +226,7 @@ pub fn decode(msg: &[u8], codec: &Codec) -> Result<Message, Notification> {
     let body = msg.get(HEADER_LEN..).unwrap_or_default();
     match msg.get(18).copied().unwrap_or(0) {
         OPEN => open::decode(body).map(Message::Open),
-        UPDATE => update::decode(body, codec).map(Message::Update),
+        UPDATE => update::decode(body, codec).map(|u| Message::Update(Box::new(u))),
         NOTIFICATION => {
             let (code, subcode) = (body.first().copied().unwrap_or(0), body.get(1).copied().unwrap_or(0));
             Ok(Message::Notification(Notification::new(code, subcode, body.get(2..).unwrap_or_default())))

@@ -43,27 +43,31 @@ impl Afi {
     }
 }
 
+/// A prefix field that does not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPrefix;
+
 /// Decodes a run of prefixes. Bits past the length are cleared, as a
 /// receiver must ignore them. Err: the field does not parse (a length over
 /// the address size, or a prefix running past the end).
-pub fn decode_prefixes(mut data: &[u8], afi: Afi, out: &mut Vec<IpNet>) -> Result<(), ()> {
+pub fn decode_prefixes(mut data: &[u8], afi: Afi, out: &mut Vec<IpNet>) -> Result<(), BadPrefix> {
     while let Some((&bits, rest)) = data.split_first() {
         if bits > afi.max_len() {
-            return Err(());
+            return Err(BadPrefix);
         }
         let n = (bits as usize).div_ceil(8);
-        let bytes = rest.get(..n).ok_or(())?;
+        let bytes = rest.get(..n).ok_or(BadPrefix)?;
         data = &rest[n..];
         let net = match afi {
             Afi::Ipv4 => {
                 let mut a = [0u8; 4];
                 a[..n].copy_from_slice(bytes);
-                IpNet::V4(Ipv4Net::new(Ipv4Addr::from(a), bits).map_err(|_| ())?.trunc())
+                IpNet::V4(Ipv4Net::new(Ipv4Addr::from(a), bits).map_err(|_| BadPrefix)?.trunc())
             }
             Afi::Ipv6 => {
                 let mut a = [0u8; 16];
                 a[..n].copy_from_slice(bytes);
-                IpNet::V6(Ipv6Net::new(Ipv6Addr::from(a), bits).map_err(|_| ())?.trunc())
+                IpNet::V6(Ipv6Net::new(Ipv6Addr::from(a), bits).map_err(|_| BadPrefix)?.trunc())
             }
         };
         out.push(net);

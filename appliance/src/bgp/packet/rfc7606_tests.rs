@@ -27,7 +27,7 @@ fn run(msg: &[u8]) -> Result<Update, Notification> {
     let codec = Codec { four_octet_as: true, max_len: MAX_LEN };
     assert_eq!(frame(msg, MAX_LEN), Ok(Some(msg.len())));
     match decode(msg, &codec)? {
-        Message::Update(u) => Ok(u),
+        Message::Update(u) => Ok(*u),
         m => panic!("{m:?}"),
     }
 }

@@ -197,15 +197,12 @@ pub(super) fn decode(b: &[u8], codec: &Codec) -> Result<Update, Notification> {
     let d = attr::decode(attrs_field, codec)?;
     let optional_err = || Notification::new(err::UPDATE, err::OPTIONAL_ATTR, []);
     if let Some((afi, safi, rest)) = &d.mp_unreach {
-        match (Afi::from_code(*afi), *safi) {
-            (Some(afi), Afi::SAFI_UNICAST) => {
-                if rest.is_empty() && attrs_field.len() <= 7 && nlri.is_empty() && u.withdrawn.is_empty() {
-                    u.end_of_rib = Some(afi);
-                }
-                decode_prefixes(rest, afi, &mut u.withdrawn).map_err(|_| optional_err())?;
+        // A family we did not negotiate is not ours to read.
+        if let (Some(afi), Afi::SAFI_UNICAST) = (Afi::from_code(*afi), *safi) {
+            if rest.is_empty() && attrs_field.len() <= 7 && nlri.is_empty() && u.withdrawn.is_empty() {
+                u.end_of_rib = Some(afi);
             }
-            // A family we did not negotiate: not ours to read.
-            _ => {}
+            decode_prefixes(rest, afi, &mut u.withdrawn).map_err(|_| optional_err())?;
         }
     }
     let mut mp_nlri = Vec::new();
@@ -306,7 +303,7 @@ mod tests {
         u.encode(codec, &mut buf);
         assert_eq!(frame(&buf, codec.max_len), Ok(Some(buf.len())));
         match decode_msg(&buf, codec).unwrap() {
-            Message::Update(d) => d,
+            Message::Update(d) => *d,
             m => panic!("{m:?}"),
         }
     }
@@ -376,7 +373,7 @@ mod tests {
                 count += 1;
             }
             assert_eq!(seen, prefixes);
-            assert!(count >= 3000 * 4 / max_len + 1);
+            assert!(count > 3000 * 4 / max_len);
             let mut w = Vec::new();
             pack_withdraw(&codec, &prefixes, &mut w);
             assert!(w.len() < 3000 * 4 + 100 * count);

@@ -1,0 +1,150 @@
+//! The seed's configs, errors with line numbers, and the write-back.
+
+use super::*;
+use crate::bgp::config::render;
+
+const RYZEN: &str = include_str!("../../../../tests/data/seed/RyzenRouter.conf");
+const OPLX: &str = include_str!("../../../../tests/data/seed/router-oplx.conf");
+const IX: &str = include_str!("../../../../tests/data/seed/IX2105.conf");
+
+#[test]
+fn seed_configs_load_as_written() {
+    let c = parse("RyzenRouter.conf", RYZEN).unwrap();
+    let b = c.bgp.as_ref().unwrap();
+    assert_eq!(b.asn, 65001);
+    assert_eq!(b.router_id, Some("192.168.2.203".parse().unwrap()));
+    assert!(b.ebgp_requires_policy);
+    let n = b.neighbor("192.168.2.254".parse().unwrap()).unwrap();
+    assert_eq!(n.remote_as, RemoteAs::Asn(65000));
+    let f = n.family(Afi::Ipv4, true);
+    assert!(f.activate);
+    assert_eq!(f.prefix_list_in.as_deref(), Some("allowed-in"));
+    assert_eq!(f.prefix_list_out.as_deref(), Some("allowed-adv"));
+    assert_eq!(b.family(Afi::Ipv4).networks, vec!["10.1.0.0/24".parse::<IpNet>().unwrap()]);
+    let adv = &c.prefix_lists[&(Afi::Ipv4, "allowed-adv".to_string())];
+    assert!(adv.permits(&"10.1.0.0/24".parse().unwrap()));
+    assert!(!adv.permits(&"10.2.0.0/24".parse().unwrap()));
+
+    let c = parse("router-oplx.conf", OPLX).unwrap();
+    assert_eq!(c.bgp.as_ref().unwrap().router_id, None);
+
+    let c = parse("IX2105.conf", IX).unwrap();
+    let b = c.bgp.unwrap();
+    assert!(!b.ebgp_requires_policy);
+    assert_eq!(b.neighbors.len(), 2);
+    assert!(b.neighbors.iter().all(|n| n.family(Afi::Ipv4, true).default_originate));
+}
+
+#[test]
+fn running_config_reads_back_the_same() {
+    for (name, text) in [("r", RYZEN), ("o", OPLX), ("i", IX)] {
+        let c = parse(name, text).unwrap();
+        let out = render(&c);
+        assert_eq!(parse("rendered", &out).unwrap(), c, "{out}");
+    }
+    let out = render(&parse("r", RYZEN).unwrap());
+    // The seed's lines appear as the seed writes them.
+    for line in RYZEN.lines() {
+        assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
+    }
+}
+
+#[test]
+fn everything_else_frr_writes() {
+    let text = "\
+frr version 8.4.4
+frr defaults traditional
+hostname r1
+log stdout
+service integrated-vtysh-config
+!
+router bgp 4200000001
+ bgp log-neighbor-changes
+ no bgp default ipv4-unicast
+ neighbor 2001:db8::1 remote-as external
+ neighbor 2001:db8::1 description the upstream, with spaces
+ neighbor 2001:db8::1 timers 10 30
+ neighbor 2001:db8::1 timers connect 5
+ neighbor 2001:db8::1 password s3cret
+ neighbor 2001:db8::1 ttl-security hops 1
+ neighbor 2001:db8::1 update-source eth0
+ neighbor 192.0.2.9 remote-as internal
+ neighbor 192.0.2.9 passive
+ neighbor 192.0.2.9 shutdown message down for maintenance
+ !
+ address-family ipv6 unicast
+  network 2001:db8:1::/48
+  neighbor 2001:db8::1 activate
+  neighbor 2001:db8::1 route-map UP in
+  neighbor 2001:db8::1 route-map UP out
+  neighbor 2001:db8::1 next-hop-self
+  neighbor 2001:db8::1 maximum-prefix 1000
+  maximum-paths 4
+ exit-address-family
+exit
+!
+ipv6 prefix-list mine seq 5 permit 2001:db8:1::/48 le 64
+ip prefix-list v4 permit 10.0.0.0/8 ge 16 le 24
+ip prefix-list v4 deny any
+!
+route-map UP permit 10
+ match ipv6 address prefix-list mine
+ set local-preference 200
+ set metric 7
+ set community 65000:1 no-export additive
+ set as-path prepend 4200000001 4200000001
+exit
+!
+route-map UP deny 20
+exit
+!
+line vty
+!
+end
+";
+    let c = parse("full.conf", text).unwrap();
+    let b = c.bgp.as_ref().unwrap();
+    assert_eq!(b.asn, 4_200_000_001);
+    let n = b.neighbor("2001:db8::1".parse().unwrap()).unwrap();
+    assert_eq!(n.description.as_deref(), Some("the upstream, with spaces"));
+    assert_eq!(n.timers, Some((10, 30)));
+    assert_eq!(n.password.as_deref(), Some("s3cret"));
+    assert!(!n.family(Afi::Ipv4, b.default_ipv4_unicast).activate);
+    assert!(n.family(Afi::Ipv6, b.default_ipv4_unicast).activate);
+    let i = b.neighbor("192.0.2.9".parse().unwrap()).unwrap();
+    assert_eq!(i.shutdown.as_deref(), Some("down for maintenance"));
+    assert_eq!(c.prefix_lists[&(Afi::Ipv4, "v4".to_string())].entries.keys().copied().collect::<Vec<_>>(), vec![5, 10]);
+    assert_eq!(c.route_maps["UP"].entries.len(), 2);
+    let again = parse("again", &render(&c)).unwrap();
+    assert_eq!(again, c, "{}", render(&c));
+}
+
+#[track_caller]
+fn error(text: &str) -> String {
+    parse("bgpd.conf", text).unwrap_err().to_string()
+}
+
+#[test]
+fn errors_name_file_line_and_text() {
+    assert_eq!(
+        error("router bgp 65001\n neighbor 192.0.2.1 remote-as 65000\n neighbor 192.0.2.1 frobnicate\n"),
+        "bgpd.conf:3: % Invalid input: unknown neighbor option `frobnicate`: neighbor 192.0.2.1 frobnicate"
+    );
+    assert_eq!(error("!\nrouter ospf\n"), "bgpd.conf:2: % Unknown command: router ospf");
+    assert_eq!(
+        error("router bgp 65001\n neighbor 192.0.2.1 description x\n"),
+        "bgpd.conf:2: % Invalid input: neighbor 192.0.2.1: specify remote-as first (`neighbor 192.0.2.1 remote-as ASN`): neighbor 192.0.2.1 description x"
+    );
+    assert_eq!(
+        error("router bgp 70000000000\n"),
+        "bgpd.conf:1: % Invalid input: 70000000000 is not an AS number (1 to 4294967295): router bgp 70000000000"
+    );
+    assert!(error("ip prefix-list x seq 5 permit 10.1.0.1/24\n").contains("did you mean 10.1.0.0/24?"));
+    assert!(error("ip prefix-list x permit 10.0.0.0/8 le 4\n").contains("le 4 must be from 8 to 32"));
+    assert!(error("ip prefix-list x permit 2001:db8::/32\n").contains("does not belong in an `ip prefix-list`"));
+    assert!(error("router bgp 1\n address-family ipv4 unicast\n  network 2001:db8::/32\n").contains(":3:"));
+    assert!(error("router bgp 1\nrouter bgp 2\n").contains("already running as AS 1"));
+    assert!(error("router bgp 1\n neighbor 192.0.2.1 remote-as 2\n neighbor 192.0.2.1 timers 10 2\n")
+        .contains("hold time 2"));
+    assert!(error("route-map X permit 10\n match community 1\n").contains(":2:"));
+}
