@@ -6,3 +6,4 @@ pub mod config;
 pub mod fsm;
 pub mod packet;
 pub mod policy;
+pub mod rib;

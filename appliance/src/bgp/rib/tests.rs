@@ -1,0 +1,118 @@
+//! Best path in FRR's order, multipath, and the table's change reports.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::*;
+use crate::bgp::packet::{AsPath, Origin};
+
+fn peers(id: PeerId) -> PeerInfo {
+    // Peers 1-9 are eBGP, 10+ iBGP; router-id and address follow the id.
+    PeerInfo {
+        ebgp: id < 10,
+        router_id: Ipv4Addr::new(192, 0, 2, id as u8),
+        addr: IpAddr::V4(Ipv4Addr::new(198, 51, 100, id as u8)),
+    }
+}
+
+fn path(peer: PeerId, f: impl FnOnce(&mut PathAttrs)) -> Path {
+    let mut a = PathAttrs {
+        as_path: AsPath::sequence(&[65000 + peer]),
+        next_hop: Some(peers(peer).addr),
+        ..Default::default()
+    };
+    f(&mut a);
+    Path { peer, attrs: Arc::new(a), since: 0 }
+}
+
+fn winner(mut cands: Vec<Path>) -> PeerId {
+    select(&mut cands, &peers, Selection::default());
+    cands[0].peer
+}
+
+use super::best::select;
+
+#[test]
+fn order_of_the_steps() {
+    // Weight: local origination beats a higher local-pref.
+    assert_eq!(winner(vec![path(1, |a| a.local_pref = Some(500)), path(LOCAL, |_| {})]), LOCAL);
+    // Local preference.
+    assert_eq!(winner(vec![path(1, |_| {}), path(2, |a| a.local_pref = Some(200))]), 2);
+    // AS path length.
+    assert_eq!(winner(vec![path(1, |a| a.as_path.prepend(65001, 1)), path(2, |_| {})]), 2);
+    // Origin.
+    assert_eq!(winner(vec![path(1, |a| a.origin = Origin::Incomplete), path(2, |a| a.origin = Origin::Egp)]), 2);
+    // MED, within the same neighbour AS only.
+    let same_as = |peer, med| {
+        path(peer, move |a| {
+            a.as_path = AsPath::sequence(&[65000]);
+            a.med = Some(med)
+        })
+    };
+    assert_eq!(winner(vec![same_as(1, 10), same_as(2, 5)]), 2);
+    assert_eq!(winner(vec![path(1, |a| a.med = Some(10)), path(2, |a| a.med = Some(5))]), 1, "router-id decides");
+    // eBGP over iBGP.
+    assert_eq!(winner(vec![path(10, |a| a.as_path = AsPath::sequence(&[65009])), path(9, |_| {})]), 9);
+    // Router-id, then peer address.
+    assert_eq!(
+        winner(vec![path(3, |a| a.as_path = AsPath::sequence(&[1])), path(2, |a| a.as_path = AsPath::sequence(&[2]))]),
+        2
+    );
+}
+
+#[test]
+fn multipath_needs_equal_paths_and_maximum_paths() {
+    let mut t = Table::default();
+    let prefix: IpNet = "203.0.113.0/24".parse().unwrap();
+    let same = |peer| path(peer, |a| a.as_path = AsPath::sequence(&[65100, 65200]));
+    let sel = Selection { maximum_paths: 4, maximum_paths_ibgp: 1 };
+    t.update(prefix, Some(same(1)), 1, &peers, sel);
+    let c = t.update(prefix, Some(same(2)), 2, &peers, sel).unwrap();
+    assert_eq!(c.selected.iter().map(|p| p.peer).collect::<Vec<_>>(), vec![1, 2]);
+    // A different AS path is no multipath partner.
+    assert!(t
+        .update(prefix, Some(path(3, |a| a.as_path = AsPath::sequence(&[65300, 65200]))), 3, &peers, sel)
+        .is_none());
+    assert_eq!(t.selected(&prefix).len(), 2);
+    assert_eq!(t.paths(&prefix).len(), 3);
+    // With maximum-paths 1 again, only the best stays.
+    let changes = t.reselect(&peers, Selection::default());
+    assert_eq!(changes.len(), 1);
+    assert_eq!(t.selected(&prefix).len(), 1);
+}
+
+#[test]
+fn changes_are_reported_only_when_the_selection_moves() {
+    let mut t = Table::default();
+    let p: IpNet = "10.2.0.0/24".parse().unwrap();
+    let sel = Selection::default();
+    let a = path(1, |_| {});
+    assert_eq!(t.update(p, Some(a.clone()), 1, &peers, sel).unwrap().selected, vec![a.clone()]);
+    // The same path again: nothing to tell.
+    assert!(t.update(p, Some(a.clone()), 1, &peers, sel).is_none());
+    // A worse alternative: still nothing.
+    assert!(t.update(p, Some(path(2, |a| a.as_path.prepend(1, 3))), 2, &peers, sel).is_none());
+    // The best goes: the alternative takes over.
+    let c = t.update(p, None, 1, &peers, sel).unwrap();
+    assert_eq!(c.selected[0].peer, 2);
+    assert_eq!(t.prefixes_of(2), vec![p]);
+    let c = t.update(p, None, 2, &peers, sel).unwrap();
+    assert!(c.selected.is_empty());
+    assert!(t.is_empty());
+    assert!(t.update(p, None, 2, &peers, sel).is_none());
+}
+
+#[test]
+fn interning_shares_equal_attributes() {
+    let mut i = Interner::default();
+    let a = i.intern(PathAttrs { med: Some(1), ..Default::default() });
+    let b = i.intern(PathAttrs { med: Some(1), ..Default::default() });
+    assert!(Arc::ptr_eq(&a, &b));
+    let c = i.intern(PathAttrs { med: Some(2), ..Default::default() });
+    assert_eq!(i.len(), 2);
+    drop(c);
+    i.sweep();
+    assert_eq!(i.len(), 1);
+    drop((a, b));
+    i.sweep();
+    assert!(i.is_empty());
+}
