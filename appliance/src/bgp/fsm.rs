@@ -135,10 +135,16 @@ pub struct Session {
 
 impl Session {
     pub fn new(cfg: SessionConfig, now: Instant) -> Session {
+        Session::with_ids(cfg, now, 0)
+    }
+
+    /// A session whose connection ids start after `base`, so that ids stay
+    /// unique across the daemon's sessions.
+    pub fn with_ids(cfg: SessionConfig, now: Instant, base: ConnId) -> Session {
         Session {
             cfg,
             conns: Vec::new(),
-            next_id: 1,
+            next_id: base,
             connecting: None,
             retry_at: None,
             retry_wait: FIRST_RETRY,

@@ -7,3 +7,4 @@ pub mod fsm;
 pub mod packet;
 pub mod policy;
 pub mod rib;
+pub mod speaker;

@@ -91,7 +91,8 @@ impl Table {
     }
 
     /// Sets (Some) or removes (None) `peer`'s path for `prefix`. Returns the
-    /// new selection when it changed.
+    /// new selection when it changed, and whether the peer had a path there
+    /// before.
     pub fn update(
         &mut self,
         prefix: IpNet,
@@ -99,14 +100,14 @@ impl Table {
         peer: PeerId,
         peers: &dyn Fn(PeerId) -> PeerInfo,
         sel: Selection,
-    ) -> Option<Change> {
+    ) -> (Option<Change>, bool) {
         use std::collections::hash_map::Entry as E;
         match (self.entries.entry(prefix), path) {
-            (E::Vacant(_), None) => None,
+            (E::Vacant(_), None) => (None, false),
             (E::Vacant(v), Some(p)) => {
                 let selected = vec![p.clone()];
                 v.insert(Entry { paths: Paths::One(p), selected: 1 });
-                Some(Change { prefix, selected })
+                (Some(Change { prefix, selected }), false)
             }
             (E::Occupied(mut o), path) => {
                 let e = o.get_mut();
@@ -116,13 +117,15 @@ impl Table {
                     Paths::One(p) => vec![p],
                     Paths::Many(v) => v,
                 };
+                let had = list.len();
                 list.retain(|p| p.peer != peer);
+                let had = list.len() != had;
                 if let Some(p) = path {
                     list.push(p);
                 }
                 if list.is_empty() {
                     o.remove();
-                    return Some(Change { prefix, selected: Vec::new() });
+                    return (Some(Change { prefix, selected: Vec::new() }), had);
                 }
                 let n = best::select(&mut list, peers, sel);
                 e.selected = n as u8;
@@ -130,7 +133,7 @@ impl Table {
                 let after = &e.paths()[..n];
                 let same = after.len() == before.len()
                     && after.iter().zip(&before).all(|(p, b)| p.peer == b.0 && Arc::ptr_eq(&p.attrs, &b.1));
-                (!same).then(|| Change { prefix, selected: after.to_vec() })
+                ((!same).then(|| Change { prefix, selected: after.to_vec() }), had)
             }
         }
     }

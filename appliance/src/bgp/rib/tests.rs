@@ -66,11 +66,12 @@ fn multipath_needs_equal_paths_and_maximum_paths() {
     let same = |peer| path(peer, |a| a.as_path = AsPath::sequence(&[65100, 65200]));
     let sel = Selection { maximum_paths: 4, maximum_paths_ibgp: 1 };
     t.update(prefix, Some(same(1)), 1, &peers, sel);
-    let c = t.update(prefix, Some(same(2)), 2, &peers, sel).unwrap();
+    let c = t.update(prefix, Some(same(2)), 2, &peers, sel).0.unwrap();
     assert_eq!(c.selected.iter().map(|p| p.peer).collect::<Vec<_>>(), vec![1, 2]);
     // A different AS path is no multipath partner.
     assert!(t
         .update(prefix, Some(path(3, |a| a.as_path = AsPath::sequence(&[65300, 65200]))), 3, &peers, sel)
+        .0
         .is_none());
     assert_eq!(t.selected(&prefix).len(), 2);
     assert_eq!(t.paths(&prefix).len(), 3);
@@ -86,19 +87,23 @@ fn changes_are_reported_only_when_the_selection_moves() {
     let p: IpNet = "10.2.0.0/24".parse().unwrap();
     let sel = Selection::default();
     let a = path(1, |_| {});
-    assert_eq!(t.update(p, Some(a.clone()), 1, &peers, sel).unwrap().selected, vec![a.clone()]);
-    // The same path again: nothing to tell.
-    assert!(t.update(p, Some(a.clone()), 1, &peers, sel).is_none());
+    assert_eq!(
+        t.update(p, Some(a.clone()), 1, &peers, sel),
+        (Some(Change { prefix: p, selected: vec![a.clone()] }), false)
+    );
+    // The same path again: nothing to tell, but it replaced one.
+    assert_eq!(t.update(p, Some(a.clone()), 1, &peers, sel), (None, true));
     // A worse alternative: still nothing.
-    assert!(t.update(p, Some(path(2, |a| a.as_path.prepend(1, 3))), 2, &peers, sel).is_none());
+    assert_eq!(t.update(p, Some(path(2, |a| a.as_path.prepend(1, 3))), 2, &peers, sel), (None, false));
     // The best goes: the alternative takes over.
-    let c = t.update(p, None, 1, &peers, sel).unwrap();
-    assert_eq!(c.selected[0].peer, 2);
+    let (c, had) = t.update(p, None, 1, &peers, sel);
+    assert!(had);
+    assert_eq!(c.unwrap().selected[0].peer, 2);
     assert_eq!(t.prefixes_of(2), vec![p]);
-    let c = t.update(p, None, 2, &peers, sel).unwrap();
+    let c = t.update(p, None, 2, &peers, sel).0.unwrap();
     assert!(c.selected.is_empty());
     assert!(t.is_empty());
-    assert!(t.update(p, None, 2, &peers, sel).is_none());
+    assert_eq!(t.update(p, None, 2, &peers, sel), (None, false));
 }
 
 #[test]

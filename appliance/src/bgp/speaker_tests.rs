@@ -1,0 +1,329 @@
+//! Speakers wired together in memory: the seed's three routers on one
+//! subnet, policy, RFC 8212 and withdrawals, with no sockets at all.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::*;
+use crate::bgp::config::parse;
+use crate::bgp::packet::{frame, EXTENDED_MAX_LEN};
+
+struct Node {
+    name: &'static str,
+    addr: IpAddr,
+    sp: Speaker,
+    fib: BTreeMap<IpNet, Vec<IpAddr>>,
+    log: Vec<String>,
+}
+
+/// A LAN of speakers. Connections are pairs of (node, conn) ends.
+struct Lan {
+    nodes: Vec<Node>,
+    links: HashMap<(usize, ConnId), (usize, ConnId)>,
+    now: Instant,
+}
+
+const LAN: &str = "192.0.2.0/24";
+
+fn kernel(addr: &str, extra: &[&str]) -> Kernel {
+    let mut addresses: Vec<IpNet> = vec![format!("{addr}/24").parse().unwrap()];
+    let mut routes: HashSet<IpNet> = [LAN.parse().unwrap()].into();
+    for e in extra {
+        let n: IpNet = e.parse().unwrap();
+        addresses.push(n);
+        routes.insert(n.trunc());
+    }
+    Kernel { addresses, routes }
+}
+
+impl Lan {
+    fn new() -> Lan {
+        Lan { nodes: Vec::new(), links: HashMap::new(), now: Instant::now() }
+    }
+
+    fn add(&mut self, name: &'static str, addr: &str, conf: &str, extra: &[&str]) -> usize {
+        let cfg = parse(name, conf).unwrap_or_else(|e| panic!("{e}"));
+        let sp = Speaker::new(cfg, kernel(addr, extra), self.now).unwrap();
+        self.nodes.push(Node { name, addr: addr.parse().unwrap(), sp, fib: BTreeMap::new(), log: Vec::new() });
+        self.nodes.len() - 1
+    }
+
+    fn node(&self, name: &str) -> &Node {
+        self.nodes.iter().find(|n| n.name == name).unwrap()
+    }
+
+    fn idx(&self, name: &str) -> usize {
+        self.nodes.iter().position(|n| n.name == name).unwrap()
+    }
+
+    /// Delivers everything until no node has output left.
+    fn settle(&mut self) {
+        for _ in 0..10_000 {
+            let mut busy = false;
+            for i in 0..self.nodes.len() {
+                let out = self.nodes[i].sp.take_output();
+                busy |= !out.is_empty();
+                for o in out {
+                    self.carry(i, o);
+                }
+            }
+            if !busy {
+                return;
+            }
+        }
+        panic!("the LAN never settled");
+    }
+
+    fn carry(&mut self, i: usize, o: Output) {
+        let now = self.now;
+        match o {
+            Output::Connect { conn, peer } => {
+                let from = self.nodes[i].addr;
+                match self.nodes.iter().position(|n| n.addr == peer) {
+                    Some(j) => match self.nodes[j].sp.accept(now, from, peer) {
+                        Some(c2) => {
+                            self.links.insert((i, conn), (j, c2));
+                            self.links.insert((j, c2), (i, conn));
+                            self.nodes[i].sp.connected(now, conn, from);
+                        }
+                        None => self.nodes[i].sp.closed(now, conn, "Connection refused"),
+                    },
+                    None => self.nodes[i].sp.closed(now, conn, "No route to host"),
+                }
+            }
+            Output::Send(conn, bytes) => {
+                let Some(&(j, c2)) = self.links.get(&(i, conn)) else { return };
+                let mut rest = &bytes[..];
+                while !rest.is_empty() {
+                    let len = frame(rest, EXTENDED_MAX_LEN).unwrap().expect("whole messages");
+                    self.nodes[j].sp.message(now, c2, &rest[..len]);
+                    rest = &rest[len..];
+                }
+            }
+            Output::Close(conn) => {
+                if let Some((j, c2)) = self.links.remove(&(i, conn)) {
+                    self.links.remove(&(j, c2));
+                    self.nodes[j].sp.closed(now, c2, "Connection closed by peer");
+                }
+            }
+            Output::Fib(p, hops) => {
+                if hops.is_empty() {
+                    self.nodes[i].fib.remove(&p);
+                } else {
+                    self.nodes[i].fib.insert(p, hops);
+                }
+            }
+            Output::Log(l) => self.nodes[i].log.push(l),
+        }
+    }
+
+    /// Moves the clock and fires timers.
+    fn advance(&mut self, secs: u64) {
+        let end = self.now + Duration::from_secs(secs);
+        loop {
+            let next = self.nodes.iter().filter_map(|n| n.sp.next_deadline()).min();
+            match next {
+                Some(t) if t <= end => {
+                    self.now = self.now.max(t);
+                    for n in &mut self.nodes {
+                        n.sp.timeout(self.now);
+                    }
+                    self.settle();
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+    }
+
+    fn start(&mut self) {
+        self.settle();
+        self.advance(5);
+    }
+
+    fn reconfigure(&mut self, name: &str, conf: &str) {
+        let i = self.idx(name);
+        let cfg = parse(name, conf).unwrap();
+        self.nodes[i].sp.reconfigure(self.now, cfg).unwrap();
+        self.settle();
+    }
+
+    fn hop(&self, name: &str, prefix: &str) -> Option<Vec<IpAddr>> {
+        self.node(name).fib.get(&prefix.parse().unwrap()).cloned()
+    }
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+const IX: &str = "
+router bgp 65000
+ bgp router-id 192.0.2.254
+ no bgp ebgp-requires-policy
+ neighbor 192.0.2.203 remote-as 65001
+ neighbor 192.0.2.204 remote-as 65002
+ !
+ address-family ipv4 unicast
+  neighbor 192.0.2.203 default-originate
+  neighbor 192.0.2.204 default-originate
+ exit-address-family
+exit
+";
+
+fn server(asn: u32, me: &str, vm: &str) -> String {
+    format!(
+        "router bgp {asn}
+ bgp router-id {me}
+ neighbor 192.0.2.254 remote-as 65000
+ !
+ address-family ipv4 unicast
+  network {vm}
+  neighbor 192.0.2.254 prefix-list allowed-in in
+  neighbor 192.0.2.254 prefix-list allowed-adv out
+ exit-address-family
+exit
+!
+ip prefix-list allowed-adv seq 5 permit {vm}
+ip prefix-list allowed-adv seq 10 deny any
+ip prefix-list allowed-in seq 5 permit any
+"
+    )
+}
+
+fn seed() -> Lan {
+    let mut lan = Lan::new();
+    lan.add("ix", "192.0.2.254", IX, &[]);
+    lan.add("ryzen", "192.0.2.203", &server(65001, "192.0.2.203", "198.51.100.0/24"), &["198.51.100.1/24"]);
+    lan.add("oplx", "192.0.2.204", &server(65002, "192.0.2.204", "203.0.113.0/24"), &["203.0.113.1/24"]);
+    lan.start();
+    lan
+}
+
+#[test]
+fn the_seed_on_one_subnet() {
+    let lan = seed();
+    for n in &lan.nodes {
+        for p in &n.sp.peers {
+            assert_eq!(p.session.state(), State::Established, "{} with {}: {:?}", n.name, p.cfg.addr, n.log);
+        }
+    }
+    // The home router has both VM networks, via each server.
+    assert_eq!(lan.hop("ix", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
+    assert_eq!(lan.hop("ix", "203.0.113.0/24"), Some(vec![ip("192.0.2.204")]));
+    // Each server learns the other's with the other as next hop (third
+    // party), and the default from the home router.
+    assert_eq!(lan.hop("ryzen", "203.0.113.0/24"), Some(vec![ip("192.0.2.204")]));
+    assert_eq!(lan.hop("oplx", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
+    assert_eq!(lan.hop("ryzen", "0.0.0.0/0"), Some(vec![ip("192.0.2.254")]));
+    assert_eq!(lan.hop("oplx", "0.0.0.0/0"), Some(vec![ip("192.0.2.254")]));
+    // The servers' own networks are not FIB routes of theirs.
+    assert_eq!(lan.hop("ryzen", "198.51.100.0/24"), None);
+    // AS paths as FRR would show them.
+    let r = &lan.node("ryzen").sp;
+    let p = &r.tables[0].selected(&"203.0.113.0/24".parse().unwrap())[0];
+    assert_eq!(p.attrs.as_path.to_string(), "65000 65002");
+    assert_eq!(p.attrs.med, None, "MED is not passed on between ASes");
+}
+
+#[test]
+fn withdrawal_and_session_loss() {
+    let mut lan = seed();
+    // A removed `network` is withdrawn everywhere.
+    lan.reconfigure("oplx", &server(65002, "192.0.2.204", "203.0.113.0/24").replace("  network 203.0.113.0/24\n", ""));
+    assert_eq!(lan.hop("ix", "203.0.113.0/24"), None);
+    assert_eq!(lan.hop("ryzen", "203.0.113.0/24"), None);
+    // The session did not reset for that.
+    assert_eq!(lan.node("oplx").sp.peers[0].session.established_count, 1);
+    lan.reconfigure("oplx", &server(65002, "192.0.2.204", "203.0.113.0/24"));
+    assert_eq!(lan.hop("ryzen", "203.0.113.0/24"), Some(vec![ip("192.0.2.204")]));
+    // Stopping a server (what `lxc stop` does) takes its routes away at once.
+    let i = lan.idx("oplx");
+    let now = lan.now;
+    lan.nodes[i].sp.shutdown(now, "router leaving");
+    lan.settle();
+    assert_eq!(lan.hop("ix", "203.0.113.0/24"), None);
+    assert_eq!(lan.hop("ryzen", "203.0.113.0/24"), None);
+    let ix_log = lan.node("ix").log.join("\n");
+    assert!(
+        ix_log.contains("neighbor 192.0.2.204 Down: Cease/Administrative Shutdown (\"router leaving\") received"),
+        "{ix_log}"
+    );
+}
+
+#[test]
+fn prefix_lists_in_and_out() {
+    let mut lan = seed();
+    // Ryzen's outbound list lets only its VM network out, even if it
+    // originates more.
+    let more = server(65001, "192.0.2.203", "198.51.100.0/24")
+        .replace("  network 198.51.100.0/24\n", "  network 198.51.100.0/24\n  network 192.0.2.0/24\n");
+    lan.reconfigure("ryzen", &more);
+    assert!(lan.node("ryzen").sp.is_originated(&LAN.parse().unwrap()));
+    assert_eq!(lan.hop("ix", "192.0.2.0/24"), None);
+    // Oplx accepts only the default from now on (route refresh, no reset).
+    let only_default = server(65002, "192.0.2.204", "203.0.113.0/24")
+        .replace("ip prefix-list allowed-in seq 5 permit any", "ip prefix-list allowed-in seq 5 permit 0.0.0.0/0");
+    lan.reconfigure("oplx", &only_default);
+    assert_eq!(lan.hop("oplx", "198.51.100.0/24"), None);
+    assert_eq!(lan.hop("oplx", "0.0.0.0/0"), Some(vec![ip("192.0.2.254")]));
+    let o = lan.node("oplx");
+    assert_eq!(o.sp.peers[0].session.established_count, 1, "{:?}", o.log);
+    assert!(o.log.iter().any(|l| l.contains("route refresh sent")), "{:?}", o.log);
+    // And back: the refresh brings the route again.
+    lan.reconfigure("oplx", &server(65002, "192.0.2.204", "203.0.113.0/24"));
+    assert_eq!(lan.hop("oplx", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
+}
+
+#[test]
+fn rfc8212_blocks_ebgp_without_policy_and_says_how_to_fix_it() {
+    let mut lan = Lan::new();
+    let bare = "router bgp 65001\n neighbor 192.0.2.254 remote-as 65000\n address-family ipv4 unicast\n  network 198.51.100.0/24\n";
+    lan.add("ix", "192.0.2.254", IX, &[]);
+    lan.add("ryzen", "192.0.2.203", bare, &["198.51.100.1/24"]);
+    lan.start();
+    let r = lan.node("ryzen");
+    assert_eq!(r.sp.peers[0].session.state(), State::Established);
+    assert_eq!(lan.hop("ryzen", "0.0.0.0/0"), None, "nothing accepted");
+    assert_eq!(lan.hop("ix", "198.51.100.0/24"), None, "nothing advertised");
+    let blocks: Vec<&String> = r.log.iter().filter(|l| l.contains("RFC 8212")).collect();
+    assert_eq!(blocks.len(), 2, "one line per direction: {:?}", r.log);
+    assert!(
+        blocks[0].contains("neighbor 192.0.2.254 prefix-list NAME in")
+            && blocks[0].contains("no bgp ebgp-requires-policy")
+    );
+    // Turning the check off lets routes flow without a reset.
+    lan.reconfigure("ryzen", &format!("{bare}exit\nrouter bgp 65001\n no bgp ebgp-requires-policy\n"));
+    assert_eq!(lan.hop("ix", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
+    assert_eq!(lan.node("ryzen").sp.peers[0].session.established_count, 1);
+}
+
+#[test]
+fn network_import_check_follows_the_kernel() {
+    let mut lan = seed();
+    let i = lan.idx("ryzen");
+    let now = lan.now;
+    let mut k = lan.nodes[i].sp.kernel.clone();
+    k.routes.remove(&"198.51.100.0/24".parse().unwrap());
+    lan.nodes[i].sp.set_kernel(now, k.clone());
+    lan.settle();
+    assert_eq!(lan.hop("ix", "198.51.100.0/24"), None);
+    k.routes.insert("198.51.100.0/24".parse().unwrap());
+    lan.nodes[i].sp.set_kernel(now, k);
+    lan.settle();
+    assert_eq!(lan.hop("ix", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
+}
+
+#[test]
+fn maximum_prefix_stops_the_session() {
+    let mut lan = seed();
+    let limited = server(65001, "192.0.2.203", "198.51.100.0/24")
+        .replace(" exit-address-family", "  neighbor 192.0.2.254 maximum-prefix 1\n exit-address-family");
+    lan.reconfigure("ryzen", &limited);
+    lan.advance(5);
+    let r = lan.node("ryzen");
+    assert!(r.sp.peers[0].overflow, "{:?}", r.log);
+    assert_eq!(r.sp.peers[0].session.state(), State::Idle);
+    assert!(r.log.iter().any(|l| l.contains("exceed maximum-prefix 1")));
+    let ix = lan.node("ix").log.join("\n");
+    assert!(ix.contains("Maximum Number of Prefixes Reached"), "{ix}");
+}
