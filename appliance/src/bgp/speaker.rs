@@ -882,7 +882,9 @@ impl Speaker {
         };
         let codec = p.negotiated.as_ref().map(|n| n.codec).unwrap_or_default();
         let mut withdrawn = Vec::new();
-        let mut groups: HashMap<*const PathAttrs, (Arc<PathAttrs>, Vec<IpNet>, Vec<IpNet>)> = HashMap::new();
+        // Announcements sharing attributes go out together: (attrs, IPv4, IPv6).
+        type Group = (Arc<PathAttrs>, Vec<IpNet>, Vec<IpNet>);
+        let mut groups: HashMap<*const PathAttrs, Group> = HashMap::new();
         for (prefix, a) in p.pending.drain() {
             match a {
                 None => withdrawn.push(prefix),
