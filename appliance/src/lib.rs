@@ -2,5 +2,8 @@
 
 pub mod applets;
 pub mod bgp;
+pub mod bgpd;
+pub mod control;
+pub mod netlink;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

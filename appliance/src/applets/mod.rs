@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 pub mod build;
 pub mod init;
+pub mod vtysh;
 
 pub struct Applet {
     pub name: &'static str,

@@ -41,6 +41,8 @@ pub struct Kernel {
     /// Prefixes of non-BGP routes in the main table (connected, kernel,
     /// static), for the `network` import check.
     pub routes: HashSet<IpNet>,
+    /// Interface names by address, for `show ip route`.
+    pub names: std::collections::BTreeMap<IpNet, String>,
 }
 
 impl Kernel {

@@ -1,0 +1,418 @@
+//! bgpd's I/O edge: TCP sessions, the control socket, signals and timers,
+//! around the sans-IO `Speaker`. One task owns the Speaker; connections,
+//! control clients and the FIB writer are tasks of their own that talk to
+//! it over channels, so a slow peer, client or kernel never blocks it.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, oneshot};
+
+use super::commands;
+use super::kernel::{self, Fib};
+use crate::bgp::config::{self, Config};
+use crate::bgp::fsm::ConnId;
+use crate::bgp::packet::{frame, Notification, EXTENDED_MAX_LEN};
+use crate::bgp::speaker::{Output, Speaker};
+use crate::control::{Request, Response};
+
+pub struct Options {
+    pub config_path: PathBuf,
+    pub socket: PathBuf,
+    pub port: u16,
+    pub fib: bool,
+}
+
+pub enum Event {
+    Accepted(TcpStream, SocketAddr, SocketAddr),
+    Connected(ConnId, std::io::Result<TcpStream>),
+    Messages(ConnId, Vec<Vec<u8>>),
+    FramingError(ConnId, Notification),
+    Closed(ConnId, String),
+    Control(Request, oneshot::Sender<Response>),
+    Kernel(crate::bgp::speaker::Kernel),
+}
+
+struct Conn {
+    tx: mpsc::UnboundedSender<Vec<u8>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+pub struct Daemon {
+    pub speaker: Speaker,
+    pub opts: Options,
+    pub fib: Fib,
+    events: mpsc::UnboundedSender<Event>,
+    conns: HashMap<ConnId, Conn>,
+    pub started: Instant,
+}
+
+fn log(line: &str) {
+    eprintln!("bgpd: {line}");
+}
+
+pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
+    let now = Instant::now();
+    let k = kernel::snapshot().await;
+    let speaker = Speaker::new(cfg, k, now)?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let fib = Fib::start(opts.fib, tx.clone()).await?;
+
+    let listener = listen(opts.port).await?;
+    let control = control_socket(&opts.socket)?;
+    log(&format!(
+        "bgpbox {} started: AS {}, router-id {}, {} neighbor(s), listening on port {}, control socket {}",
+        crate::VERSION,
+        speaker.local_as(),
+        speaker.router_id,
+        speaker.peers.len(),
+        opts.port,
+        opts.socket.display()
+    ));
+    let mut d = Daemon { speaker, opts, fib, events: tx.clone(), conns: HashMap::new(), started: now };
+    tokio::spawn(accept_loop(listener, tx.clone()));
+    tokio::spawn(control_loop(control, tx.clone()));
+    tokio::spawn(kernel::watch(tx.clone()));
+
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    d.perform();
+    loop {
+        let deadline = d.speaker.next_deadline();
+        let sleep = async {
+            match deadline {
+                Some(t) => tokio::time::sleep_until(t.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                d.handle(ev);
+                // Take whatever else is queued into the same batch.
+                let mut n = 0;
+                while let Ok(ev) = rx.try_recv() {
+                    d.handle(ev);
+                    n += 1;
+                    if n >= 256 {
+                        break;
+                    }
+                }
+            }
+            _ = sleep => d.speaker.timeout(Instant::now()),
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => d.reload(),
+        }
+        d.perform();
+    }
+    log("stopping: Cease to every neighbor, routes leave the FIB");
+    d.speaker.shutdown(Instant::now(), "");
+    d.perform();
+    // Give the writers a moment to put the NOTIFICATIONs on the wire.
+    let conns: Vec<Conn> = d.conns.drain().map(|(_, c)| c).collect();
+    drop(conns);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    d.fib.clear().await;
+    let _ = std::fs::remove_file(&d.opts.socket);
+    Ok(())
+}
+
+impl Daemon {
+    fn handle(&mut self, ev: Event) {
+        let now = Instant::now();
+        match ev {
+            Event::Accepted(stream, remote, local) => {
+                let (r, l) = (remote.ip().to_canonical(), local.ip().to_canonical());
+                match self.speaker.accept(now, r, l) {
+                    Some(conn) => self.attach(conn, stream),
+                    None => log(&format!("connection from {r} refused: not a configured neighbor")),
+                }
+            }
+            Event::Connected(conn, Ok(stream)) => {
+                let local = stream.local_addr().map(|a| a.ip().to_canonical());
+                match local {
+                    Ok(local) => {
+                        self.attach(conn, stream);
+                        self.speaker.connected(now, conn, local);
+                    }
+                    Err(e) => self.speaker.closed(now, conn, &e.to_string()),
+                }
+            }
+            Event::Connected(conn, Err(e)) => self.speaker.closed(now, conn, &io_reason(&e)),
+            Event::Messages(conn, msgs) => {
+                for m in msgs {
+                    self.speaker.message(now, conn, &m);
+                }
+            }
+            Event::FramingError(conn, n) => self.speaker.framing_error(now, conn, n),
+            Event::Closed(conn, why) => {
+                if let Some(c) = self.conns.remove(&conn) {
+                    c.reader.abort();
+                }
+                self.speaker.closed(now, conn, &why);
+            }
+            Event::Control(req, reply) => {
+                let resp = commands::handle(self, req);
+                let _ = reply.send(resp);
+            }
+            Event::Kernel(k) => {
+                self.fib.kernel_changed(&k);
+                self.speaker.set_kernel(now, k);
+                // Reachability or shadowing may have changed for any route.
+                for afi in 0..2 {
+                    let sel: Vec<(IpNet, Vec<IpAddr>)> = self.speaker.tables[afi]
+                        .iter()
+                        .filter(|(_, paths, n)| *n > 0 && paths[0].peer != crate::bgp::rib::LOCAL)
+                        .map(|(p, paths, n)| (*p, paths[..n].iter().filter_map(|x| x.attrs.next_hop).collect()))
+                        .collect();
+                    for (p, hops) in sel {
+                        self.fib.set(p, hops);
+                    }
+                }
+            }
+        }
+    }
+
+    fn attach(&mut self, conn: ConnId, stream: TcpStream) {
+        let _ = stream.set_nodelay(true);
+        let (r, w) = stream.into_split();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(writer(w, rx));
+        let reader = tokio::spawn(reader(conn, r, self.events.clone()));
+        self.conns.insert(conn, Conn { tx, reader });
+    }
+
+    /// Carries out what the Speaker asked for.
+    pub fn perform(&mut self) {
+        for o in self.speaker.take_output() {
+            match o {
+                Output::Connect { conn, peer } => {
+                    let p = self.speaker.peers.iter().find(|p| p.cfg.addr == peer);
+                    let source = p.and_then(|p| p.cfg.update_source.clone());
+                    let port = self.opts.port;
+                    let tx = self.events.clone();
+                    tokio::spawn(async move {
+                        let r = connect(peer, port, source).await;
+                        let _ = tx.send(Event::Connected(conn, r));
+                    });
+                }
+                Output::Send(conn, bytes) => {
+                    if let Some(c) = self.conns.get(&conn) {
+                        let _ = c.tx.send(bytes);
+                    }
+                }
+                Output::Close(conn) => {
+                    // Dropping the sender lets the writer flush what is
+                    // queued (a NOTIFICATION) and then close.
+                    if let Some(c) = self.conns.remove(&conn) {
+                        c.reader.abort();
+                    }
+                }
+                Output::Fib(prefix, hops) => self.fib.set(prefix, hops),
+                Output::Log(line) => log(&line),
+            }
+        }
+        self.fib.flush();
+        if self.fib.has_stale() {
+            let done = self.speaker.peers.iter().filter(|p| !p.removed && p.cfg.shutdown.is_none()).all(|p| {
+                p.negotiated.as_ref().is_some_and(|n| n.families.iter().all(|f| p.eor[(*f == crate::bgp::packet::Afi::Ipv6) as usize]))
+            });
+            self.fib.sweep_stale(done);
+        }
+    }
+
+    /// The interface a next hop is reached through, for `show ip route`.
+    pub fn ifname_for(&self, hop: Option<IpAddr>) -> String {
+        let Some(h) = hop else { return String::new() };
+        let k = &self.speaker.kernel;
+        k.addresses
+            .iter()
+            .find(|a| a.trunc().contains(&h))
+            .and_then(|a| k.names.get(a).cloned())
+            .unwrap_or_default()
+    }
+
+    /// SIGHUP: the config file again, applied only if all of it is valid.
+    pub fn reload(&mut self) {
+        let path = self.opts.config_path.clone();
+        match read_config(&path) {
+            Ok(cfg) => match self.speaker.reconfigure(Instant::now(), cfg) {
+                Ok(()) => log(&format!("reloaded {}", path.display())),
+                Err(e) => log(&format!("reload of {} refused: {e}; the running config stays", path.display())),
+            },
+            Err(e) => log(&format!("reload refused: {e}; the running config stays")),
+        }
+    }
+}
+
+pub fn read_config(path: &std::path::Path) -> Result<Config, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    config::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "Connection refused".into(),
+        std::io::ErrorKind::TimedOut => "Connection timed out".into(),
+        _ => e.to_string(),
+    }
+}
+
+async fn listen(port: u16) -> Result<TcpListener, String> {
+    // [::] takes IPv4 too (as mapped addresses) unless IPv6 is off.
+    match TcpListener::bind(("::", port)).await {
+        Ok(l) => Ok(l),
+        Err(_) => TcpListener::bind(("0.0.0.0", port)).await.map_err(|e| format!("cannot listen on port {port}: {e}")),
+    }
+}
+
+async fn accept_loop(l: TcpListener, tx: mpsc::UnboundedSender<Event>) {
+    loop {
+        match l.accept().await {
+            Ok((s, remote)) => {
+                let local = s.local_addr().unwrap_or(remote);
+                if tx.send(Event::Accepted(s, remote, local)).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                log(&format!("accept: {e}"));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn connect(peer: IpAddr, port: u16, source: Option<String>) -> std::io::Result<TcpStream> {
+    let sock = match peer {
+        IpAddr::V4(_) => TcpSocket::new_v4()?,
+        IpAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    if let Some(src) = source {
+        // update-source: an address, or an interface name.
+        match src.parse::<IpAddr>() {
+            Ok(a) => sock.bind(SocketAddr::new(a, 0))?,
+            Err(_) => sock.bind_device(Some(src.as_bytes()))?,
+        }
+    }
+    match tokio::time::timeout(Duration::from_secs(10), sock.connect(SocketAddr::new(peer, port))).await {
+        Ok(r) => r,
+        Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+    }
+}
+
+async fn reader(conn: ConnId, mut r: OwnedReadHalf, tx: mpsc::UnboundedSender<Event>) {
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let n = match r.read(&mut chunk).await {
+            Ok(0) => {
+                let _ = tx.send(Event::Closed(conn, "Connection closed by peer".into()));
+                return;
+            }
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Event::Closed(conn, io_reason(&e)));
+                return;
+            }
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        let mut msgs = Vec::new();
+        let mut at = 0;
+        loop {
+            match frame(&buf[at..], EXTENDED_MAX_LEN) {
+                Ok(Some(len)) => {
+                    msgs.push(buf[at..at + len].to_vec());
+                    at += len;
+                }
+                Ok(None) => break,
+                Err(n) => {
+                    if !msgs.is_empty() {
+                        let _ = tx.send(Event::Messages(conn, msgs));
+                    }
+                    let _ = tx.send(Event::FramingError(conn, n));
+                    return;
+                }
+            }
+        }
+        buf.drain(..at);
+        if !msgs.is_empty() && tx.send(Event::Messages(conn, msgs)).is_err() {
+            return;
+        }
+    }
+}
+
+async fn writer(mut w: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Vec<u8>>) {
+    while let Some(bytes) = rx.recv().await {
+        if w.write_all(&bytes).await.is_err() {
+            return;
+        }
+    }
+    let _ = w.shutdown().await;
+}
+
+fn control_socket(path: &std::path::Path) -> Result<UnixListener, String> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    // A socket left by a crashed bgpd; a live one answers and is kept.
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(format!("another bgpd is already running on {}", path.display()));
+    }
+    let _ = std::fs::remove_file(path);
+    let l = UnixListener::bind(path).map_err(|e| format!("control socket {}: {e}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .map_err(|e| format!("control socket {}: {e}", path.display()))?;
+    Ok(l)
+}
+
+async fn control_loop(l: UnixListener, tx: mpsc::UnboundedSender<Event>) {
+    loop {
+        match l.accept().await {
+            Ok((s, _)) => {
+                tokio::spawn(control_client(s, tx.clone()));
+            }
+            Err(e) => {
+                log(&format!("control socket: {e}"));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// One vtysh or healthcheck: requests in order; a client that never reads
+/// blocks only this task.
+async fn control_client(s: UnixStream, tx: mpsc::UnboundedSender<Event>) {
+    let (r, mut w) = s.into_split();
+    let mut lines = BufReader::new(r).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let resp = match serde_json::from_str::<Request>(&line) {
+            Ok(req) => {
+                let (rtx, rrx) = oneshot::channel();
+                if tx.send(Event::Control(req, rtx)).is_err() {
+                    return;
+                }
+                rrx.await.unwrap_or_else(|_| Response::err("bgpd is stopping"))
+            }
+            Err(e) => Response::err(format!("bad request: {e}")),
+        };
+        let mut out = serde_json::to_string(&resp).unwrap_or_default();
+        out.push('\n');
+        let write = tokio::time::timeout(Duration::from_secs(30), w.write_all(out.as_bytes()));
+        if !matches!(write.await, Ok(Ok(()))) {
+            return;
+        }
+    }
+}
+

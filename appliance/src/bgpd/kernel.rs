@@ -1,0 +1,329 @@
+//! bgpd and the kernel: what the kernel has (addresses, its own routes),
+//! and the FIB writer that installs our best paths.
+//!
+//! The writer is a thread of its own with its own netlink socket: the RIB
+//! hands it batches and never waits. Each batch is coalesced (the last
+//! state of a prefix wins), packed into large sends, and acknowledged by
+//! sequence number, so a refused route is logged with its prefix and
+//! retried rather than dropped.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{mpsc as smpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+use tokio::sync::mpsc;
+
+use super::daemon::Event;
+use crate::bgp::speaker::Kernel;
+use crate::netlink::{self, Msg, Route, Socket, RTPROT_BGP, RT_TABLE_MAIN};
+
+fn log(line: &str) {
+    eprintln!("bgpd: {line}");
+}
+
+/// The kernel's addresses and routes, read in one go.
+pub fn read() -> std::io::Result<(Kernel, Vec<Route>)> {
+    let mut s = Socket::open(0)?;
+    let mut k = Kernel::default();
+    for m in s.dump(netlink::RTM_GETADDR, 1)? {
+        if let Msg::Addr(true, a) = m {
+            if let Ok(name) = nix::net::if_::if_indextoname(a.index) {
+                k.names.insert(a.net, name.to_string_lossy().into_owned());
+            }
+            k.addresses.push(a.net);
+        }
+    }
+    let mut routes = Vec::new();
+    for m in s.dump(netlink::RTM_GETROUTE, 2)? {
+        if let Msg::Route(true, r) = m {
+            if r.table == RT_TABLE_MAIN as u32 {
+                if r.protocol != RTPROT_BGP {
+                    k.routes.insert(r.prefix);
+                }
+                routes.push(r);
+            }
+        }
+    }
+    k.addresses.sort();
+    Ok((k, routes))
+}
+
+pub async fn snapshot() -> Kernel {
+    match tokio::task::spawn_blocking(read).await {
+        Ok(Ok((k, _))) => k,
+        Ok(Err(e)) => {
+            log(&format!("cannot read the kernel's addresses and routes: {e}"));
+            Kernel::default()
+        }
+        Err(_) => Kernel::default(),
+    }
+}
+
+/// Watches the kernel's address, link and (non-BGP) route changes and
+/// sends a fresh view when something changed.
+pub async fn watch(tx: mpsc::UnboundedSender<Event>) {
+    let groups = netlink::GROUP_LINK
+        | netlink::GROUP_IPV4_IFADDR
+        | netlink::GROUP_IPV6_IFADDR
+        | netlink::GROUP_IPV4_ROUTE
+        | netlink::GROUP_IPV6_ROUTE;
+    let _ = tokio::task::spawn_blocking(move || {
+        let mut s = match Socket::open(groups) {
+            Ok(s) => s,
+            Err(e) => {
+                log(&format!("cannot watch the kernel: {e}"));
+                return;
+            }
+        };
+        let mut last = read().map(|(k, _)| k).unwrap_or_default();
+        loop {
+            let relevant = match s.recv() {
+                Ok(msgs) => msgs.iter().any(|m| match m {
+                    Msg::Route(_, r) => r.protocol != RTPROT_BGP && r.table == RT_TABLE_MAIN as u32,
+                    Msg::Addr(..) | Msg::Link(..) => true,
+                    _ => false,
+                }),
+                // ENOBUFS: we missed some; look again.
+                Err(_) => true,
+            };
+            if !relevant {
+                continue;
+            }
+            // Let a burst (an interface coming up with its routes) settle.
+            std::thread::sleep(Duration::from_millis(20));
+            if let Ok((k, _)) = read() {
+                if k != last {
+                    last = k.clone();
+                    if tx.send(Event::Kernel(k)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+}
+
+/// Why a selected BGP route is not in the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotInstalled {
+    /// A kernel, connected or static route for the prefix wins
+    /// (administrative distance).
+    Shadowed,
+    /// No next hop is reachable.
+    Unreachable,
+    /// The kernel refused it.
+    Rejected(String),
+}
+
+type Batch = Vec<(IpNet, Vec<IpAddr>)>;
+
+pub struct Fib {
+    tx: Option<smpsc::Sender<Batch>>,
+    batch: Batch,
+    kernel: Kernel,
+    /// Routes the kernel refused, with the reason (shared with the writer).
+    pub rejected: Arc<Mutex<HashMap<IpNet, String>>>,
+    /// Routes we decided not to install, and why.
+    pub held: HashMap<IpNet, NotInstalled>,
+    /// BGP routes found at start (an earlier bgpd's), kept until sessions
+    /// have re-sent their tables, then removed if still unclaimed.
+    stale: Option<(HashSet<IpNet>, Instant)>,
+}
+
+/// How long stale routes of an earlier run may wait for End-of-RIB.
+pub const STALE_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl Fib {
+    pub async fn start(enabled: bool, _events: mpsc::UnboundedSender<Event>) -> Result<Fib, String> {
+        let rejected = Arc::new(Mutex::new(HashMap::new()));
+        if !enabled {
+            return Ok(Fib { tx: None, batch: Vec::new(), kernel: Kernel::default(), rejected, held: HashMap::new(), stale: None });
+        }
+        let (k, routes) = tokio::task::spawn_blocking(read)
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot read the kernel's routes: {e}"))?;
+        let stale: HashSet<IpNet> = routes.iter().filter(|r| r.protocol == RTPROT_BGP).map(|r| r.prefix).collect();
+        if !stale.is_empty() {
+            log(&format!("{} BGP routes from an earlier run kept until the neighbors have re-sent theirs", stale.len()));
+        }
+        let (tx, rx) = smpsc::channel();
+        let sock = Socket::open(0).map_err(|e| format!("netlink: {e}"))?;
+        let rej = rejected.clone();
+        std::thread::Builder::new()
+            .name("fib".into())
+            .spawn(move || writer(sock, rx, rej))
+            .map_err(|e| e.to_string())?;
+        Ok(Fib { tx: Some(tx), batch: Vec::new(), kernel: k, rejected, held: HashMap::new(), stale: Some((stale, Instant::now())) })
+    }
+
+    fn reachable(&self, hop: &IpAddr) -> bool {
+        self.kernel.addresses.iter().any(|a| a.trunc().contains(hop))
+    }
+
+    /// The selected next hops for a prefix (empty: withdraw).
+    pub fn set(&mut self, prefix: IpNet, hops: Vec<IpAddr>) {
+        if let Some((stale, _)) = &mut self.stale {
+            stale.remove(&prefix);
+        }
+        let want = if hops.is_empty() {
+            self.held.remove(&prefix);
+            Vec::new()
+        } else if self.kernel.routes.contains(&prefix) {
+            self.held.insert(prefix, NotInstalled::Shadowed);
+            Vec::new()
+        } else {
+            let ok: Vec<IpAddr> = hops.into_iter().filter(|h| self.reachable(h)).collect();
+            if ok.is_empty() {
+                self.held.insert(prefix, NotInstalled::Unreachable);
+            } else {
+                self.held.remove(&prefix);
+            }
+            ok
+        };
+        if self.tx.is_some() {
+            self.batch.push((prefix, want));
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if let (Some(tx), false) = (&self.tx, self.batch.is_empty()) {
+            let _ = tx.send(std::mem::take(&mut self.batch));
+        }
+    }
+
+    /// The kernel's view changed: routes may become (un)reachable or
+    /// (un)shadowed. The daemon re-sends its selected routes after this.
+    pub fn kernel_changed(&mut self, k: &Kernel) {
+        self.kernel = k.clone();
+    }
+
+    /// Whether a selected route is in the kernel as far as we know.
+    pub fn installed(&self, prefix: &IpNet) -> Result<(), NotInstalled> {
+        if let Some(h) = self.held.get(prefix) {
+            return Err(h.clone());
+        }
+        if self.tx.is_none() {
+            return Err(NotInstalled::Rejected("FIB programming is off (--no-fib)".into()));
+        }
+        match self.rejected.lock().ok().and_then(|r| r.get(prefix).cloned()) {
+            Some(e) => Err(NotInstalled::Rejected(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes an earlier run's leftovers once `done` (every neighbor sent
+    /// End-of-RIB) or after the timeout.
+    pub fn sweep_stale(&mut self, done: bool) {
+        let Some((stale, since)) = &self.stale else { return };
+        if !done && since.elapsed() < STALE_TIMEOUT {
+            return;
+        }
+        let gone: Batch = stale.iter().map(|p| (*p, Vec::new())).collect();
+        if !gone.is_empty() {
+            log(&format!("removing {} stale BGP routes of an earlier run", gone.len()));
+        }
+        self.stale = None;
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(gone);
+        }
+    }
+
+    pub fn has_stale(&self) -> bool {
+        self.stale.is_some()
+    }
+
+    /// Clean stop: every BGP route leaves the kernel.
+    pub async fn clear(&mut self) {
+        if self.tx.take().is_none() {
+            return;
+        }
+        let _ = tokio::task::spawn_blocking(|| -> std::io::Result<()> {
+            let (_, routes) = read()?;
+            let mut sock = Socket::open(0)?;
+            let gone: Batch = routes.into_iter().filter(|r| r.protocol == RTPROT_BGP).map(|r| (r.prefix, Vec::new())).collect();
+            let n = gone.len();
+            write_batch(&mut sock, gone, &Mutex::new(HashMap::new()), &mut 1);
+            log(&format!("removed {n} routes from the FIB"));
+            Ok(())
+        })
+        .await;
+    }
+}
+
+fn writer(mut sock: Socket, rx: smpsc::Receiver<Batch>, rejected: Arc<Mutex<HashMap<IpNet, String>>>) {
+    let mut seq = 1u32;
+    let mut retry: HashMap<IpNet, Vec<IpAddr>> = HashMap::new();
+    loop {
+        let first = match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(b) => Some(b),
+            Err(smpsc::RecvTimeoutError::Timeout) => None,
+            Err(smpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        // Coalesce everything queued: the last state of a prefix wins.
+        let mut want: HashMap<IpNet, Vec<IpAddr>> = std::mem::take(&mut retry);
+        let mut order: Vec<IpNet> = want.keys().copied().collect();
+        for b in first.into_iter().chain(rx.try_iter()) {
+            for (p, h) in b {
+                if want.insert(p, h).is_none() {
+                    order.push(p);
+                }
+            }
+        }
+        let batch: Batch = order.into_iter().filter_map(|p| want.remove(&p).map(|h| (p, h))).collect();
+        for (p, h) in write_batch(&mut sock, batch, &rejected, &mut seq) {
+            retry.insert(p, h);
+        }
+    }
+}
+
+/// Sends a batch in large chunks and collects the acknowledgements.
+/// Returns the routes the kernel refused (to retry later).
+fn write_batch(sock: &mut Socket, batch: Batch, rejected: &Mutex<HashMap<IpNet, String>>, seq: &mut u32) -> Batch {
+    const CHUNK: usize = 2000;
+    let mut failed = Vec::new();
+    for chunk in batch.chunks(CHUNK) {
+        let mut buf = Vec::with_capacity(chunk.len() * 64);
+        let first = *seq;
+        for (p, h) in chunk {
+            netlink::route_change(&mut buf, *seq, p, h);
+            *seq = seq.wrapping_add(1);
+        }
+        if let Err(e) = sock.send(&buf) {
+            log(&format!("FIB: netlink send failed: {e}; {} routes will be retried", chunk.len()));
+            failed.extend(chunk.iter().cloned());
+            continue;
+        }
+        let mut acked = 0;
+        while acked < chunk.len() {
+            let msgs = match sock.recv() {
+                Ok(m) => m,
+                Err(e) => {
+                    log(&format!("FIB: netlink receive failed: {e}"));
+                    break;
+                }
+            };
+            for m in msgs {
+                let Msg::Ack { seq: s, errno } = m else { continue };
+                let Some(i) = s.checked_sub(first).map(|i| i as usize).filter(|i| *i < chunk.len()) else { continue };
+                acked += 1;
+                let (p, h) = &chunk[i];
+                let mut r = rejected.lock().unwrap_or_else(|e| e.into_inner());
+                // Deleting what is not there is fine.
+                if errno == 0 || (h.is_empty() && errno == nix::libc::ESRCH) {
+                    r.remove(p);
+                    continue;
+                }
+                let why = std::io::Error::from_raw_os_error(errno).to_string();
+                let via: Vec<String> = h.iter().map(|a| a.to_string()).collect();
+                log(&format!("FIB: kernel refused {p} via {}: {why}; will retry", via.join(", ")));
+                r.insert(*p, why);
+                failed.push((*p, h.clone()));
+            }
+        }
+    }
+    failed
+}

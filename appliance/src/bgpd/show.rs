@@ -1,0 +1,372 @@
+//! `show` output in FRR's text layouts and JSON field names.
+
+use std::fmt::Write;
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+use serde_json::{json, Map, Value};
+
+use super::daemon::Daemon;
+use super::kernel::NotInstalled;
+use crate::bgp::fsm::State;
+use crate::bgp::packet::{Afi, Origin};
+use crate::bgp::rib::{Path, LOCAL};
+use crate::bgp::speaker::Peer;
+
+/// FRR's uptime form: `01:26:54`, `5d05h08m`, `02w3d04h`.
+pub fn uptime(d: Duration) -> String {
+    let s = d.as_secs();
+    let (w, day, h, m, sec) = (s / 604_800, s / 86_400 % 7, s / 3600 % 24, s / 60 % 60, s % 60);
+    if s < 86_400 {
+        format!("{h:02}:{m:02}:{sec:02}")
+    } else if s < 604_800 {
+        format!("{}d{h:02}h{m:02}m", s / 86_400)
+    } else {
+        format!("{w:02}w{day}d{h:02}h")
+    }
+}
+
+fn afi_name(afi: Afi) -> (&'static str, &'static str) {
+    match afi {
+        Afi::Ipv4 => ("IPv4 Unicast", "ipv4Unicast"),
+        Afi::Ipv6 => ("IPv6 Unicast", "ipv6Unicast"),
+    }
+}
+
+fn fi(afi: Afi) -> usize {
+    match afi {
+        Afi::Ipv4 => 0,
+        Afi::Ipv6 => 1,
+    }
+}
+
+fn configured(d: &Daemon) -> impl Iterator<Item = &Peer> {
+    d.speaker.peers.iter().filter(|p| !p.removed)
+}
+
+fn peer_families(d: &Daemon, p: &Peer) -> Vec<Afi> {
+    let def = d.speaker.config.bgp.as_ref().is_none_or(|b| b.default_ipv4_unicast);
+    p.cfg.active_families(def)
+}
+
+/// The State/PfxRcd column: the count when Established, else the state.
+fn state_or_count(d: &Daemon, p: &Peer, afi: Afi) -> (String, String) {
+    let st = p.session.state();
+    if p.cfg.shutdown.is_some() {
+        return ("Idle (Admin)".into(), "0".into());
+    }
+    if p.overflow {
+        return ("Idle (PfxCt)".into(), "0".into());
+    }
+    if st != State::Established {
+        return (st.name().into(), "0".into());
+    }
+    let rcvd = if d.speaker.policy_blocked(p, afi, true) { "(Policy)".into() } else { p.accepted[fi(afi)].to_string() };
+    let sent = if d.speaker.policy_blocked(p, afi, false) { "(Policy)".into() } else { p.adj_out[fi(afi)].len().to_string() };
+    (rcvd, sent)
+}
+
+pub fn summary(d: &Daemon, only: Option<Afi>, json: bool) -> String {
+    let now = Instant::now();
+    let sp = &d.speaker;
+    let Some(b) = &sp.config.bgp else {
+        return if json { "{}\n".into() } else { "% No BGP instance configured\n".into() };
+    };
+    let afis: Vec<Afi> = match only {
+        Some(a) => vec![a],
+        None => [Afi::Ipv4, Afi::Ipv6]
+            .into_iter()
+            .filter(|a| configured(d).any(|p| peer_families(d, p).contains(a)))
+            .collect(),
+    };
+    let mut text = String::new();
+    let mut js = Map::new();
+    for (n, afi) in afis.iter().enumerate() {
+        let (title, key) = afi_name(*afi);
+        let peers: Vec<&Peer> = configured(d).filter(|p| peer_families(d, p).contains(afi)).collect();
+        let table = &sp.tables[fi(*afi)];
+        let paths: usize = table.iter().map(|(_, p, _)| p.len()).sum();
+        if json {
+            let mut pj = Map::new();
+            for p in &peers {
+                let (rcvd, sent) = state_or_count(d, p, *afi);
+                let up = now.saturating_duration_since(p.session.since());
+                let blocked = d.speaker.policy_blocked(p, *afi, true) || d.speaker.policy_blocked(p, *afi, false);
+                pj.insert(
+                    p.cfg.addr.to_string(),
+                    json!({
+                        "remoteAs": p.remote_asn().unwrap_or(0),
+                        "localAs": b.asn,
+                        "version": 4,
+                        "msgRcvd": p.msgs_in,
+                        "msgSent": p.msgs_out,
+                        "tableVersion": 0,
+                        "outq": 0,
+                        "inq": 0,
+                        "peerUptime": uptime(up),
+                        "peerUptimeMsec": up.as_millis() as u64,
+                        "pfxRcd": p.accepted[fi(*afi)],
+                        "pfxSnt": p.adj_out[fi(*afi)].len(),
+                        "state": p.session.state().name(),
+                        "peerState": if p.cfg.shutdown.is_some() { "Admin" } else if blocked { "Policy" } else { "OK" },
+                        "connectionsEstablished": p.session.established_count,
+                        "connectionsDropped": p.session.dropped_count,
+                        "lastResetDueTo": p.session.last_error.clone().unwrap_or_default(),
+                        "desc": p.cfg.description.clone().unwrap_or_default(),
+                        "idType": if p.cfg.addr.is_ipv4() { "ipv4" } else { "ipv6" },
+                        "rcvdDisplay": rcvd,
+                        "sentDisplay": sent,
+                    }),
+                );
+            }
+            js.insert(
+                key.into(),
+                json!({
+                    "routerId": sp.router_id.to_string(),
+                    "as": b.asn,
+                    "vrfId": 0,
+                    "vrfName": "default",
+                    "tableVersion": 0,
+                    "ribCount": table.len(),
+                    "ribMemory": paths * 56,
+                    "peerCount": peers.len(),
+                    "peers": Value::Object(pj),
+                    "failedPeers": peers.iter().filter(|p| p.session.state() != State::Established).count(),
+                    "displayedPeers": peers.len(),
+                    "totalPeers": peers.len(),
+                    "dynamicPeers": 0,
+                }),
+            );
+            continue;
+        }
+        if n > 0 {
+            text.push('\n');
+        }
+        let _ = writeln!(text, "{title} Summary (VRF default):");
+        let _ = writeln!(text, "BGP router identifier {}, local AS number {} vrf-id 0", sp.router_id, b.asn);
+        let _ = writeln!(text, "BGP table version 0");
+        let _ = writeln!(text, "RIB entries {}, using {} bytes of memory", table.len(), paths * 56);
+        let _ = writeln!(text, "Peers {}, using {} KiB of memory", peers.len(), peers.len() * 4);
+        text.push('\n');
+        let _ = writeln!(
+            text,
+            "Neighbor        V         AS   MsgRcvd   MsgSent   TblVer  InQ OutQ  Up/Down State/PfxRcd   PfxSnt Desc"
+        );
+        let mut notes = Vec::new();
+        for p in &peers {
+            let (rcvd, sent) = state_or_count(d, p, *afi);
+            let up = if p.session.state() == State::Established || p.session.established_count > 0 {
+                uptime(now.saturating_duration_since(p.session.since()))
+            } else {
+                "never".into()
+            };
+            let addr = p.cfg.addr.to_string();
+            let name = if addr.len() > 15 { format!("{addr}\n{:16}", "") } else { format!("{addr:<16}") };
+            let _ = writeln!(
+                text,
+                "{name}4 {:>10} {:>9} {:>9} {:>8} {:>4} {:>4} {:>8} {:>12} {:>8} {}",
+                p.remote_asn().unwrap_or(0),
+                p.msgs_in,
+                p.msgs_out,
+                0,
+                0,
+                0,
+                up,
+                rcvd,
+                sent,
+                p.cfg.description.as_deref().unwrap_or("N/A")
+            );
+            for (inbound, dir) in [(true, "in"), (false, "out")] {
+                if d.speaker.policy_blocked(p, *afi, inbound) {
+                    notes.push(format!(
+                        "% {addr}: (Policy) means RFC 8212 blocks it: add `neighbor {addr} prefix-list NAME {dir}` (or route-map), or `no bgp ebgp-requires-policy`"
+                    ));
+                }
+            }
+        }
+        text.push('\n');
+        let _ = writeln!(text, "Total number of neighbors {}", peers.len());
+        for n in notes {
+            let _ = writeln!(text, "{n}");
+        }
+    }
+    if json {
+        return format!("{}\n", serde_json::to_string_pretty(&Value::Object(js)).unwrap_or_default());
+    }
+    if afis.is_empty() {
+        return "% No BGP neighbors found in VRF default\n".into();
+    }
+    text
+}
+
+fn origin_name(o: Origin) -> &'static str {
+    match o {
+        Origin::Igp => "IGP",
+        Origin::Egp => "EGP",
+        Origin::Incomplete => "incomplete",
+    }
+}
+
+fn next_hop_text(p: &Path, afi: Afi) -> String {
+    match (p.peer, p.attrs.next_hop) {
+        (LOCAL, _) | (_, None) => if afi == Afi::Ipv4 { "0.0.0.0" } else { "::" }.into(),
+        (_, Some(h)) => h.to_string(),
+    }
+}
+
+/// `show bgp ipv4 unicast [PREFIX] [json]`.
+pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> String {
+    let sp = &d.speaker;
+    let Some(b) = &sp.config.bgp else { return "% No BGP instance configured\n".into() };
+    let table = &sp.tables[fi(afi)];
+    let mut rows: Vec<(&IpNet, &[Path], usize)> = table.iter().filter(|(p, _, _)| filter.is_none_or(|f| **p == f)).collect();
+    rows.sort_by_key(|(p, _, _)| **p);
+    let peer_of = |id: u32| if id == LOCAL { None } else { sp.peers.get(id as usize - 1) };
+    if json {
+        let mut routes = Map::new();
+        for (prefix, paths, n) in &rows {
+            let list: Vec<Value> = paths
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let peer = peer_of(p.peer);
+                    json!({
+                        "valid": true,
+                        "bestpath": i == 0,
+                        "multipath": i < *n,
+                        "pathFrom": if peer.is_some_and(|x| !x.ebgp(b.asn)) { "internal" } else { "external" },
+                        "prefix": prefix.network().to_string(),
+                        "prefixLen": prefix.prefix_len(),
+                        "network": prefix.to_string(),
+                        "metric": p.attrs.med,
+                        "locPrf": p.attrs.local_pref,
+                        "weight": if p.peer == LOCAL { 32768 } else { 0 },
+                        "peerId": peer.map_or("(unspec)".to_string(), |x| x.cfg.addr.to_string()),
+                        "path": p.attrs.as_path.to_string(),
+                        "origin": origin_name(p.attrs.origin),
+                        "nexthops": [{ "ip": next_hop_text(p, afi), "afi": if afi == Afi::Ipv4 { "ipv4" } else { "ipv6" }, "used": true }],
+                    })
+                })
+                .collect();
+            routes.insert(prefix.to_string(), Value::Array(list));
+        }
+        let v = json!({
+            "vrfId": 0,
+            "vrfName": "default",
+            "tableVersion": 0,
+            "routerId": sp.router_id.to_string(),
+            "defaultLocPrf": 100,
+            "localAS": b.asn,
+            "routes": Value::Object(routes),
+        });
+        return format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    let mut s = String::new();
+    let _ = writeln!(s, "BGP table version is 0, local router ID is {}, vrf id 0", sp.router_id);
+    let _ = writeln!(s, "Default local pref 100, local AS {}", b.asn);
+    s.push_str("Status codes:  s suppressed, d damped, h history, * valid, > best, = multipath,\n");
+    s.push_str("               i internal, r RIB-failure, S Stale, R Removed\n");
+    s.push_str("Nexthop codes: @NNN nexthop's vrf id, < announce-nh-self\n");
+    s.push_str("Origin codes:  i - IGP, e - EGP, ? - incomplete\n");
+    s.push_str("RPKI validation codes: V valid, I invalid, N Not found\n\n");
+    s.push_str("   Network          Next Hop            Metric LocPrf Weight Path\n");
+    let mut total = 0;
+    for (prefix, paths, n) in &rows {
+        for (i, p) in paths.iter().enumerate() {
+            total += 1;
+            let internal = peer_of(p.peer).is_some_and(|x| !x.ebgp(b.asn));
+            let fib_fail = i == 0 && p.peer != LOCAL && matches!(d.fib.installed(prefix), Err(NotInstalled::Rejected(_)));
+            let mark = match (i, i < *n) {
+                (0, _) => '>',
+                (_, true) => '=',
+                _ => ' ',
+            };
+            let status = format!("{}{mark}{}", if fib_fail { 'r' } else { '*' }, if internal { 'i' } else { ' ' });
+            let net = if i == 0 { prefix.to_string() } else { String::new() };
+            let hop = next_hop_text(p, afi);
+            let metric = p.attrs.med.map(|m| m.to_string()).unwrap_or_default();
+            let lp = p.attrs.local_pref.map(|m| m.to_string()).unwrap_or_default();
+            let weight = if p.peer == LOCAL { 32768 } else { 0 };
+            let path = p.attrs.as_path.to_string();
+            let path = if path.is_empty() { String::new() } else { format!("{path} ") };
+            let net = if net.len() > 16 { format!("{net}\n{:20}", "") } else { format!("{net:<17}") };
+            let _ = writeln!(
+                s,
+                "{status}{net}{hop:<20}{metric:>6} {lp:>6} {weight:>6} {path}{}",
+                p.attrs.origin.code()
+            );
+        }
+    }
+    let _ = writeln!(s, "\nDisplayed  {} routes and {} total paths", rows.len(), total);
+    s
+}
+
+const ROUTE_CODES: &str = "Codes: K - kernel route, C - connected, S - static, R - RIP,
+       O - OSPF, I - IS-IS, B - BGP, E - EIGRP, N - NHRP,
+       T - Table, v - VNC, V - VNC-Direct, A - Babel, F - PBR,
+       f - OpenFabric,
+       > - selected route, * - FIB route, q - queued, r - rejected, b - backup
+       t - trapped, o - offload failure
+";
+
+/// `show ip route bgp` / `show ipv6 route bgp`: the seed's view.
+pub fn route_bgp(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> String {
+    let sp = &d.speaker;
+    let now = Instant::now();
+    let table = &sp.tables[fi(afi)];
+    let mut rows: Vec<(&IpNet, &[Path], usize)> =
+        table.iter().filter(|(p, paths, n)| *n > 0 && paths[0].peer != LOCAL && filter.is_none_or(|f| **p == f)).collect();
+    rows.sort_by_key(|(p, _, _)| **p);
+    let mut s = String::new();
+    let mut js = Map::new();
+    if !json {
+        s.push_str(ROUTE_CODES);
+        s.push('\n');
+    }
+    for (prefix, paths, n) in rows {
+        let installed = d.fib.installed(prefix);
+        let ibgp = sp.peers.get(paths[0].peer as usize - 1).is_some_and(|p| !p.ebgp(sp.local_as()));
+        let distance = if ibgp { 200 } else { 20 };
+        let age = now.saturating_duration_since(sp.epoch() + Duration::from_secs(paths[0].since as u64));
+        let (sel, fib) = match &installed {
+            Ok(()) => ('>', '*'),
+            Err(NotInstalled::Rejected(_)) => ('>', 'r'),
+            Err(_) => (' ', ' '),
+        };
+        let med = paths[0].attrs.med.unwrap_or(0);
+        if json {
+            let hops: Vec<Value> = paths[..n]
+                .iter()
+                .map(|p| json!({"ip": next_hop_text(p, afi), "afi": if afi == Afi::Ipv4 { "ipv4" } else { "ipv6" }, "interfaceName": d.ifname_for(p.attrs.next_hop), "active": true, "fib": installed.is_ok(), "weight": 1}))
+                .collect();
+            js.insert(
+                prefix.to_string(),
+                json!([{
+                    "prefix": prefix.to_string(),
+                    "protocol": "bgp",
+                    "selected": installed.is_ok() || matches!(installed, Err(NotInstalled::Rejected(_))),
+                    "installed": installed.is_ok(),
+                    "distance": distance,
+                    "metric": med,
+                    "uptime": uptime(age),
+                    "nexthops": hops,
+                }]),
+            );
+            continue;
+        }
+        for (i, p) in paths[..n].iter().enumerate() {
+            let hop = next_hop_text(p, afi);
+            let ifname = d.ifname_for(p.attrs.next_hop);
+            let head = if i == 0 {
+                format!("B{sel}{fib} {prefix} [{distance}/{med}]")
+            } else {
+                format!("  {fib}{:width$}", "", width = prefix.to_string().len() + format!(" [{distance}/{med}]").len() + 1)
+            };
+            let _ = writeln!(s, "{head} via {hop}, {ifname}, weight 1, {}", uptime(age));
+        }
+    }
+    if json {
+        return format!("{}\n", serde_json::to_string_pretty(&Value::Object(js)).unwrap_or_default());
+    }
+    s
+}

@@ -1,0 +1,88 @@
+//! The control protocol between bgpd and its clients (vtysh,
+//! healthcheck): one JSON object per line each way over a Unix socket.
+//! Documented in ARCHITECTURE.md.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_SOCKET: &str = "/run/bgpbox/bgpd.sock";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Request {
+    /// An exec-mode command as typed in vtysh (`show bgp summary json`).
+    Exec(String),
+    /// Configuration lines, applied as one change: all or nothing.
+    Config(Vec<String>),
+    /// `write memory`: the running config to the config file, atomically.
+    Write,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    pub ok: bool,
+    pub output: String,
+}
+
+impl Response {
+    pub fn ok(output: impl Into<String>) -> Response {
+        Response { ok: true, output: output.into() }
+    }
+
+    pub fn err(output: impl Into<String>) -> Response {
+        Response { ok: false, output: output.into() }
+    }
+}
+
+/// A connection to bgpd's control socket.
+pub struct Client {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+impl Client {
+    /// Connects, or says in one line that bgpd is not there.
+    pub fn connect(path: &Path) -> Result<Client, String> {
+        let s = UnixStream::connect(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+                format!("bgpd is not running (no answer on {})", path.display())
+            }
+            _ => format!("cannot reach bgpd on {}: {e}", path.display()),
+        })?;
+        let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+        let writer = s.try_clone().map_err(|e| e.to_string())?;
+        Ok(Client { reader: BufReader::new(s), writer })
+    }
+
+    pub fn call(&mut self, req: &Request) -> Result<Response, String> {
+        let mut line = serde_json::to_string(req).map_err(|e| e.to_string())?;
+        line.push('\n');
+        self.writer.write_all(line.as_bytes()).map_err(|e| format!("bgpd went away: {e}"))?;
+        let mut answer = String::new();
+        match self.reader.read_line(&mut answer) {
+            Ok(0) => Err("bgpd closed the connection".into()),
+            Ok(_) => serde_json::from_str(&answer).map_err(|e| format!("bgpd answered something unreadable: {e}")),
+            Err(e) => Err(format!("no answer from bgpd: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form() {
+        let r = Request::Exec("show bgp summary".into());
+        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"exec":"show bgp summary"}"#);
+        let r = Request::Config(vec!["router bgp 1".into()]);
+        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"config":["router bgp 1"]}"#);
+        assert_eq!(serde_json::to_string(&Request::Write).unwrap(), r#""write""#);
+        let back: Response = serde_json::from_str(r#"{"ok":false,"output":"x"}"#).unwrap();
+        assert_eq!(back, Response::err("x"));
+    }
+}

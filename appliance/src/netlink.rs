@@ -1,0 +1,364 @@
+//! A small rtnetlink codec and socket: route and address dumps, route
+//! changes in batches, and the multicast groups that announce changes.
+//!
+//! Our own rather than the rtnetlink crate: the FIB writer puts thousands
+//! of requests in one send and matches the acknowledgements by sequence
+//! number, which a request/response future per route cannot do cheaply,
+//! and a full table is exactly where that matters.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use ipnet::IpNet;
+use nix::sys::socket::{self, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType};
+
+pub const RTM_NEWLINK: u16 = 16;
+pub const RTM_DELLINK: u16 = 17;
+pub const RTM_NEWADDR: u16 = 20;
+pub const RTM_DELADDR: u16 = 21;
+pub const RTM_GETADDR: u16 = 22;
+pub const RTM_NEWROUTE: u16 = 24;
+pub const RTM_DELROUTE: u16 = 25;
+pub const RTM_GETROUTE: u16 = 26;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+
+const F_REQUEST: u16 = 1;
+const F_ACK: u16 = 4;
+const F_DUMP: u16 = 0x300;
+const F_REPLACE: u16 = 0x100;
+const F_CREATE: u16 = 0x400;
+
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_MULTIPATH: u16 = 9;
+const RTA_TABLE: u16 = 15;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+
+pub const RT_TABLE_MAIN: u8 = 254;
+pub const RTPROT_KERNEL: u8 = 2;
+pub const RTPROT_STATIC: u8 = 4;
+/// What FRR uses, and what `ip route` shows as `proto bgp`.
+pub const RTPROT_BGP: u8 = 186;
+const RTN_UNICAST: u8 = 1;
+
+pub const GROUP_LINK: u32 = 1;
+pub const GROUP_IPV4_IFADDR: u32 = 0x10;
+pub const GROUP_IPV4_ROUTE: u32 = 0x40;
+pub const GROUP_IPV6_IFADDR: u32 = 0x100;
+pub const GROUP_IPV6_ROUTE: u32 = 0x400;
+
+/// FRR's metric for eBGP routes, shown as `[20/0]`.
+pub const BGP_METRIC: u32 = 20;
+
+/// A route of the main table, as far as bgpd cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub prefix: IpNet,
+    pub protocol: u8,
+    pub table: u32,
+    pub kind: u8,
+    pub scope: u8,
+    pub metric: u32,
+    pub oif: Option<u32>,
+    pub gateways: Vec<(IpAddr, Option<u32>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addr {
+    pub index: u32,
+    pub net: IpNet,
+}
+
+/// What one netlink message was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    Route(bool, Route),
+    Addr(bool, Addr),
+    Link(bool, u32),
+    /// An acknowledgement (errno 0) or error for request `seq`.
+    Ack { seq: u32, errno: i32 },
+    Done,
+    Other,
+}
+
+fn align(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+fn header(out: &mut Vec<u8>, typ: u16, flags: u16, seq: u32) -> usize {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&typ.to_ne_bytes());
+    out.extend_from_slice(&flags.to_ne_bytes());
+    out.extend_from_slice(&seq.to_ne_bytes());
+    out.extend_from_slice(&0u32.to_ne_bytes());
+    at
+}
+
+fn close(out: &mut [u8], at: usize) {
+    let len = (out.len() - at) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_ne_bytes());
+}
+
+fn attr(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
+    out.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
+    out.extend_from_slice(&typ.to_ne_bytes());
+    out.extend_from_slice(data);
+    out.resize(align(out.len()), 0);
+}
+
+fn ip_bytes(a: &IpAddr) -> Vec<u8> {
+    match a {
+        IpAddr::V4(v) => v.octets().to_vec(),
+        IpAddr::V6(v) => v.octets().to_vec(),
+    }
+}
+
+fn family(p: &IpNet) -> u8 {
+    match p {
+        IpNet::V4(_) => nix::libc::AF_INET as u8,
+        IpNet::V6(_) => nix::libc::AF_INET6 as u8,
+    }
+}
+
+/// A dump request for routes or addresses of both families.
+pub fn dump(out: &mut Vec<u8>, typ: u16, seq: u32) {
+    let at = header(out, typ, F_REQUEST | F_DUMP, seq);
+    if typ == RTM_GETADDR {
+        out.extend_from_slice(&[0; 8]);
+    } else {
+        out.extend_from_slice(&[0; 12]);
+    }
+    close(out, at);
+}
+
+/// Adds or replaces a BGP route (`hops` not empty) or deletes it.
+pub fn route_change(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, hops: &[IpAddr]) {
+    let (typ, flags) = if hops.is_empty() {
+        (RTM_DELROUTE, F_REQUEST | F_ACK)
+    } else {
+        (RTM_NEWROUTE, F_REQUEST | F_ACK | F_CREATE | F_REPLACE)
+    };
+    let at = header(out, typ, flags, seq);
+    let scope = 0; // universe
+    out.extend_from_slice(&[family(prefix), prefix.prefix_len(), 0, 0, RT_TABLE_MAIN, RTPROT_BGP, scope, RTN_UNICAST]);
+    out.extend_from_slice(&0u32.to_ne_bytes());
+    attr(out, RTA_DST, &ip_bytes(&prefix.network()));
+    attr(out, RTA_PRIORITY, &BGP_METRIC.to_ne_bytes());
+    match hops {
+        [] => {}
+        [one] => attr(out, RTA_GATEWAY, &ip_bytes(one)),
+        many => {
+            let mut mp = Vec::new();
+            for h in many {
+                let start = mp.len();
+                mp.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+                attr(&mut mp, RTA_GATEWAY, &ip_bytes(h));
+                let len = (mp.len() - start) as u16;
+                mp[start..start + 2].copy_from_slice(&len.to_ne_bytes());
+            }
+            attr(out, RTA_MULTIPATH, &mp);
+        }
+    }
+    close(out, at);
+}
+
+fn attrs(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        if b.len() < 4 {
+            return None;
+        }
+        let len = u16::from_ne_bytes([b[0], b[1]]) as usize;
+        let typ = u16::from_ne_bytes([b[2], b[3]]) & 0x3fff;
+        if len < 4 || len > b.len() {
+            return None;
+        }
+        let data = &b[4..len];
+        b = &b[align(len).min(b.len())..];
+        Some((typ, data))
+    })
+}
+
+fn ip_of(fam: u8, d: &[u8]) -> Option<IpAddr> {
+    match (fam as i32, d.len()) {
+        (nix::libc::AF_INET, 4) => Some(IpAddr::V4(Ipv4Addr::new(d[0], d[1], d[2], d[3]))),
+        (nix::libc::AF_INET6, 16) => Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(d).ok()?))),
+        _ => None,
+    }
+}
+
+fn u32_of(d: &[u8]) -> Option<u32> {
+    d.get(..4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Splits a receive buffer into messages and decodes them.
+pub fn parse(mut buf: &[u8]) -> Vec<Msg> {
+    let mut out = Vec::new();
+    while buf.len() >= 16 {
+        let len = u32_of(buf).unwrap_or(0) as usize;
+        if len < 16 || len > buf.len() {
+            break;
+        }
+        let typ = u16::from_ne_bytes([buf[4], buf[5]]);
+        let seq = u32_of(&buf[8..]).unwrap_or(0);
+        let body = &buf[16..len];
+        out.push(decode(typ, seq, body).unwrap_or(Msg::Other));
+        buf = &buf[align(len).min(buf.len())..];
+    }
+    out
+}
+
+fn decode(typ: u16, seq: u32, b: &[u8]) -> Option<Msg> {
+    Some(match typ {
+        NLMSG_ERROR => Msg::Ack { seq, errno: -(u32_of(b)? as i32) },
+        NLMSG_DONE => Msg::Done,
+        RTM_NEWROUTE | RTM_DELROUTE => {
+            let h = b.get(..12)?;
+            let (fam, dst_len, table, protocol, scope, kind) = (h[0], h[1], h[4], h[5], h[6], h[7]);
+            let mut r = Route {
+                prefix: IpNet::new(unspecified(fam)?, dst_len).ok()?,
+                protocol,
+                table: table as u32,
+                kind,
+                scope,
+                metric: 0,
+                oif: None,
+                gateways: Vec::new(),
+            };
+            for (t, d) in attrs(&b[12..]) {
+                match t {
+                    RTA_DST => r.prefix = IpNet::new(ip_of(fam, d)?, dst_len).ok()?,
+                    RTA_OIF => r.oif = u32_of(d),
+                    RTA_GATEWAY => r.gateways.push((ip_of(fam, d)?, None)),
+                    RTA_PRIORITY => r.metric = u32_of(d)?,
+                    RTA_TABLE => r.table = u32_of(d)?,
+                    RTA_MULTIPATH => {
+                        let mut m = d;
+                        while m.len() >= 8 {
+                            let len = (u16::from_ne_bytes([m[0], m[1]]) as usize).clamp(8, m.len());
+                            let ifindex = u32_of(&m[4..]);
+                            for (t2, d2) in attrs(&m[8..len]) {
+                                if t2 == RTA_GATEWAY {
+                                    r.gateways.push((ip_of(fam, d2)?, ifindex));
+                                }
+                            }
+                            m = &m[align(len).min(m.len())..];
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Msg::Route(typ == RTM_NEWROUTE, r)
+        }
+        RTM_NEWADDR | RTM_DELADDR => {
+            let h = b.get(..8)?;
+            let (fam, plen, index) = (h[0], h[1], u32_of(&h[4..])?);
+            let mut addr = None;
+            for (t, d) in attrs(&b[8..]) {
+                // IFA_LOCAL is the address on point-to-point links.
+                if t == IFA_LOCAL || (t == IFA_ADDRESS && addr.is_none()) {
+                    addr = ip_of(fam, d);
+                }
+            }
+            Msg::Addr(typ == RTM_NEWADDR, Addr { index, net: IpNet::new(addr?, plen).ok()? })
+        }
+        RTM_NEWLINK | RTM_DELLINK => Msg::Link(typ == RTM_NEWLINK, u32_of(b.get(4..8)?)?),
+        _ => Msg::Other,
+    })
+}
+
+fn unspecified(fam: u8) -> Option<IpAddr> {
+    match fam as i32 {
+        nix::libc::AF_INET => Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        nix::libc::AF_INET6 => Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        _ => None,
+    }
+}
+
+/// A blocking rtnetlink socket.
+pub struct Socket {
+    fd: OwnedFd,
+    buf: Vec<u8>,
+}
+
+impl Socket {
+    pub fn open(groups: u32) -> std::io::Result<Socket> {
+        let fd = socket::socket(AddressFamily::Netlink, SockType::Raw, SockFlag::SOCK_CLOEXEC, SockProtocol::NetlinkRoute)?;
+        socket::bind(fd.as_raw_fd(), &NetlinkAddr::new(0, groups))?;
+        // Room for bursts: a full table's worth of notifications or acks.
+        let _ = socket::setsockopt(&fd, socket::sockopt::RcvBufForce, &(32 << 20));
+        let _ = socket::setsockopt(&fd, socket::sockopt::SndBufForce, &(4 << 20));
+        Ok(Socket { fd, buf: vec![0; 1 << 20] })
+    }
+
+    pub fn send(&self, data: &[u8]) -> std::io::Result<()> {
+        let mut at = 0;
+        while at < data.len() {
+            at += socket::send(self.fd.as_raw_fd(), &data[at..], MsgFlags::empty())?;
+        }
+        Ok(())
+    }
+
+    /// Blocks for the next datagram; Err(ENOBUFS) means notifications were
+    /// lost and a full resync is due.
+    pub fn recv(&mut self) -> std::io::Result<Vec<Msg>> {
+        let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::empty())?;
+        Ok(parse(&self.buf[..n]))
+    }
+
+    /// A dump of routes or addresses (one request, then until DONE).
+    pub fn dump(&mut self, typ: u16, seq: u32) -> std::io::Result<Vec<Msg>> {
+        let mut req = Vec::new();
+        dump(&mut req, typ, seq);
+        self.send(&req)?;
+        let mut out = Vec::new();
+        loop {
+            for m in self.recv()? {
+                match m {
+                    Msg::Done => return Ok(out),
+                    Msg::Ack { errno, .. } if errno != 0 => return Err(std::io::Error::from_raw_os_error(errno)),
+                    m => out.push(m),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_change_decodes_back() {
+        let p: IpNet = "198.51.100.0/24".parse().unwrap();
+        let mut buf = Vec::new();
+        route_change(&mut buf, 7, &p, &["192.0.2.204".parse().unwrap()]);
+        route_change(&mut buf, 8, &"2001:db8::/32".parse().unwrap(), &["2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()]);
+        route_change(&mut buf, 9, &p, &[]);
+        let msgs = parse(&buf);
+        assert_eq!(msgs.len(), 3);
+        let Msg::Route(true, r) = &msgs[0] else { panic!("{msgs:?}") };
+        assert_eq!((r.prefix, r.protocol, r.metric, r.table), (p, RTPROT_BGP, 20, 254));
+        assert_eq!(r.gateways, vec![("192.0.2.204".parse().unwrap(), None)]);
+        let Msg::Route(true, r) = &msgs[1] else { panic!() };
+        assert_eq!(r.gateways.len(), 2);
+        assert_eq!(r.gateways[1].0, "2001:db8::2".parse::<IpAddr>().unwrap());
+        assert!(matches!(&msgs[2], Msg::Route(false, r) if r.gateways.is_empty()));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut buf = Vec::new();
+        route_change(&mut buf, 1, &"10.0.0.0/8".parse().unwrap(), &["192.0.2.1".parse().unwrap()]);
+        for cut in 0..buf.len() {
+            let _ = parse(&buf[..cut]);
+            let mut b = buf.clone();
+            b[cut] ^= 0xff;
+            let _ = parse(&b);
+        }
+    }
+}
