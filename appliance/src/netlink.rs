@@ -80,7 +80,10 @@ pub enum Msg {
     Addr(bool, Addr),
     Link(bool, u32),
     /// An acknowledgement (errno 0) or error for request `seq`.
-    Ack { seq: u32, errno: i32 },
+    Ack {
+        seq: u32,
+        errno: i32,
+    },
     Done,
     Other,
 }
@@ -287,7 +290,8 @@ pub struct Socket {
 
 impl Socket {
     pub fn open(groups: u32) -> std::io::Result<Socket> {
-        let fd = socket::socket(AddressFamily::Netlink, SockType::Raw, SockFlag::SOCK_CLOEXEC, SockProtocol::NetlinkRoute)?;
+        let fd =
+            socket::socket(AddressFamily::Netlink, SockType::Raw, SockFlag::SOCK_CLOEXEC, SockProtocol::NetlinkRoute)?;
         socket::bind(fd.as_raw_fd(), &NetlinkAddr::new(0, groups))?;
         // Room for bursts: a full table's worth of notifications or acks.
         let _ = socket::setsockopt(&fd, socket::sockopt::RcvBufForce, &(32 << 20));
@@ -337,7 +341,12 @@ mod tests {
         let p: IpNet = "198.51.100.0/24".parse().unwrap();
         let mut buf = Vec::new();
         route_change(&mut buf, 7, &p, &["192.0.2.204".parse().unwrap()]);
-        route_change(&mut buf, 8, &"2001:db8::/32".parse().unwrap(), &["2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()]);
+        route_change(
+            &mut buf,
+            8,
+            &"2001:db8::/32".parse().unwrap(),
+            &["2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()],
+        );
         route_change(&mut buf, 9, &p, &[]);
         let msgs = parse(&buf);
         assert_eq!(msgs.len(), 3);

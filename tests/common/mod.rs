@@ -2,6 +2,8 @@
 //! and undoing everything a test made, in reverse order, on failure too.
 #![allow(dead_code)]
 
+pub mod netns;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -52,7 +54,7 @@ pub fn repo() -> PathBuf {
 /// A short suffix that keeps names of concurrent or leftover runs apart and
 /// fits the 15 characters of an interface name.
 pub fn tag() -> String {
-    format!("{:x}", std::process::id() & 0xfffff)
+    format!("{:x}", std::process::id() & 0xffff)
 }
 
 /// Polls `f` until it returns Some or `timeout` passes.

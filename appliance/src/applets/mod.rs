@@ -23,6 +23,18 @@ pub const APPLETS: &[Applet] = &[
         run: init::main,
     },
     Applet {
+        name: "bgpd",
+        about: "the BGP daemon: FRR's config dialect, sessions, RIB, kernel FIB",
+        linked: true,
+        run: crate::bgpd::main,
+    },
+    Applet {
+        name: "vtysh",
+        about: "bgpd's config shell, FRR-compatible (vtysh -c 'show ip route bgp')",
+        linked: true,
+        run: vtysh::main,
+    },
+    Applet {
         name: "build",
         about: "packs this binary, rootfs/ and a host profile into an LXD image and profile",
         linked: false,

@@ -141,7 +141,11 @@ fn configure(d: &mut Daemon, lines: &[String]) -> Response {
         match config::apply_line(&mut cfg, &node, line) {
             Ok(next) => node = next,
             Err(e) => {
-                return Response::err(format!("{e}: {}\n(line {} of the change; nothing was applied)", line.trim(), n + 1))
+                return Response::err(format!(
+                    "{e}: {}\n(line {} of the change; nothing was applied)",
+                    line.trim(),
+                    n + 1
+                ))
             }
         }
     }

@@ -225,7 +225,9 @@ impl Daemon {
         self.fib.flush();
         if self.fib.has_stale() {
             let done = self.speaker.peers.iter().filter(|p| !p.removed && p.cfg.shutdown.is_none()).all(|p| {
-                p.negotiated.as_ref().is_some_and(|n| n.families.iter().all(|f| p.eor[(*f == crate::bgp::packet::Afi::Ipv6) as usize]))
+                p.negotiated
+                    .as_ref()
+                    .is_some_and(|n| n.families.iter().all(|f| p.eor[(*f == crate::bgp::packet::Afi::Ipv6) as usize]))
             });
             self.fib.sweep_stale(done);
         }
@@ -235,11 +237,7 @@ impl Daemon {
     pub fn ifname_for(&self, hop: Option<IpAddr>) -> String {
         let Some(h) = hop else { return String::new() };
         let k = &self.speaker.kernel;
-        k.addresses
-            .iter()
-            .find(|a| a.trunc().contains(&h))
-            .and_then(|a| k.names.get(a).cloned())
-            .unwrap_or_default()
+        k.addresses.iter().find(|a| a.trunc().contains(&h)).and_then(|a| k.names.get(a).cloned()).unwrap_or_default()
     }
 
     /// SIGHUP: the config file again, applied only if all of it is valid.
@@ -415,4 +413,3 @@ async fn control_client(s: UnixStream, tx: mpsc::UnboundedSender<Event>) {
         }
     }
 }
-

@@ -140,7 +140,14 @@ impl Fib {
     pub async fn start(enabled: bool, _events: mpsc::UnboundedSender<Event>) -> Result<Fib, String> {
         let rejected = Arc::new(Mutex::new(HashMap::new()));
         if !enabled {
-            return Ok(Fib { tx: None, batch: Vec::new(), kernel: Kernel::default(), rejected, held: HashMap::new(), stale: None });
+            return Ok(Fib {
+                tx: None,
+                batch: Vec::new(),
+                kernel: Kernel::default(),
+                rejected,
+                held: HashMap::new(),
+                stale: None,
+            });
         }
         let (k, routes) = tokio::task::spawn_blocking(read)
             .await
@@ -148,7 +155,10 @@ impl Fib {
             .map_err(|e| format!("cannot read the kernel's routes: {e}"))?;
         let stale: HashSet<IpNet> = routes.iter().filter(|r| r.protocol == RTPROT_BGP).map(|r| r.prefix).collect();
         if !stale.is_empty() {
-            log(&format!("{} BGP routes from an earlier run kept until the neighbors have re-sent theirs", stale.len()));
+            log(&format!(
+                "{} BGP routes from an earlier run kept until the neighbors have re-sent theirs",
+                stale.len()
+            ));
         }
         let (tx, rx) = smpsc::channel();
         let sock = Socket::open(0).map_err(|e| format!("netlink: {e}"))?;
@@ -157,7 +167,14 @@ impl Fib {
             .name("fib".into())
             .spawn(move || writer(sock, rx, rej))
             .map_err(|e| e.to_string())?;
-        Ok(Fib { tx: Some(tx), batch: Vec::new(), kernel: k, rejected, held: HashMap::new(), stale: Some((stale, Instant::now())) })
+        Ok(Fib {
+            tx: Some(tx),
+            batch: Vec::new(),
+            kernel: k,
+            rejected,
+            held: HashMap::new(),
+            stale: Some((stale, Instant::now())),
+        })
     }
 
     fn reachable(&self, hop: &IpAddr) -> bool {
@@ -244,7 +261,8 @@ impl Fib {
         let _ = tokio::task::spawn_blocking(|| -> std::io::Result<()> {
             let (_, routes) = read()?;
             let mut sock = Socket::open(0)?;
-            let gone: Batch = routes.into_iter().filter(|r| r.protocol == RTPROT_BGP).map(|r| (r.prefix, Vec::new())).collect();
+            let gone: Batch =
+                routes.into_iter().filter(|r| r.protocol == RTPROT_BGP).map(|r| (r.prefix, Vec::new())).collect();
             let n = gone.len();
             write_batch(&mut sock, gone, &Mutex::new(HashMap::new()), &mut 1);
             log(&format!("removed {n} routes from the FIB"));

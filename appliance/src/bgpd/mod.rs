@@ -17,7 +17,13 @@ use clap::Parser;
 #[command(name = "bgpd", version = crate::VERSION)]
 struct Args {
     /// Configuration file (FRR's dialect).
-    #[arg(short = 'f', long = "config_file", visible_alias = "config", default_value = "/etc/bgpbox/bgpd.conf", value_name = "FILE")]
+    #[arg(
+        short = 'f',
+        long = "config_file",
+        visible_alias = "config",
+        default_value = "/etc/bgpbox/bgpd.conf",
+        value_name = "FILE"
+    )]
     config: PathBuf,
     /// Control socket for vtysh and healthcheck.
     #[arg(long, default_value = crate::control::DEFAULT_SOCKET, value_name = "PATH")]

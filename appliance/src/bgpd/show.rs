@@ -62,7 +62,8 @@ fn state_or_count(d: &Daemon, p: &Peer, afi: Afi) -> (String, String) {
         return (st.name().into(), "0".into());
     }
     let rcvd = if d.speaker.policy_blocked(p, afi, true) { "(Policy)".into() } else { p.accepted[fi(afi)].to_string() };
-    let sent = if d.speaker.policy_blocked(p, afi, false) { "(Policy)".into() } else { p.adj_out[fi(afi)].len().to_string() };
+    let sent =
+        if d.speaker.policy_blocked(p, afi, false) { "(Policy)".into() } else { p.adj_out[fi(afi)].len().to_string() };
     (rcvd, sent)
 }
 
@@ -219,7 +220,8 @@ pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
     let sp = &d.speaker;
     let Some(b) = &sp.config.bgp else { return "% No BGP instance configured\n".into() };
     let table = &sp.tables[fi(afi)];
-    let mut rows: Vec<(&IpNet, &[Path], usize)> = table.iter().filter(|(p, _, _)| filter.is_none_or(|f| **p == f)).collect();
+    let mut rows: Vec<(&IpNet, &[Path], usize)> =
+        table.iter().filter(|(p, _, _)| filter.is_none_or(|f| **p == f)).collect();
     rows.sort_by_key(|(p, _, _)| **p);
     let peer_of = |id: u32| if id == LOCAL { None } else { sp.peers.get(id as usize - 1) };
     if json {
@@ -275,7 +277,8 @@ pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
         for (i, p) in paths.iter().enumerate() {
             total += 1;
             let internal = peer_of(p.peer).is_some_and(|x| !x.ebgp(b.asn));
-            let fib_fail = i == 0 && p.peer != LOCAL && matches!(d.fib.installed(prefix), Err(NotInstalled::Rejected(_)));
+            let fib_fail =
+                i == 0 && p.peer != LOCAL && matches!(d.fib.installed(prefix), Err(NotInstalled::Rejected(_)));
             let mark = match (i, i < *n) {
                 (0, _) => '>',
                 (_, true) => '=',
@@ -290,11 +293,8 @@ pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
             let path = p.attrs.as_path.to_string();
             let path = if path.is_empty() { String::new() } else { format!("{path} ") };
             let net = if net.len() > 16 { format!("{net}\n{:20}", "") } else { format!("{net:<17}") };
-            let _ = writeln!(
-                s,
-                "{status}{net}{hop:<20}{metric:>6} {lp:>6} {weight:>6} {path}{}",
-                p.attrs.origin.code()
-            );
+            let _ =
+                writeln!(s, "{status}{net}{hop:<20}{metric:>6} {lp:>6} {weight:>6} {path}{}", p.attrs.origin.code());
         }
     }
     let _ = writeln!(s, "\nDisplayed  {} routes and {} total paths", rows.len(), total);
@@ -314,8 +314,10 @@ pub fn route_bgp(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
     let sp = &d.speaker;
     let now = Instant::now();
     let table = &sp.tables[fi(afi)];
-    let mut rows: Vec<(&IpNet, &[Path], usize)> =
-        table.iter().filter(|(p, paths, n)| *n > 0 && paths[0].peer != LOCAL && filter.is_none_or(|f| **p == f)).collect();
+    let mut rows: Vec<(&IpNet, &[Path], usize)> = table
+        .iter()
+        .filter(|(p, paths, n)| *n > 0 && paths[0].peer != LOCAL && filter.is_none_or(|f| **p == f))
+        .collect();
     rows.sort_by_key(|(p, _, _)| **p);
     let mut s = String::new();
     let mut js = Map::new();
@@ -360,7 +362,11 @@ pub fn route_bgp(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
             let head = if i == 0 {
                 format!("B{sel}{fib} {prefix} [{distance}/{med}]")
             } else {
-                format!("  {fib}{:width$}", "", width = prefix.to_string().len() + format!(" [{distance}/{med}]").len() + 1)
+                format!(
+                    "  {fib}{:width$}",
+                    "",
+                    width = prefix.to_string().len() + format!(" [{distance}/{med}]").len() + 1
+                )
             };
             let _ = writeln!(s, "{head} via {hop}, {ifname}, weight 1, {}", uptime(age));
         }

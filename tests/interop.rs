@@ -1,0 +1,361 @@
+//! bgpd against real peers in network namespaces: bgpbox itself, FRR 8.4,
+//! BIRD 2 and GoBGP 3, over IPv4 and IPv6; the seed's three routers on one
+//! subnet; RFC 8212; RFC 7606 from a raw test peer. Documentation
+//! prefixes only. Needs root: run through scripts/test.
+
+mod common;
+
+use std::time::Duration;
+
+use common::netns::*;
+use common::*;
+
+/// bgpbox on side A of a veth pair.
+const A4: &str = "192.0.2.1";
+const B4: &str = "192.0.2.2";
+const A6: &str = "2001:db8::1";
+const B6: &str = "2001:db8::2";
+const A_NET4: &str = "198.51.100.0/24";
+const A_NET6: &str = "2001:db8:a::/64";
+const B_NET4: &str = "203.0.113.0/24";
+const B_NET6: &str = "2001:db8:b::/64";
+
+fn pair(a: &str, b: &str) -> (Ns, Ns) {
+    let na = Ns::new(a);
+    let nb = Ns::new(b);
+    veth(&na, "eth0", &["192.0.2.1/24", "2001:db8::1/64"], &nb, "eth0", &["192.0.2.2/24", "2001:db8::2/64"]);
+    na.addr("vm", "198.51.100.1/24");
+    na.addr("vm", "2001:db8:a::1/64");
+    nb.addr("vm", "203.0.113.1/24");
+    nb.addr("vm", "2001:db8:b::1/64");
+    (na, nb)
+}
+
+/// bgpbox's side: IPv4 and IPv6 sessions, its VM networks out, all in
+/// but 203.0.113.128/25 (to see an inbound prefix-list work).
+fn bgpbox_conf(peer_as: u32) -> String {
+    format!(
+        "hostname a
+router bgp 65001
+ bgp router-id {A4}
+ no bgp default ipv4-unicast
+ neighbor {B4} remote-as {peer_as}
+ neighbor {B6} remote-as {peer_as}
+ neighbor {B4} timers 3 9
+ neighbor {B6} timers 3 9
+ !
+ address-family ipv4 unicast
+  network {A_NET4}
+  neighbor {B4} activate
+  neighbor {B4} prefix-list in4 in
+  neighbor {B4} prefix-list out4 out
+ exit-address-family
+ !
+ address-family ipv6 unicast
+  network {A_NET6}
+  neighbor {B6} activate
+  neighbor {B6} prefix-list in6 in
+  neighbor {B6} prefix-list out6 out
+ exit-address-family
+exit
+!
+ip prefix-list in4 seq 5 deny 203.0.113.128/25
+ip prefix-list in4 seq 10 permit any
+ip prefix-list out4 seq 5 permit {A_NET4}
+ipv6 prefix-list in6 seq 5 permit any
+ipv6 prefix-list out6 seq 5 permit {A_NET6}
+"
+    )
+}
+
+/// Waits until `f` holds, or fails with what `ctx` says.
+fn eventually(what: &str, ctx: impl Fn() -> String, mut f: impl FnMut() -> bool) {
+    if wait_for(Duration::from_secs(30), || f().then_some(())).is_none() {
+        panic!("timed out waiting for: {what}\n{}", ctx());
+    }
+}
+
+fn kernel_has(ns: &Ns, v6: bool, needle: &str) -> bool {
+    ns.routes(v6).lines().any(|l| l.contains(needle))
+}
+
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn with_frr() {
+    require_root();
+    let (na, nb) = pair("fa", "fb");
+    // A kernel route for the /25, so that FRR's import check lets it out.
+    nb.ip(&["route", "add", "203.0.113.128/25", "dev", "vm"]);
+    let frr = Frr::start(
+        &nb,
+        &format!(
+            "frr defaults traditional
+hostname b
+router bgp 65002
+ bgp router-id {B4}
+ no bgp ebgp-requires-policy
+ no bgp default ipv4-unicast
+ neighbor {A4} remote-as 65001
+ neighbor {A6} remote-as 65001
+ neighbor {A4} timers 3 9
+ neighbor {A6} timers 3 9
+ address-family ipv4 unicast
+  network {B_NET4}
+  network 203.0.113.128/25
+  neighbor {A4} activate
+  neighbor {A4} default-originate
+ exit-address-family
+ address-family ipv6 unicast
+  network {B_NET6}
+  neighbor {A6} activate
+ exit-address-family
+"
+        ),
+    );
+    let a = Bgpbox::start(&na, "frr-a", &bgpbox_conf(65002));
+    let ctx = || format!("bgpbox log:\n{}\nFRR:\n{}", a.log_text(), frr.vtysh("show bgp summary"));
+    eventually("sessions with FRR", ctx, || a.established(B4) && a.established(B6));
+
+    // Routes flow both ways, over both families, into both kernels.
+    eventually("FRR's routes at bgpbox", ctx, || {
+        a.next_hop("ipv4", B_NET4).as_deref() == Some(B4) && a.next_hop("ipv6", B_NET6).as_deref() == Some(B6)
+    });
+    eventually("default-originate", ctx, || a.next_hop("ipv4", "0.0.0.0/0").as_deref() == Some(B4));
+    assert_eq!(a.next_hop("ipv4", "203.0.113.128/25"), None, "the inbound prefix-list denies it");
+    eventually("bgpbox's FIB", ctx, || {
+        kernel_has(&na, false, "203.0.113.0/24 via 192.0.2.2 dev eth0 proto bgp metric 20")
+            && kernel_has(&na, true, "2001:db8:b::/64 via 2001:db8::2 dev eth0 proto bgp metric 20")
+            && kernel_has(&na, false, "default via 192.0.2.2 dev eth0 proto bgp metric 20")
+    });
+    eventually("bgpbox's routes at FRR", ctx, || {
+        let r4 = frr.json("show bgp ipv4 unicast json");
+        let r6 = frr.json("show bgp ipv6 unicast json");
+        r4["routes"][A_NET4].is_array() && r6["routes"][A_NET6].is_array()
+    });
+    // Only what the outbound prefix-list allows went out.
+    let r4 = frr.json("show bgp ipv4 unicast json");
+    assert_eq!(r4["routes"].as_object().unwrap().keys().filter(|k| k.starts_with("198.51")).count(), 1);
+
+    // A removed `network` is withdrawn at the peer, without a reset.
+    a.vtysh(&[
+        "configure terminal",
+        "router bgp 65001",
+        "address-family ipv4 unicast",
+        &format!("no network {A_NET4}"),
+    ])
+    .unwrap();
+    eventually("withdrawal at FRR", ctx, || !frr.json("show bgp ipv4 unicast json")["routes"][A_NET4].is_array());
+    let s = a.json("show bgp summary json");
+    assert_eq!(s["ipv4Unicast"]["peers"][B4]["connectionsEstablished"], 1);
+
+    // A session that goes down takes its routes, from the RIB and the FIB.
+    let _ = run(&[
+        "vtysh",
+        "-N",
+        &frr.name,
+        "-c",
+        "configure terminal",
+        "-c",
+        "router bgp 65002",
+        "-c",
+        &format!("neighbor {A4} shutdown"),
+    ]);
+    eventually("routes gone after the session", ctx, || {
+        a.next_hop("ipv4", B_NET4).is_none() && !kernel_has(&na, false, "203.0.113.0/24")
+    });
+    assert!(a.log_text().contains(&format!("neighbor {B4} Down: Cease/Administrative Shutdown")), "{}", a.log_text());
+}
+
+#[test]
+#[ignore = "needs root, namespaces and BIRD: run scripts/test"]
+fn with_bird() {
+    require_root();
+    let (na, nb) = pair("ba", "bb");
+    let bird = Bird::start(
+        &nb,
+        &format!(
+            "router id {B4};
+protocol device {{}}
+protocol static s4 {{ ipv4; route {B_NET4} blackhole; route 203.0.113.128/25 blackhole; }}
+protocol static s6 {{ ipv6; route {B_NET6} blackhole; }}
+protocol bgp a4 {{ local {B4} as 65002; neighbor {A4} as 65001; hold time 9;
+  ipv4 {{ import all; export where source = RTS_STATIC; }}; }}
+protocol bgp a6 {{ local {B6} as 65002; neighbor {A6} as 65001; hold time 9;
+  ipv6 {{ import all; export where source = RTS_STATIC; }}; }}
+"
+        ),
+    );
+    let a = Bgpbox::start(&na, "bird-a", &bgpbox_conf(65002));
+    let ctx = || format!("bgpbox log:\n{}\nBIRD:\n{}", a.log_text(), bird.birdc("show protocols all"));
+    eventually("sessions with BIRD", ctx, || a.established(B4) && a.established(B6));
+    eventually("BIRD's routes", ctx, || {
+        a.next_hop("ipv4", B_NET4).as_deref() == Some(B4) && a.next_hop("ipv6", B_NET6).as_deref() == Some(B6)
+    });
+    assert_eq!(a.next_hop("ipv4", "203.0.113.128/25"), None);
+    eventually("bgpbox's routes at BIRD", ctx, || {
+        bird.birdc(&format!("show route {A_NET4}")).contains("a4")
+            && bird.birdc(&format!("show route {A_NET6}")).contains("a6")
+    });
+    // Session loss: BIRD's protocol disabled, its routes leave bgpbox.
+    bird.birdc("disable a4");
+    eventually("routes gone", ctx, || a.next_hop("ipv4", B_NET4).is_none());
+}
+
+#[test]
+#[ignore = "needs root, namespaces and GoBGP: run scripts/test"]
+fn with_gobgp() {
+    require_root();
+    let (na, nb) = pair("ga", "gb");
+    let gobgp = Gobgp::start(
+        &nb,
+        &format!(
+            r#"[global.config]
+  as = 65002
+  router-id = "{B4}"
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "{A4}"
+    peer-as = 65001
+  [neighbors.timers.config]
+    hold-time = 9
+    keepalive-interval = 3
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "{A6}"
+    peer-as = 65001
+  [neighbors.timers.config]
+    hold-time = 9
+    keepalive-interval = 3
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+"#
+        ),
+    );
+    let a = Bgpbox::start(&na, "gobgp-a", &bgpbox_conf(65002));
+    let ctx = || format!("bgpbox log:\n{}\nGoBGP:\n{}", a.log_text(), gobgp.cli(&["neighbor"]));
+    eventually("sessions with GoBGP", ctx, || a.established(B4) && a.established(B6));
+    gobgp.cli(&["global", "rib", "add", B_NET4, "-a", "ipv4"]);
+    gobgp.cli(&["global", "rib", "add", B_NET6, "-a", "ipv6"]);
+    eventually("GoBGP's routes", ctx, || {
+        a.next_hop("ipv4", B_NET4).as_deref() == Some(B4) && a.next_hop("ipv6", B_NET6).as_deref() == Some(B6)
+    });
+    eventually("bgpbox's routes at GoBGP", ctx, || {
+        gobgp.cli(&["global", "rib", "-a", "ipv4"]).contains(A_NET4)
+            && gobgp.cli(&["global", "rib", "-a", "ipv6"]).contains(A_NET6)
+    });
+    gobgp.cli(&["global", "rib", "del", B_NET4, "-a", "ipv4"]);
+    eventually("withdrawal from GoBGP", ctx, || a.next_hop("ipv4", B_NET4).is_none());
+}
+
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn with_bgpbox_and_rfc8212() {
+    require_root();
+    let (na, nb) = pair("xa", "xb");
+    let a = Bgpbox::start(&na, "x-a", &bgpbox_conf(65002));
+    // B has no policy at all: RFC 8212 blocks it both ways, and says so.
+    let b = Bgpbox::start(
+        &nb,
+        "x-b",
+        &format!(
+            "router bgp 65002
+ bgp router-id {B4}
+ no bgp default ipv4-unicast
+ neighbor {A4} remote-as 65001
+ neighbor {A6} remote-as 65001
+ address-family ipv4 unicast
+  network {B_NET4}
+  neighbor {A4} activate
+ exit-address-family
+ address-family ipv6 unicast
+  network {B_NET6}
+  neighbor {A6} activate
+ exit-address-family
+"
+        ),
+    );
+    let ctx = || format!("a:\n{}\nb:\n{}", a.log_text(), b.log_text());
+    eventually("sessions", ctx, || a.established(B4) && a.established(B6));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(a.next_hop("ipv4", B_NET4), None, "B must not advertise without policy");
+    assert_eq!(b.next_hop("ipv4", A_NET4), None, "B must not accept without policy");
+    let log = b.log_text();
+    assert!(
+        log.contains(&format!("neighbor {A4}: eBGP without inbound policy"))
+            && log.contains("no bgp ebgp-requires-policy"),
+        "{log}"
+    );
+    let summary = b.show("show bgp ipv4 unicast summary");
+    assert!(summary.contains("(Policy)"), "{summary}");
+    assert!(summary.contains(&format!("% {A4}: (Policy) means RFC 8212")), "{summary}");
+
+    // Lifting it lets routes flow both ways over IPv4 and IPv6.
+    b.vtysh(&["configure terminal", "router bgp 65002", "no bgp ebgp-requires-policy"]).unwrap();
+    eventually("routes after lifting RFC 8212", ctx, || {
+        a.next_hop("ipv4", B_NET4).as_deref() == Some(B4)
+            && a.next_hop("ipv6", B_NET6).as_deref() == Some(B6)
+            && b.next_hop("ipv4", A_NET4).as_deref() == Some(A4)
+            && b.next_hop("ipv6", A_NET6).as_deref() == Some(A6)
+    });
+    // A session that goes down takes its routes with it.
+    b.signal("-TERM");
+    eventually("routes gone after B stops", ctx, || {
+        a.next_hop("ipv4", B_NET4).is_none() && !kernel_has(&na, false, B_NET4)
+    });
+}
+
+/// The seed's three routers on one LAN, from the seed's configs renumbered
+/// into documentation prefixes.
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn seed_on_one_subnet() {
+    require_root();
+    let renumber = |s: &str| {
+        s.replace("192.168.2.", "192.0.2.")
+            .replace("10.1.0.0/24", "198.51.100.0/24")
+            .replace("10.2.0.0/24", "203.0.113.0/24")
+    };
+    let seed = repo().join("tests/data/seed");
+    let conf = |f: &str| renumber(&std::fs::read_to_string(seed.join(f)).unwrap());
+    let mut sw = Switch::new();
+    let ix = Ns::new("si");
+    let ry = Ns::new("sr");
+    let op = Ns::new("so");
+    sw.attach(&ix, "eth0", &["192.0.2.254/24"]);
+    sw.attach(&ry, "eth0", &["192.0.2.203/24"]);
+    sw.attach(&op, "eth0", &["192.0.2.204/24"]);
+    ry.addr("eth1", "198.51.100.1/24");
+    op.addr("eth1", "203.0.113.1/24");
+    // The servers have a kernel default to the home router, as in the seed.
+    ry.ip(&["route", "add", "default", "via", "192.0.2.254"]);
+    op.ip(&["route", "add", "default", "via", "192.0.2.254"]);
+    let ix_d = Bgpbox::start(&ix, "seed-ix", &conf("IX2105.conf"));
+    let ry_d = Bgpbox::start(&ry, "seed-ryzen", &conf("RyzenRouter.conf"));
+    let op_d = Bgpbox::start(&op, "seed-oplx", &conf("router-oplx.conf"));
+    let ctx = || format!("ix:\n{}\nryzen:\n{}\noplx:\n{}", ix_d.log_text(), ry_d.log_text(), op_d.log_text());
+    eventually("the seed converges", ctx, || {
+        ry_d.next_hop("ipv4", "203.0.113.0/24").as_deref() == Some("192.0.2.204")
+            && op_d.next_hop("ipv4", "198.51.100.0/24").as_deref() == Some("192.0.2.203")
+            && ix_d.next_hop("ipv4", "198.51.100.0/24").as_deref() == Some("192.0.2.203")
+            && ix_d.next_hop("ipv4", "203.0.113.0/24").as_deref() == Some("192.0.2.204")
+            && ry_d.next_hop("ipv4", "0.0.0.0/0").as_deref() == Some("192.0.2.254")
+    });
+    // The seed's view: the other VM network B>* via the other router, the
+    // default from the home router not selected (the kernel default wins).
+    let view = ry_d.show("sh ip route bgp");
+    let lines: Vec<&str> = view.lines().filter(|l| l.starts_with('B')).collect();
+    assert_eq!(lines.len(), 2, "{view}");
+    assert!(lines[0].starts_with("B   0.0.0.0/0 [20/0] via 192.0.2.254, eth0, weight 1, 00:00:"), "{view}");
+    assert!(lines[1].starts_with("B>* 203.0.113.0/24 [20/0] via 192.0.2.204, eth0, weight 1, 00:00:"), "{view}");
+    assert!(kernel_has(&ry, false, "203.0.113.0/24 via 192.0.2.204 dev eth0 proto bgp metric 20"));
+    assert!(
+        !kernel_has(&ry, false, "proto bgp metric 20 \ndefault")
+            && !kernel_has(&ry, false, "default via 192.0.2.254 dev eth0 proto bgp")
+    );
+    // VM1 reaches VM2 straight across the LAN.
+    ry.exec(&["ping", "-c", "1", "-W", "2", "-I", "198.51.100.1", "203.0.113.1"]);
+}
