@@ -80,7 +80,7 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
     let mut d = Daemon { speaker, opts, fib, events: tx.clone(), conns: HashMap::new(), started: now };
     tokio::spawn(accept_loop(listener, tx.clone()));
     tokio::spawn(control_loop(control, tx.clone()));
-    tokio::spawn(kernel::watch(tx.clone()));
+    kernel::watch(tx.clone());
 
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;

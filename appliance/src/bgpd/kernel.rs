@@ -62,14 +62,15 @@ pub async fn snapshot() -> Kernel {
 }
 
 /// Watches the kernel's address, link and (non-BGP) route changes and
-/// sends a fresh view when something changed.
-pub async fn watch(tx: mpsc::UnboundedSender<Event>) {
+/// sends a fresh view when something changed. A thread of its own: it
+/// blocks in recv() and must not hold up the runtime's shutdown.
+pub fn watch(tx: mpsc::UnboundedSender<Event>) {
     let groups = netlink::GROUP_LINK
         | netlink::GROUP_IPV4_IFADDR
         | netlink::GROUP_IPV6_IFADDR
         | netlink::GROUP_IPV4_ROUTE
         | netlink::GROUP_IPV6_ROUTE;
-    let _ = tokio::task::spawn_blocking(move || {
+    let _ = std::thread::Builder::new().name("kernel-watch".into()).spawn(move || {
         let mut s = match Socket::open(groups) {
             Ok(s) => s,
             Err(e) => {
@@ -102,8 +103,7 @@ pub async fn watch(tx: mpsc::UnboundedSender<Event>) {
                 }
             }
         }
-    })
-    .await;
+    });
 }
 
 /// Why a selected BGP route is not in the kernel.

@@ -63,7 +63,10 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     };
     let opts = daemon::Options { config_path: a.config, socket: a.socket, port: a.port, fib: !a.no_fib };
-    match rt.block_on(daemon::run(opts, cfg)) {
+    let result = rt.block_on(daemon::run(opts, cfg));
+    // The kernel watcher blocks in recv(); do not wait for it on the way out.
+    rt.shutdown_background();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bgpd: {e}");
