@@ -359,3 +359,154 @@ fn seed_on_one_subnet() {
     // VM1 reaches VM2 straight across the LAN.
     ry.exec(&["ping", "-c", "1", "-W", "2", "-I", "198.51.100.1", "203.0.113.1"]);
 }
+
+mod rfc7606 {
+    //! A raw test peer (our codec, driven by hand) sends malformed UPDATEs.
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use bgpbox::bgp::packet::{self, err, frame, Capability, Codec, Message, Open, EXTENDED_MAX_LEN};
+
+    use super::*;
+
+    const OPT: u8 = 0x80;
+    const TRANS: u8 = 0x40;
+    const ORIGIN: &[u8] = &[TRANS, 1, 1, 0];
+    const AS_PATH: &[u8] = &[TRANS, 2, 6, 2, 1, 0, 0, 0xfd, 0xea];
+    const NEXT_HOP: &[u8] = &[TRANS, 3, 4, 192, 0, 2, 2];
+    const NLRI: &[u8] = &[24, 203, 0, 113];
+
+    fn update(attrs: &[&[u8]]) -> Vec<u8> {
+        let a: Vec<u8> = attrs.concat();
+        let mut m = packet::MARKER.to_vec();
+        m.extend_from_slice(&[0, 0, 2, 0, 0]);
+        m.extend_from_slice(&(a.len() as u16).to_be_bytes());
+        m.extend_from_slice(&a);
+        m.extend_from_slice(NLRI);
+        let len = m.len() as u16;
+        m[16..18].copy_from_slice(&len.to_be_bytes());
+        m
+    }
+
+    /// A TCP connection made from inside `ns` (a thread enters it; the
+    /// socket stays there).
+    fn connect_in(ns: &Ns, to: &'static str) -> TcpStream {
+        let path = format!("/run/netns/{}", ns.name);
+        std::thread::spawn(move || {
+            let f = std::fs::File::open(path).unwrap();
+            nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            TcpStream::connect((to, 179)).unwrap()
+        })
+        .join()
+        .unwrap()
+    }
+
+    struct Peer {
+        s: TcpStream,
+        buf: Vec<u8>,
+    }
+
+    impl Peer {
+        fn send(&mut self, bytes: &[u8]) {
+            self.s.write_all(bytes).unwrap();
+        }
+
+        fn next(&mut self) -> Option<Message> {
+            loop {
+                if let Ok(Some(len)) = frame(&self.buf, EXTENDED_MAX_LEN) {
+                    let m: Vec<u8> = self.buf.drain(..len).collect();
+                    return packet::decode(&m, &Codec { four_octet_as: true, max_len: EXTENDED_MAX_LEN }).ok();
+                }
+                let mut chunk = [0u8; 4096];
+                match self.s.read(&mut chunk) {
+                    Ok(0) | Err(_) => return None,
+                    Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[ignore = "needs root and namespaces: run scripts/test"]
+    fn malformed_updates_keep_the_session() {
+        require_root();
+        let (na, nb) = pair("ra", "rb");
+        let a = Bgpbox::start(
+            &na,
+            "rfc7606-a",
+            &format!(
+                "router bgp 65001\n bgp router-id {A4}\n no bgp ebgp-requires-policy\n neighbor {B4} remote-as 65002\n neighbor {B4} passive\n"
+            ),
+        );
+        let s = connect_in(&nb, A4);
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut p = Peer { s, buf: Vec::new() };
+        let open = Open {
+            version: 4,
+            asn: 65002,
+            hold_time: 90,
+            bgp_id: B4.parse().unwrap(),
+            capabilities: vec![Capability::Multiprotocol(1, 1), Capability::FourOctetAs(65002)],
+        };
+        let mut b = Vec::new();
+        packet::encode(&Message::Open(open), &Codec::default(), &mut b);
+        packet::encode(&Message::Keepalive, &Codec::default(), &mut b);
+        p.send(&b);
+        assert!(matches!(p.next(), Some(Message::Open(o)) if o.asn == 65001));
+        let ctx = || a.log_text();
+        eventually("the raw peer's session", ctx, || a.established(B4));
+
+        let good = update(&[ORIGIN, AS_PATH, NEXT_HOP]);
+        let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+            ("undefined ORIGIN", update(&[&[TRANS, 1, 1, 3], AS_PATH, NEXT_HOP]), true),
+            ("ORIGIN length 2", update(&[&[TRANS, 1, 2, 0, 0], AS_PATH, NEXT_HOP]), true),
+            ("AS_PATH overrun", update(&[ORIGIN, &[TRANS, 2, 6, 2, 5, 0, 0, 0xfd, 0xea], NEXT_HOP]), true),
+            ("AS_PATH segment type", update(&[ORIGIN, &[TRANS, 2, 6, 9, 1, 0, 0, 0xfd, 0xea], NEXT_HOP]), true),
+            ("ORIGIN flags", update(&[&[OPT | TRANS, 1, 1, 0], AS_PATH, NEXT_HOP]), true),
+            ("NEXT_HOP length", update(&[ORIGIN, AS_PATH, &[TRANS, 3, 3, 192, 0, 2]]), true),
+            ("MED length", update(&[ORIGIN, AS_PATH, NEXT_HOP, &[OPT, 4, 3, 0, 0, 1]]), true),
+            ("LOCAL_PREF length", update(&[ORIGIN, AS_PATH, NEXT_HOP, &[TRANS, 5, 2, 0, 1]]), true),
+            ("COMMUNITIES length", update(&[ORIGIN, AS_PATH, NEXT_HOP, &[OPT | TRANS, 8, 3, 0, 0, 1]]), true),
+            (
+                "LARGE_COMMUNITY length",
+                update(&[ORIGIN, AS_PATH, NEXT_HOP, &[OPT | TRANS, 32, 5, 0, 0, 0, 0, 1]]),
+                true,
+            ),
+            ("ORIGIN missing", update(&[AS_PATH, NEXT_HOP]), true),
+            ("NEXT_HOP missing", update(&[ORIGIN, AS_PATH]), true),
+            ("attribute overrun", update(&[ORIGIN, AS_PATH, NEXT_HOP, &[OPT, 4, 9, 0, 0, 0, 1]]), true),
+            ("ATOMIC_AGGREGATE length", update(&[ORIGIN, AS_PATH, NEXT_HOP, &[TRANS, 6, 1, 0]]), false),
+            ("AGGREGATOR length", update(&[ORIGIN, AS_PATH, NEXT_HOP, &[OPT | TRANS, 7, 5, 0, 1, 2, 3, 4]]), false),
+            (
+                "duplicate attribute",
+                update(&[ORIGIN, AS_PATH, NEXT_HOP, &[OPT, 4, 4, 0, 0, 0, 1], &[OPT, 4, 4, 0, 0, 0, 2]]),
+                false,
+            ),
+        ];
+        assert_eq!(cases.len(), 16);
+        for (what, bytes, withdraws) in cases {
+            p.send(&good);
+            eventually(&format!("{what}: the good route first"), ctx, || a.next_hop("ipv4", B_NET4).is_some());
+            p.send(&bytes);
+            if withdraws {
+                eventually(&format!("{what}: treat-as-withdraw"), ctx, || a.next_hop("ipv4", B_NET4).is_none());
+            } else {
+                std::thread::sleep(Duration::from_millis(200));
+                assert!(a.next_hop("ipv4", B_NET4).is_some(), "{what}: the route must stay (attribute discard)");
+            }
+            assert!(a.established(B4), "{what}: the session must stay up\n{}", a.log_text());
+        }
+        let log = a.log_text();
+        assert!(log.contains("malformed UPDATE: ORIGIN 3 is undefined: treat-as-withdraw (RFC 7606)"), "{log}");
+        assert!(log.contains("attribute discarded (RFC 7606)"), "{log}");
+
+        // An unrecognized well-known attribute is still a session reset.
+        p.send(&update(&[ORIGIN, AS_PATH, NEXT_HOP, &[TRANS, 200, 0]]));
+        let n = std::iter::from_fn(|| p.next()).find_map(|m| match m {
+            Message::Notification(n) => Some(n),
+            _ => None,
+        });
+        let n = n.expect("a NOTIFICATION");
+        assert_eq!((n.code, n.subcode), (err::UPDATE, err::UNRECOGNIZED_WELL_KNOWN));
+    }
+}
