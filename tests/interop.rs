@@ -510,3 +510,46 @@ mod rfc7606 {
         assert_eq!((n.code, n.subcode), (err::UPDATE, err::UNRECOGNIZED_WELL_KNOWN));
     }
 }
+
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn password_and_ttl_security_with_frr() {
+    require_root();
+    let (na, nb) = pair("pa", "pb");
+    let frr = Frr::start(
+        &nb,
+        &format!(
+            "router bgp 65002
+ bgp router-id {B4}
+ no bgp ebgp-requires-policy
+ neighbor {A4} remote-as 65001
+ neighbor {A4} password s3cret
+ neighbor {A4} ttl-security hops 1
+ neighbor {A4} timers 3 9
+ neighbor {A4} timers connect 1
+"
+        ),
+    );
+    let conf = |pw: &str| {
+        format!(
+            "router bgp 65001
+ bgp router-id {A4}
+ no bgp ebgp-requires-policy
+ neighbor {B4} remote-as 65002
+ neighbor {B4} password {pw}
+ neighbor {B4} ttl-security hops 1
+ neighbor {B4} timers 3 9
+"
+        )
+    };
+    let a = Bgpbox::start(&na, "md5-a", &conf("s3cret"));
+    let ctx = || format!("bgpbox:\n{}\nFRR:\n{}", a.log_text(), frr.vtysh("show bgp summary"));
+    eventually("a TCP-MD5 session with FRR", ctx, || a.established(B4));
+    // A wrong password: the session goes and stays down.
+    a.vtysh(&["configure terminal", "router bgp 65001", &format!("neighbor {B4} password wrong")]).unwrap();
+    eventually("session down with the wrong key", ctx, || !a.established(B4));
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(!a.established(B4), "a wrong TCP-MD5 key must not get a session");
+    a.vtysh(&["configure terminal", "router bgp 65001", &format!("neighbor {B4} password s3cret")]).unwrap();
+    eventually("session back with the right key", ctx, || a.established(B4));
+}

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, RawFd};
 
 use ipnet::IpNet;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::commands;
 use super::kernel::{self, Fib};
+use super::sockopt;
 use crate::bgp::config::{self, Config};
 use crate::bgp::fsm::ConnId;
 use crate::bgp::packet::{frame, Notification, EXTENDED_MAX_LEN};
@@ -48,6 +50,10 @@ struct Conn {
 
 pub struct Daemon {
     pub speaker: Speaker,
+    /// The listening socket, for per-neighbor TCP-MD5 keys, and whether it
+    /// is an IPv6 socket.
+    listener: (RawFd, bool),
+    md5: HashMap<IpAddr, String>,
     pub opts: Options,
     pub fib: Fib,
     events: mpsc::UnboundedSender<Event>,
@@ -77,7 +83,17 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         opts.port,
         opts.socket.display()
     ));
-    let mut d = Daemon { speaker, opts, fib, events: tx.clone(), conns: HashMap::new(), started: now };
+    let lfd = (listener.as_raw_fd(), listener.local_addr().map(|a| a.is_ipv6()).unwrap_or(false));
+    let mut d = Daemon {
+        speaker,
+        listener: lfd,
+        md5: HashMap::new(),
+        opts,
+        fib,
+        events: tx.clone(),
+        conns: HashMap::new(),
+        started: now,
+    };
     tokio::spawn(accept_loop(listener, tx.clone()));
     tokio::spawn(control_loop(control, tx.clone()));
     kernel::watch(tx.clone());
@@ -133,6 +149,12 @@ impl Daemon {
         match ev {
             Event::Accepted(stream, remote, local) => {
                 let (r, l) = (remote.ip().to_canonical(), local.ip().to_canonical());
+                if let Some(p) = self.speaker.peers.iter().find(|p| p.cfg.addr == r) {
+                    if let Err(e) = ttl_options(&stream, remote.is_ipv6(), p.cfg.ttl_security_hops, p.cfg.ebgp_multihop)
+                    {
+                        log(&format!("neighbor {r}: cannot set TTL options: {e}"));
+                    }
+                }
                 match self.speaker.accept(now, r, l) {
                     Some(conn) => self.attach(conn, stream),
                     None => log(&format!("connection from {r} refused: not a configured neighbor")),
@@ -197,12 +219,17 @@ impl Daemon {
         for o in self.speaker.take_output() {
             match o {
                 Output::Connect { conn, peer } => {
-                    let p = self.speaker.peers.iter().find(|p| p.cfg.addr == peer);
-                    let source = p.and_then(|p| p.cfg.update_source.clone());
+                    let Some(p) = self.speaker.peers.iter().find(|p| p.cfg.addr == peer) else { continue };
+                    let t = Transport {
+                        source: p.cfg.update_source.clone(),
+                        password: p.cfg.password.clone(),
+                        gtsm: p.cfg.ttl_security_hops,
+                        multihop: p.cfg.ebgp_multihop,
+                    };
                     let port = self.opts.port;
                     let tx = self.events.clone();
                     tokio::spawn(async move {
-                        let r = connect(peer, port, source).await;
+                        let r = connect(peer, port, t).await;
                         let _ = tx.send(Event::Connected(conn, r));
                     });
                 }
@@ -223,6 +250,7 @@ impl Daemon {
             }
         }
         self.fib.flush();
+        self.listener_keys();
         if self.fib.has_stale() {
             let done = self.speaker.peers.iter().filter(|p| !p.removed && p.cfg.shutdown.is_none()).all(|p| {
                 p.negotiated
@@ -231,6 +259,33 @@ impl Daemon {
             });
             self.fib.sweep_stale(done);
         }
+    }
+
+    /// Keeps the listener's TCP-MD5 keys in step with the neighbors'
+    /// passwords, so that their SYNs are accepted.
+    fn listener_keys(&mut self) {
+        let want: HashMap<IpAddr, String> = self
+            .speaker
+            .peers
+            .iter()
+            .filter(|p| !p.removed)
+            .filter_map(|p| p.cfg.password.clone().map(|k| (p.cfg.addr, k)))
+            .collect();
+        if want == self.md5 {
+            return;
+        }
+        let (fd, v6) = self.listener;
+        for (addr, _) in self.md5.iter().filter(|(a, _)| !want.contains_key(a)) {
+            let _ = sockopt::set_md5(fd, v6, *addr, b"");
+        }
+        for (addr, key) in &want {
+            if self.md5.get(addr) != Some(key) {
+                if let Err(e) = sockopt::set_md5(fd, v6, *addr, key.as_bytes()) {
+                    log(&format!("neighbor {addr}: cannot set the TCP-MD5 password: {e}"));
+                }
+            }
+        }
+        self.md5 = want;
     }
 
     /// The interface a next hop is reached through, for `show ip route`.
@@ -291,12 +346,33 @@ async fn accept_loop(l: TcpListener, tx: mpsc::UnboundedSender<Event>) {
     }
 }
 
-async fn connect(peer: IpAddr, port: u16, source: Option<String>) -> std::io::Result<TcpStream> {
+/// What a neighbor's configuration asks of its TCP connection.
+struct Transport {
+    source: Option<String>,
+    password: Option<String>,
+    gtsm: Option<u8>,
+    multihop: Option<u8>,
+}
+
+fn ttl_options(s: &impl AsRawFd, v6: bool, gtsm: Option<u8>, multihop: Option<u8>) -> std::io::Result<()> {
+    if let Some(h) = gtsm {
+        sockopt::set_gtsm(s.as_raw_fd(), v6, h)?;
+    } else if let Some(t) = multihop {
+        sockopt::set_ttl(s.as_raw_fd(), v6, t)?;
+    }
+    Ok(())
+}
+
+async fn connect(peer: IpAddr, port: u16, t: Transport) -> std::io::Result<TcpStream> {
     let sock = match peer {
         IpAddr::V4(_) => TcpSocket::new_v4()?,
         IpAddr::V6(_) => TcpSocket::new_v6()?,
     };
-    if let Some(src) = source {
+    if let Some(key) = &t.password {
+        sockopt::set_md5(sock.as_raw_fd(), peer.is_ipv6(), peer, key.as_bytes())?;
+    }
+    ttl_options(&sock, peer.is_ipv6(), t.gtsm, t.multihop)?;
+    if let Some(src) = t.source {
         // update-source: an address, or an interface name.
         match src.parse::<IpAddr>() {
             Ok(a) => sock.bind(SocketAddr::new(a, 0))?,

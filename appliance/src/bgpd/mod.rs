@@ -4,6 +4,7 @@ mod commands;
 pub mod daemon;
 pub mod kernel;
 mod show;
+mod sockopt;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

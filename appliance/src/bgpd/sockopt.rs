@@ -1,0 +1,101 @@
+//! TCP-MD5 (RFC 2385) and GTSM (RFC 5082) socket options: the only
+//! `unsafe` in bgpbox, because neither option is wrapped by nix.
+//!
+//! Each function builds the option's bytes in safe code and makes exactly
+//! one setsockopt(2) call with a pointer and length that describe a live,
+//! correctly sized buffer.
+
+use std::io;
+use std::net::IpAddr;
+use std::os::fd::RawFd;
+
+use nix::libc;
+
+/// `struct tcp_md5sig` from linux/tcp.h: sockaddr_storage (128), flags,
+/// prefixlen, keylen (u16), ifindex (i32), key[80].
+const MD5SIG_LEN: usize = 216;
+const MD5_MAX_KEY: usize = 80;
+const TCP_MD5SIG: libc::c_int = 14;
+const IP_MINTTL: libc::c_int = 21;
+const IPV6_MINHOPCOUNT: libc::c_int = 73;
+
+fn setsockopt(fd: RawFd, level: libc::c_int, name: libc::c_int, value: &[u8]) -> io::Result<()> {
+    // SAFETY: `value` is a live slice for the duration of the call and its
+    // length is passed alongside; the kernel copies it and keeps no pointer.
+    let rc = unsafe { libc::setsockopt(fd, level, name, value.as_ptr().cast(), value.len() as libc::socklen_t) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Sets (or with an empty key removes) the TCP-MD5 key for `peer` on a
+/// socket. `v6_socket`: the socket is AF_INET6 (IPv4 peers are then given
+/// as IPv4-mapped addresses, as the kernel expects).
+pub fn set_md5(fd: RawFd, v6_socket: bool, peer: IpAddr, key: &[u8]) -> io::Result<()> {
+    if key.len() > MD5_MAX_KEY {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "TCP-MD5 keys are at most 80 bytes"));
+    }
+    let mut b = [0u8; MD5SIG_LEN];
+    match (peer, v6_socket) {
+        (IpAddr::V4(a), false) => {
+            b[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+            b[4..8].copy_from_slice(&a.octets());
+        }
+        (a, _) => {
+            let v6 = match a {
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+                IpAddr::V6(v6) => v6,
+            };
+            b[..2].copy_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+            b[8..24].copy_from_slice(&v6.octets());
+        }
+    }
+    b[130..132].copy_from_slice(&(key.len() as u16).to_ne_bytes());
+    b[136..136 + key.len()].copy_from_slice(key);
+    setsockopt(fd, libc::IPPROTO_TCP, TCP_MD5SIG, &b)
+}
+
+/// GTSM: send with TTL 255 and accept only packets that crossed at most
+/// `hops` routers (minimum TTL 256 - hops).
+pub fn set_gtsm(fd: RawFd, v6: bool, hops: u8) -> io::Result<()> {
+    let min = (256 - hops as i32).clamp(1, 255);
+    if v6 {
+        setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS, &255i32.to_ne_bytes())?;
+        setsockopt(fd, libc::IPPROTO_IPV6, IPV6_MINHOPCOUNT, &min.to_ne_bytes())
+    } else {
+        setsockopt(fd, libc::IPPROTO_IP, libc::IP_TTL, &255i32.to_ne_bytes())?;
+        setsockopt(fd, libc::IPPROTO_IP, IP_MINTTL, &min.to_ne_bytes())
+    }
+}
+
+/// eBGP multihop: the TTL outgoing packets carry.
+pub fn set_ttl(fd: RawFd, v6: bool, ttl: u8) -> io::Result<()> {
+    if v6 {
+        setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS, &(ttl as i32).to_ne_bytes())
+    } else {
+        setsockopt(fd, libc::IPPROTO_IP, libc::IP_TTL, &(ttl as i32).to_ne_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn options_are_accepted_by_the_kernel() {
+        let l4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        set_md5(l4.as_raw_fd(), false, "127.0.0.2".parse().unwrap(), b"secret").unwrap();
+        set_md5(l4.as_raw_fd(), false, "127.0.0.2".parse().unwrap(), b"").unwrap();
+        set_gtsm(l4.as_raw_fd(), false, 1).unwrap();
+        set_ttl(l4.as_raw_fd(), false, 2).unwrap();
+        assert!(set_md5(l4.as_raw_fd(), false, "127.0.0.2".parse().unwrap(), &[b'x'; 81]).is_err());
+        if let Ok(l6) = std::net::TcpListener::bind("[::1]:0") {
+            set_md5(l6.as_raw_fd(), true, "::2".parse().unwrap(), b"secret").unwrap();
+            set_md5(l6.as_raw_fd(), true, "192.0.2.1".parse().unwrap(), b"secret").unwrap();
+            set_gtsm(l6.as_raw_fd(), true, 1).unwrap();
+        }
+    }
+}
