@@ -49,6 +49,7 @@ router bgp 65001
   neighbor {B4} activate
   neighbor {B4} prefix-list in4 in
   neighbor {B4} prefix-list out4 out
+  neighbor {B4} default-originate
  exit-address-family
  !
  address-family ipv6 unicast
@@ -132,9 +133,17 @@ router bgp 65002
         let r6 = frr.json("show bgp ipv6 unicast json");
         r4["routes"][A_NET4].is_array() && r6["routes"][A_NET6].is_array()
     });
-    // Only what the outbound prefix-list allows went out.
+    // Only what the outbound prefix-list allows went out, and the default
+    // route of default-originate (which FRR, too, sends past the list).
     let r4 = frr.json("show bgp ipv4 unicast json");
+    let got: Vec<&String> = r4["routes"].as_object().unwrap().keys().collect();
     assert_eq!(r4["routes"].as_object().unwrap().keys().filter(|k| k.starts_with("198.51")).count(), 1);
+    eventually("bgpbox's default-originate at FRR", ctx, || {
+        frr.json("show bgp ipv4 unicast json")["routes"]["0.0.0.0/0"]
+            .as_array()
+            .is_some_and(|paths| paths.iter().any(|p| p["peerId"].as_str() == Some(A4)))
+    });
+    assert!(!got.iter().any(|k| k.starts_with("192.0.2")), "{got:?}");
 
     // A removed `network` is withdrawn at the peer, without a reset.
     a.vtysh(&[
@@ -301,6 +310,21 @@ fn with_bgpbox_and_rfc8212() {
             && b.next_hop("ipv4", A_NET4).as_deref() == Some(A4)
             && b.next_hop("ipv6", A_NET6).as_deref() == Some(A6)
     });
+    // SIGHUP re-reads the file: only what changed is touched.
+    let conf = std::fs::read_to_string(&a.conf).unwrap();
+    std::fs::write(&a.conf, conf.replace(&format!("  network {A_NET6}\n"), "")).unwrap();
+    a.signal("-HUP");
+    eventually("the network gone after SIGHUP", ctx, || b.next_hop("ipv6", A_NET6).is_none());
+    let s = a.json("show bgp summary json");
+    assert_eq!(s["ipv6Unicast"]["peers"][B6]["connectionsEstablished"], 1, "no reset for a reload");
+    // A bad file is refused whole, and the running config stays.
+    std::fs::write(&a.conf, format!("{conf}router bgp 65001\n neighbor {B4} frobnicate\n")).unwrap();
+    a.signal("-HUP");
+    eventually("the refusal in the log", ctx, || a.log_text().contains("reload refused"));
+    assert!(a.log_text().contains("frobnicate"));
+    assert_eq!(b.next_hop("ipv6", A_NET6), None, "the running config stays as it was");
+    assert_eq!(b.next_hop("ipv4", A_NET4).as_deref(), Some(A4));
+
     // A session that goes down takes its routes with it.
     b.signal("-TERM");
     eventually("routes gone after B stops", ctx, || {
