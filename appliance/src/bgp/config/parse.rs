@@ -506,33 +506,14 @@ fn neighbor_family(f: &mut NeighborFamily, no: bool, w: &[&str]) -> Result<(), L
     };
     match (no, w) {
         (no, ["activate"]) => f.activate = !no,
-        (false, ["prefix-list", name, d]) => {
-            if dir(d)? {
-                f.prefix_list_in = Some(name.to_string())
-            } else {
-                f.prefix_list_out = Some(name.to_string())
-            }
-        }
-        (true, ["prefix-list", _, d]) => {
-            if dir(d)? {
-                f.prefix_list_in = None
-            } else {
-                f.prefix_list_out = None
-            }
-        }
-        (false, ["route-map", name, d]) => {
-            if dir(d)? {
-                f.route_map_in = Some(name.to_string())
-            } else {
-                f.route_map_out = Some(name.to_string())
-            }
-        }
-        (true, ["route-map", _, d]) => {
-            if dir(d)? {
-                f.route_map_in = None
-            } else {
-                f.route_map_out = None
-            }
+        (no, [kind @ ("prefix-list" | "route-map"), name, d]) => {
+            let slot = match (*kind, dir(d)?) {
+                ("prefix-list", true) => &mut f.prefix_list_in,
+                ("prefix-list", false) => &mut f.prefix_list_out,
+                (_, true) => &mut f.route_map_in,
+                (_, false) => &mut f.route_map_out,
+            };
+            *slot = (!no).then(|| name.to_string());
         }
         (no, ["default-originate"]) => f.default_originate = !no,
         (no, ["next-hop-self"]) => f.next_hop_self = !no,
