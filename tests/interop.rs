@@ -144,6 +144,12 @@ router bgp 65002
             .is_some_and(|paths| paths.iter().any(|p| p["peerId"].as_str() == Some(A4)))
     });
     assert!(!got.iter().any(|k| k.starts_with("192.0.2")), "{got:?}");
+    // IPv6 next hops: the global address and, on the shared link, our
+    // link-local one (RFC 2545).
+    let r6 = frr.json("show bgp ipv6 unicast json");
+    let hops = r6["routes"][A_NET6][0]["nexthops"].as_array().cloned().unwrap_or_default();
+    assert!(hops.iter().any(|h| h["ip"].as_str() == Some(A6)), "{hops:?}");
+    assert!(hops.iter().any(|h| h["scope"].as_str() == Some("link-local")), "{hops:?}");
 
     // A removed `network` is withdrawn at the peer, without a reset.
     a.vtysh(&[

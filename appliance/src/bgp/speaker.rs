@@ -786,7 +786,9 @@ impl Speaker {
             };
         if !keep_hop {
             a.next_hop = own;
-            a.link_local = None;
+            // On a shared link an IPv6 next hop goes with our link-local
+            // address too (RFC 2545), as FRR sends it.
+            a.link_local = if afi == Afi::Ipv6 && ebgp { self.link_local_toward(q.cfg.addr) } else { None };
         }
         if ebgp {
             a.as_path.prepend(local_as, 1);
@@ -801,6 +803,16 @@ impl Speaker {
             a = self.config.route_maps.get(name)?.apply(prefix, &a, &self.config.prefix_lists)?;
         }
         Some(self.interner.intern(a))
+    }
+
+    /// Our link-local address on the interface that reaches `peer`.
+    fn link_local_toward(&self, peer: IpAddr) -> Option<Ipv6Addr> {
+        let k = &self.kernel;
+        let ifname = k.addresses.iter().find(|a| a.trunc().contains(&peer)).and_then(|a| k.names.get(a))?;
+        k.addresses.iter().find_map(|a| match a.addr() {
+            IpAddr::V6(v) if (v.segments()[0] & 0xffc0) == 0xfe80 && k.names.get(a) == Some(ifname) => Some(v),
+            _ => None,
+        })
     }
 
     fn next_hop_self(&self, i: usize, afi: Afi) -> Option<IpAddr> {
