@@ -36,6 +36,17 @@ const RTA_PRIORITY: u16 = 6;
 const RTA_MULTIPATH: u16 = 9;
 const RTA_TABLE: u16 = 15;
 const IFA_ADDRESS: u16 = 1;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
+const IFLA_LINK: u16 = 5;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_DATA: u16 = 2;
+const IFLA_MACVLAN_MODE: u16 = 1;
+const MACVLAN_MODE_BRIDGE: u32 = 4;
+const IFF_UP: u32 = 1;
+pub const RTM_GETLINK: u16 = 18;
+const F_EXCL: u16 = 0x200;
 const IFA_LOCAL: u16 = 2;
 
 pub const RT_TABLE_MAIN: u8 = 254;
@@ -68,6 +79,14 @@ pub struct Route {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+    pub up: bool,
+    pub mtu: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Addr {
     pub index: u32,
     pub net: IpNet,
@@ -78,7 +97,7 @@ pub struct Addr {
 pub enum Msg {
     Route(bool, Route),
     Addr(bool, Addr),
-    Link(bool, u32),
+    Link(bool, Link),
     /// An acknowledgement (errno 0) or error for request `seq`.
     Ack {
         seq: u32,
@@ -133,8 +152,77 @@ pub fn dump(out: &mut Vec<u8>, typ: u16, seq: u32) {
     let at = header(out, typ, F_REQUEST | F_DUMP, seq);
     if typ == RTM_GETADDR {
         out.extend_from_slice(&[0; 8]);
+    } else if typ == RTM_GETLINK {
+        out.extend_from_slice(&[0; 16]);
     } else {
         out.extend_from_slice(&[0; 12]);
+    }
+    close(out, at);
+}
+
+/// Brings a link up and/or sets its MTU.
+pub fn link_set(out: &mut Vec<u8>, seq: u32, index: u32, up: bool, mtu: Option<u32>) {
+    let at = header(out, RTM_NEWLINK, F_REQUEST | F_ACK, seq);
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(&index.to_ne_bytes());
+    out.extend_from_slice(&(if up { IFF_UP } else { 0 }).to_ne_bytes());
+    out.extend_from_slice(&(if up { IFF_UP } else { 0 }).to_ne_bytes());
+    if let Some(m) = mtu {
+        attr(out, IFLA_MTU, &m.to_ne_bytes());
+    }
+    close(out, at);
+}
+
+/// Creates a macvlan link in bridge mode on `parent`.
+pub fn macvlan_add(out: &mut Vec<u8>, seq: u32, name: &str, parent: u32) {
+    let at = header(out, RTM_NEWLINK, F_REQUEST | F_ACK | F_CREATE | F_EXCL, seq);
+    out.extend_from_slice(&[0; 16]);
+    let mut n = name.as_bytes().to_vec();
+    n.push(0);
+    attr(out, IFLA_IFNAME, &n);
+    attr(out, IFLA_LINK, &parent.to_ne_bytes());
+    let mut data = Vec::new();
+    attr(&mut data, IFLA_MACVLAN_MODE, &MACVLAN_MODE_BRIDGE.to_ne_bytes());
+    let mut info = Vec::new();
+    attr(&mut info, IFLA_INFO_KIND, b"macvlan");
+    attr(&mut info, IFLA_INFO_DATA, &data);
+    attr(out, IFLA_LINKINFO, &info);
+    close(out, at);
+}
+
+/// Adds an address to an interface.
+pub fn addr_add(out: &mut Vec<u8>, seq: u32, index: u32, net: &IpNet) {
+    let at = header(out, RTM_NEWADDR, F_REQUEST | F_ACK | F_CREATE | F_EXCL, seq);
+    out.extend_from_slice(&[family(net), net.prefix_len(), 0, 0]);
+    out.extend_from_slice(&index.to_ne_bytes());
+    let a = ip_bytes(&net.addr());
+    attr(out, IFA_LOCAL, &a);
+    attr(out, IFA_ADDRESS, &a);
+    close(out, at);
+}
+
+/// Adds a static route (protocol static) via a gateway, optionally on a
+/// given interface, or (no gateway) straight on the interface.
+pub fn static_route_add(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, via: Option<IpAddr>, oif: Option<u32>) {
+    let at = header(out, RTM_NEWROUTE, F_REQUEST | F_ACK | F_CREATE | F_REPLACE, seq);
+    let scope = if via.is_none() { 253 } else { 0 };
+    out.extend_from_slice(&[
+        family(prefix),
+        prefix.prefix_len(),
+        0,
+        0,
+        RT_TABLE_MAIN,
+        RTPROT_STATIC,
+        scope,
+        RTN_UNICAST,
+    ]);
+    out.extend_from_slice(&0u32.to_ne_bytes());
+    attr(out, RTA_DST, &ip_bytes(&prefix.network()));
+    if let Some(g) = via {
+        attr(out, RTA_GATEWAY, &ip_bytes(&g));
+    }
+    if let Some(i) = oif {
+        attr(out, RTA_OIF, &i.to_ne_bytes());
     }
     close(out, at);
 }
@@ -269,7 +357,20 @@ fn decode(typ: u16, seq: u32, b: &[u8]) -> Option<Msg> {
             }
             Msg::Addr(typ == RTM_NEWADDR, Addr { index, net: IpNet::new(addr?, plen).ok()? })
         }
-        RTM_NEWLINK | RTM_DELLINK => Msg::Link(typ == RTM_NEWLINK, u32_of(b.get(4..8)?)?),
+        RTM_NEWLINK | RTM_DELLINK => {
+            let h = b.get(..16)?;
+            let index = u32_of(&h[4..8])?;
+            let flags = u32_of(&h[8..12])?;
+            let mut link = Link { index, name: String::new(), up: flags & IFF_UP != 0, mtu: 0 };
+            for (t, d) in attrs(&b[16..]) {
+                match t {
+                    IFLA_IFNAME => link.name = String::from_utf8_lossy(d).trim_end_matches('\0').to_string(),
+                    IFLA_MTU => link.mtu = u32_of(d)?,
+                    _ => {}
+                }
+            }
+            Msg::Link(typ == RTM_NEWLINK, link)
+        }
         _ => Msg::Other,
     })
 }
@@ -312,6 +413,21 @@ impl Socket {
     pub fn recv(&mut self) -> std::io::Result<Vec<Msg>> {
         let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::empty())?;
         Ok(parse(&self.buf[..n]))
+    }
+
+    /// One request and its acknowledgement.
+    pub fn request(&mut self, msg: &[u8]) -> std::io::Result<()> {
+        let seq = u32_of(msg.get(8..).unwrap_or_default()).unwrap_or(0);
+        self.send(msg)?;
+        loop {
+            for m in self.recv()? {
+                if let Msg::Ack { seq: s, errno } = m {
+                    if s == seq {
+                        return if errno == 0 { Ok(()) } else { Err(std::io::Error::from_raw_os_error(errno)) };
+                    }
+                }
+            }
+        }
     }
 
     /// A dump of routes or addresses (one request, then until DONE).

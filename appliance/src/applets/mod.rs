@@ -4,7 +4,9 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 pub mod build;
+pub mod healthcheck;
 pub mod init;
+pub mod netsetup;
 pub mod vtysh;
 
 pub struct Applet {
@@ -33,6 +35,18 @@ pub const APPLETS: &[Applet] = &[
         about: "bgpd's config shell, FRR-compatible (vtysh -c 'show ip route bgp')",
         linked: true,
         run: vtysh::main,
+    },
+    Applet {
+        name: "netsetup",
+        about: "addresses, routes and sysctls from the image's network settings; host-shim for the host",
+        linked: true,
+        run: netsetup::main,
+    },
+    Applet {
+        name: "healthcheck",
+        about: "is this router doing its job: exit 0 or 1 with the reasons (--json, --wait SECONDS)",
+        linked: true,
+        run: healthcheck::main,
     },
     Applet {
         name: "build",

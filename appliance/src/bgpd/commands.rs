@@ -82,6 +82,9 @@ fn show_cmd(d: &mut Daemon, w: &[&str]) -> Response {
     if kw(at(0), "running-config") {
         return Response::ok(config::render(&d.speaker.config));
     }
+    if at(0) == Some(&"health") {
+        return Response::ok(show::health(d));
+    }
     if kw(at(0), "version") {
         return Response::ok(format!("bgpbox {} (bgpd, FRR-compatible)\n", crate::VERSION));
     }

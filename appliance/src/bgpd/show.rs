@@ -376,3 +376,63 @@ pub fn route_bgp(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
     }
     s
 }
+
+/// `show health json`: what `healthcheck` reports. Healthy when every
+/// configured neighbor that is not shut down is Established, every
+/// selected BGP route is in the FIB (or rightly held back), and every
+/// `network` is originated and advertised to every established neighbor.
+pub fn health(d: &Daemon) -> String {
+    let now = Instant::now();
+    let sp = &d.speaker;
+    let mut failures = Vec::new();
+    let mut neighbors = Map::new();
+    for p in configured(d) {
+        let st = p.session.state();
+        let since = now.saturating_duration_since(p.session.since()).as_secs();
+        neighbors.insert(
+            p.cfg.addr.to_string(),
+            json!({"state": st.name(), "for": since, "lastError": p.session.last_error, "shutdown": p.cfg.shutdown.is_some()}),
+        );
+        if p.cfg.shutdown.is_some() || st == State::Established {
+            continue;
+        }
+        let why = match (&p.session.last_error, p.overflow) {
+            (_, true) => ", stopped by maximum-prefix (clear bgp to restart)".to_string(),
+            (Some(e), _) => format!(", last error: {e}"),
+            (None, _) => String::new(),
+        };
+        failures.push(format!("neighbor {}: {} for {since}s{why}", p.cfg.addr, st.name()));
+    }
+    let mut rejected = 0;
+    for (afi, table) in [Afi::Ipv4, Afi::Ipv6].iter().zip(&sp.tables) {
+        for (prefix, paths, n) in table.iter() {
+            if n == 0 || paths[0].peer == LOCAL {
+                continue;
+            }
+            if let Err(NotInstalled::Rejected(e)) = d.fib.installed(prefix) {
+                rejected += 1;
+                if rejected <= 10 {
+                    failures.push(format!("route {prefix}: not in the FIB: {e}"));
+                }
+            }
+        }
+        if let Some(b) = &sp.config.bgp {
+            for net in b.family(*afi).networks {
+                if !sp.is_originated(&net) {
+                    failures.push(format!("network {net}: not advertised: no such route in the kernel (import check)"));
+                    continue;
+                }
+                for p in configured(d).filter(|p| p.conn.is_some() && peer_families(d, p).contains(afi)) {
+                    if !p.adj_out[fi(*afi)].contains_key(&net) {
+                        failures.push(format!("network {net}: not advertised to {} (outbound policy?)", p.cfg.addr));
+                    }
+                }
+            }
+        }
+    }
+    if rejected > 10 {
+        failures.push(format!("... and {} more routes not in the FIB", rejected - 10));
+    }
+    let v = json!({"healthy": failures.is_empty(), "failures": failures, "neighbors": Value::Object(neighbors)});
+    format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
+}

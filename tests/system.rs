@@ -1,0 +1,126 @@
+//! The container's life outside LXD: netsetup and healthcheck in network
+//! namespaces. Needs root: run through scripts/test.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::netns::*;
+use common::*;
+
+fn applet(ns: &Ns, args: &[&str]) -> (i32, String, String) {
+    let bin = bgpbox_bin();
+    let out = Command::new("ip").args(["netns", "exec", &ns.name, &bin]).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn netsetup_is_idempotent_and_checks() {
+    require_root();
+    let a = Ns::new("na");
+    let b = Ns::new("nb");
+    veth(&a, "eth0", &[], &b, "peer", &["192.0.2.254/24"]);
+    a.ip(&["link", "set", "eth0", "down"]);
+    a.ip(&["link", "add", "eth1", "type", "bridge"]);
+    // The network settings `bgpbox build` renders for the optiplex
+    // profile, renumbered.
+    let p = bgpbox_image::Profile::load(
+        &repo().join("profiles/optiplex.toml"),
+        &[
+            "lan.addresses=[\"192.0.2.204/24\", \"2001:db8::204/64\"]".into(),
+            "lan.gateway=192.0.2.254".into(),
+            "vm_network.addresses=[\"203.0.113.1/24\"]".into(),
+            "vm_network.mtu=1400".into(),
+        ],
+    )
+    .unwrap();
+    let conf = workdir().join("net-a.toml");
+    std::fs::write(&conf, bgpbox_image::netconf::NetworkConfig::from_profile(&p).to_toml()).unwrap();
+    let conf = conf.to_str().unwrap();
+
+    let (code, out, err) = applet(&a, &["netsetup", "--config", conf]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("eth0: add address 192.0.2.204/24") && out.contains("route 0.0.0.0/0 via 192.0.2.254 dev eth0"),
+        "{out}"
+    );
+    let routes = a.routes(false);
+    assert!(routes.contains("default via 192.0.2.254 dev eth0 proto static"), "{routes}");
+    assert!(a.ip(&["-br", "addr", "show", "eth1"]).contains("203.0.113.1/24"));
+    assert!(a.ip(&["link", "show", "eth1"]).contains("mtu 1400"));
+    assert_eq!(a.exec(&["sysctl", "-n", "net.ipv4.ip_forward"]).trim(), "1");
+    assert_eq!(a.exec(&["sysctl", "-n", "net.ipv6.conf.all.forwarding"]).trim(), "1");
+    assert_eq!(a.exec(&["sysctl", "-n", "net.ipv4.conf.eth0.rp_filter"]).trim(), "2");
+
+    let (code, out, _) = applet(&a, &["netsetup", "--config", conf]);
+    assert_eq!((code, out.trim()), (0, "netsetup: nothing to change"));
+    let (code, out, _) = applet(&a, &["netsetup", "--config", conf, "--check"]);
+    assert_eq!((code, out.trim()), (0, "netsetup: nothing to change"));
+    // A manual change: --check sees it and exits 1; a run repairs it.
+    a.ip(&["addr", "del", "203.0.113.1/24", "dev", "eth1"]);
+    let (code, out, _) = applet(&a, &["netsetup", "--config", conf, "--check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("would change: eth1: add address 203.0.113.1/24"), "{out}");
+    let (code, _, _) = applet(&a, &["netsetup", "--config", conf]);
+    assert_eq!(code, 0);
+    // A missing interface is named, and exits 1 after doing the rest.
+    a.ip(&["link", "del", "eth1"]);
+    let (code, _, err) = applet(&a, &["netsetup", "--config", conf]);
+    assert_eq!(code, 1);
+    assert!(err.contains("interface eth1: not found"), "{err}");
+}
+
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn healthcheck_follows_the_session() {
+    require_root();
+    let a = Ns::new("ha");
+    let b = Ns::new("hb");
+    veth(&a, "eth0", &["192.0.2.1/24"], &b, "eth0", &["192.0.2.2/24"]);
+    a.addr("vm", "198.51.100.1/24");
+    let conf = |me: &str, peer: &str, asn: u32, peer_as: u32| {
+        format!(
+            "router bgp {asn}\n bgp router-id {me}\n no bgp ebgp-requires-policy\n neighbor {peer} remote-as {peer_as}\n neighbor {peer} timers 1 3\n address-family ipv4 unicast\n  network 198.51.100.0/24\n"
+        )
+    };
+    let da = Bgpbox::start(&a, "hc-a", &conf("192.0.2.1", "192.0.2.2", 65001, 65002));
+    let sock = da.socket.to_str().unwrap().to_string();
+    // No peer yet: unhealthy, with the reason.
+    let (code, out, _) = applet(&a, &["healthcheck", "--socket", &sock]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("neighbor 192.0.2.2: "), "{out}");
+    let db = Bgpbox::start(
+        &b,
+        "hc-b",
+        &conf("192.0.2.2", "192.0.2.1", 65002, 65001).replace("  network 198.51.100.0/24\n", ""),
+    );
+    let (code, out, _) = applet(&a, &["healthcheck", "--socket", &sock, "--wait", "30"]);
+    assert_eq!((code, out.trim()), (0, "healthy"), "{}", da.log_text());
+    let (code, out, _) = applet(&a, &["healthcheck", "--socket", &sock, "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["healthy"], true);
+    assert_eq!(j["neighbors"]["192.0.2.2"]["state"], "Established");
+    // The peer stops: unhealthy, and the line says why.
+    db.signal("-TERM");
+    let out = wait_for(Duration::from_secs(10), || {
+        let (code, out, _) = applet(&a, &["healthcheck", "--socket", &sock]);
+        (code == 1).then_some(out)
+    })
+    .expect("unhealthy after the peer stopped");
+    assert!(
+        out.contains("neighbor 192.0.2.2: ") && out.contains("last error: Cease/Administrative Shutdown received"),
+        "{out}"
+    );
+    // bgpd not running: one line naming the socket.
+    let (code, out, _) = applet(&a, &["healthcheck", "--socket", "/nonexistent/bgpd.sock"]);
+    assert_eq!(code, 1);
+    assert_eq!(out.trim(), "bgpd is not running (no answer on /nonexistent/bgpd.sock)");
+    drop(db);
+}
