@@ -121,3 +121,188 @@ fn json_u64(text: &str, key: &str) -> Option<u64> {
     let digits: String = text[at..].trim_start().chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
 }
+
+/// What an LXD test makes: a stand-in host NIC (veth) and VM bridge, a
+/// storage pool and a root-disk profile; removed on drop.
+struct Env {
+    c: Cleanup,
+    t: String,
+    dir: std::path::PathBuf,
+    lan: String,
+    vmbr: String,
+    root: String,
+}
+
+impl Env {
+    fn new(suffix: &str) -> Env {
+        require_root();
+        ensure_lxd();
+        let t = format!("{}{suffix}", tag());
+        let mut c = Cleanup::default();
+        let dir = std::env::temp_dir().join(format!("bgpbox-lxd-{t}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        c.push(&["rm", "-rf", dir.to_str().unwrap()]);
+        let (lan, peer, vmbr, pool) = (format!("bxl{t}"), format!("bxp{t}"), format!("bxb{t}"), format!("bgpboxt{t}"));
+        run(&["ip", "link", "add", &lan, "type", "veth", "peer", "name", &peer]);
+        c.push(&["ip", "link", "del", &lan]);
+        run(&["ip", "link", "set", &lan, "up"]);
+        run(&["ip", "link", "set", &peer, "up"]);
+        run(&["ip", "link", "add", &vmbr, "type", "bridge"]);
+        c.push(&["ip", "link", "del", &vmbr]);
+        run(&["ip", "link", "set", &vmbr, "up"]);
+        run(&["lxc", "storage", "create", &pool, "dir"]);
+        c.push(&["lxc", "storage", "delete", &pool]);
+        let root = format!("bgpboxt{t}-root");
+        run(&["lxc", "profile", "create", &root]);
+        c.push(&["lxc", "profile", "delete", &root]);
+        run(&["lxc", "profile", "device", "add", &root, "root", "disk", "path=/", &format!("pool={pool}")]);
+        Env { c, t, dir, lan, vmbr, root }
+    }
+
+    /// Builds, imports and launches a profile's image; returns the
+    /// container's name.
+    fn launch(&mut self, profile: &str, hostname: &str, sets: &[String]) -> String {
+        let bin = static_bgpbox();
+        let bin = bin.to_str().unwrap();
+        let mut sets = sets.to_vec();
+        sets.push(format!("lan.parent={}", self.lan));
+        sets.push(format!("vm_network.bridge={}", self.vmbr));
+        let path = repo().join("profiles").join(format!("{profile}.toml"));
+        let b = build(bin, path.to_str().unwrap(), self.dir.join(profile).to_str().unwrap(), &sets);
+        let alias = format!("bgpboxt{}-{profile}", self.t);
+        run(&["lxc", "image", "import", &b.image, "--alias", &alias]);
+        self.c.push(&["lxc", "image", "delete", &alias]);
+        let lxd_profile = format!("bgpboxt{}-{profile}", self.t);
+        run(&["lxc", "profile", "create", &lxd_profile]);
+        self.c.push(&["lxc", "profile", "delete", &lxd_profile]);
+        let status = std::process::Command::new("lxc")
+            .args(["profile", "edit", &lxd_profile])
+            .stdin(std::fs::File::open(&b.lxd_profile).unwrap())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let name = format!("{hostname}-{}", self.t);
+        run(&["lxc", "launch", &alias, &name, "--profile", &self.root, "--profile", &lxd_profile]);
+        self.c.push(&["lxc", "delete", "--force", &name]);
+        name
+    }
+}
+
+fn init_pid(name: &str) -> u64 {
+    let state = run(&["lxc", "query", &format!("/1.0/instances/{name}/state")]);
+    json_u64(&state, "\"pid\":").expect("init pid")
+}
+
+/// bgpd's pid on the host: init's child running as bgpd.
+fn bgpd_pid(name: &str) -> Option<u64> {
+    let init = init_pid(name);
+    let kids = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children")).ok()?;
+    kids.split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .find(|p: &u64| std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.starts_with(b"bgpd\0")))
+}
+
+fn exec_code(name: &str, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new("lxc").args(["exec", name, "--"]).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+#[test]
+#[ignore = "needs root and LXD: run scripts/test"]
+fn router_container_lives_and_stops_cleanly() {
+    use common::netns::{Bgpbox, Ns};
+    let mut env = Env::new("r");
+    // The home router's role: a namespace on a macvlan of the same parent.
+    let home = Ns::new("lh");
+    let mv = format!("bxm{}", env.t);
+    run(&["ip", "link", "add", "link", &env.lan, "name", &mv, "type", "macvlan", "mode", "bridge"]);
+    run(&["ip", "link", "set", &mv, "netns", &home.name]);
+    home.ip(&["link", "set", &mv, "name", "eth0"]);
+    home.ip(&["addr", "add", "192.0.2.254/24", "dev", "eth0"]);
+    home.ip(&["link", "set", "eth0", "up"]);
+    home.addr("vm", "203.0.113.1/24");
+    let ix = std::fs::read_to_string(repo().join("tests/data/seed/IX2105.conf"))
+        .unwrap()
+        .replace("192.168.2.", "192.0.2.")
+        .replace(" exit-address-family", "  network 203.0.113.0/24\n exit-address-family");
+    let mut home_d = Some(Bgpbox::start(&home, "lxd-home", &ix));
+
+    let sets: Vec<String> = [
+        "lan.addresses=[\"192.0.2.203/24\"]",
+        "lan.gateway=192.0.2.254",
+        "router.router_id=192.0.2.203",
+        "vm_network.addresses=[\"198.51.100.1/24\"]",
+        "bgp.announce=[\"198.51.100.0/24\"]",
+        "neighbor[0].address=192.0.2.254",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let c = env.launch("ryzen7-5700x", "RyzenRouter", &sets);
+
+    // Up by itself: addresses, forwarding, bgpd, healthy.
+    let (code, out) = exec_code(&c, &["healthcheck", "--wait", "30"]);
+    let console = || run(&["lxc", "console", &c, "--show-log"]);
+    assert_eq!(code, 0, "{out}\n{}", console());
+    let (_, view) = exec_code(&c, &["vtysh", "-c", "sh ip route bgp"]);
+    assert!(view.contains("B   0.0.0.0/0 [20/0] via 192.0.2.254, eth0, weight 1, "), "{view}");
+    assert!(view.contains("B>* 203.0.113.0/24 [20/0] via 192.0.2.254, eth0, weight 1, "), "{view}");
+    let hd = home_d.as_ref().unwrap();
+    assert_eq!(hd.next_hop("ipv4", "198.51.100.0/24").as_deref(), Some("192.0.2.203"));
+    let netns = format!("--net=/proc/{}/ns/net", init_pid(&c));
+    assert_eq!(run(&["nsenter", &netns, "sysctl", "-n", "net.ipv4.ip_forward"]).trim(), "1");
+    assert!(console().contains("reported Ready to LXD"), "{}", console());
+
+    // The peer stops: unhealthy, with the reason; back: healthy.
+    hd.signal("-TERM");
+    let out = wait_for(Duration::from_secs(10), || {
+        let (code, out) = exec_code(&c, &["healthcheck"]);
+        (code == 1).then_some(out)
+    })
+    .expect("unhealthy without the peer");
+    assert!(out.contains("neighbor 192.0.2.254: "), "{out}");
+    home_d = None;
+    home_d.replace(Bgpbox::start(&home, "lxd-home2", &ix));
+    let (code, out) = exec_code(&c, &["healthcheck", "--wait", "30"]);
+    assert_eq!(code, 0, "{out}");
+
+    // kill -9 of bgpd: init restarts it at once, and the route never
+    // leaves the FIB meanwhile.
+    let old = bgpd_pid(&c).expect("bgpd running");
+    let netns = format!("/proc/{}/ns/net", init_pid(&c));
+    let has_route =
+        || run(&["nsenter", &format!("--net={netns}"), "ip", "route", "show", "203.0.113.0/24"]).contains("proto bgp");
+    assert!(has_route());
+    run(&["kill", "-9", &old.to_string()]);
+    let t0 = Instant::now();
+    let mut restarted = None;
+    while t0.elapsed() < Duration::from_secs(3) {
+        assert!(has_route(), "the route left the FIB {:?} after kill -9", t0.elapsed());
+        if restarted.is_none() && bgpd_pid(&c).is_some_and(|p| p != old) {
+            restarted = Some(t0.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let restarted = restarted.expect("bgpd restarted");
+    assert!(restarted < Duration::from_secs(1), "restart took {restarted:?}");
+    let (code, out) = exec_code(&c, &["healthcheck", "--wait", "30"]);
+    assert_eq!(code, 0, "{out}");
+    eprintln!("bgpd restarted {restarted:?} after kill -9");
+
+    // lxc stop: quick, and the peer hears a Cease, not a hold timer.
+    let t0 = Instant::now();
+    run(&["lxc", "stop", &c]);
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(2), "lxc stop took {took:?}");
+    let hd = home_d.as_ref().unwrap();
+    let log = wait_for(Duration::from_secs(5), || {
+        let l = hd.log_text();
+        l.contains("neighbor 192.0.2.203 Down").then_some(l)
+    })
+    .expect("the home router saw the session go");
+    assert!(log.contains("neighbor 192.0.2.203 Down: Cease/Administrative Shutdown received"), "{log}");
+    eprintln!("lxc stop took {took:?}");
+}

@@ -155,6 +155,32 @@ impl Backoff {
     }
 }
 
+/// LXD's guest API, there when `security.devlxd` is on (the default).
+const LXD_SOCK: &str = "/dev/lxd/sock";
+const BGPD_SOCK: &str = crate::control::DEFAULT_SOCKET;
+
+/// Tells LXD the instance is Ready (`lxc list` / `lxc wait`).
+fn report_ready() -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(LXD_SOCK)?;
+    s.set_read_timeout(Some(Duration::from_secs(1)))?;
+    s.set_write_timeout(Some(Duration::from_secs(1)))?;
+    let body = r#"{"state":"Ready"}"#;
+    write!(
+        s,
+        "PATCH /1.0 HTTP/1.1\r\nHost: lxd\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = [0u8; 64];
+    let n = s.read(&mut answer)?;
+    let line = String::from_utf8_lossy(&answer[..n]);
+    if line.starts_with("HTTP/1.1 200") || line.starts_with("HTTP/1.0 200") {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(line.lines().next().unwrap_or_default().to_string()))
+    }
+}
+
 fn services(etc: &Path) -> Vec<Service> {
     let mut out = Vec::new();
     let mut add = |name: &'static str, kind: Kind, args: Vec<String>| {
@@ -192,9 +218,22 @@ async fn run(args: Args) -> ExitCode {
     log(&format!("bgpbox {} starting as pid {}", crate::VERSION, std::process::id()));
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/bin/bgpbox"));
     let mut svcs = services(&args.etc);
+    let mut ready = !Path::new(LXD_SOCK).exists();
     let stop = loop {
         start_due(&exe, &mut svcs);
-        let next = svcs.iter().filter_map(|s| s.next_start).min();
+        if !ready && svcs.iter().any(|s| s.name == "bgpd" && s.pid.is_some()) && Path::new(BGPD_SOCK).exists() {
+            ready = true;
+            match report_ready() {
+                Ok(()) => log("bgpd is up: reported Ready to LXD"),
+                Err(e) => log(&format!("bgpd is up, but telling LXD failed: {e}")),
+            }
+        }
+        let mut next = svcs.iter().filter_map(|s| s.next_start).min();
+        if !ready {
+            // Look again shortly for bgpd's control socket.
+            let soon = Instant::now() + Duration::from_millis(50);
+            next = Some(next.map_or(soon, |n| n.min(soon)));
+        }
         let sleep = async {
             match next {
                 Some(t) => tokio::time::sleep_until(t.into()).await,
