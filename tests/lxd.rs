@@ -256,6 +256,16 @@ fn router_container_lives_and_stops_cleanly() {
     assert_eq!(run(&["nsenter", &netns, "sysctl", "-n", "net.ipv4.ip_forward"]).trim(), "1");
     assert!(console().contains("reported Ready to LXD"), "{}", console());
 
+    // netsetup again: nothing to change; after a manual change, --check says so.
+    let (code, out) = exec_code(&c, &["netsetup"]);
+    assert_eq!((code, out.trim()), (0, "netsetup: nothing to change"));
+    run(&["nsenter", &netns, "ip", "addr", "del", "198.51.100.1/24", "dev", "eth1"]);
+    let (code, out) = exec_code(&c, &["netsetup", "--check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("would change: eth1: add address 198.51.100.1/24"), "{out}");
+    let (code, out) = exec_code(&c, &["netsetup"]);
+    assert_eq!(code, 0, "{out}");
+
     // The peer stops: unhealthy, with the reason; back: healthy.
     hd.signal("-TERM");
     let out = wait_for(Duration::from_secs(10), || {

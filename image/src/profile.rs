@@ -54,6 +54,8 @@ pub struct Lan {
     pub gateway6: Option<IpAddr>,
     pub hwaddr: Option<String>,
     pub mtu: Option<u32>,
+    /// The host's own address for the macvlan shim (`netsetup host-shim`).
+    pub shim_address: Option<IpNet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +150,7 @@ impl std::str::FromStr for PrefixMatch {
 
 const TOP: &[&str] = &["description", "router", "lan", "vm_network", "bgp", "neighbor"];
 const ROUTER: &[&str] = &["hostname", "asn", "router_id"];
-const LAN: &[&str] = &["parent", "addresses", "gateway", "gateway6", "hwaddr", "mtu"];
+const LAN: &[&str] = &["parent", "addresses", "gateway", "gateway6", "hwaddr", "mtu", "shim_address"];
 const VM: &[&str] = &["bridge", "addresses", "mtu"];
 const BGP: &[&str] = &["announce", "accept", "config"];
 const NEIGHBOR: &[&str] = &["address", "remote_as", "description"];
@@ -211,8 +213,12 @@ impl Profile {
             check_mac(mac).map_err(|m| l.err("hwaddr", format!("{mac:?} {m}")))?;
         }
         let mtu = read_mtu(&mut l)?;
+        let shim_address: Option<IpNet> = l.opt_parsed("shim_address", "an address with its prefix length")?;
+        if let Some(s) = shim_address {
+            on_link(&l, "shim_address", s.addr(), &addresses)?;
+        }
         l.finish()?;
-        let lan = Lan { parent, addresses, gateway, gateway6, hwaddr, mtu };
+        let lan = Lan { parent, addresses, gateway, gateway6, hwaddr, mtu, shim_address };
 
         let vm_network = match top.opt_table("vm_network", VM)? {
             None => None,

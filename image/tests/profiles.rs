@@ -127,7 +127,7 @@ fn errors_name_file_key_and_problem() {
     );
     assert_eq!(
         error_of(|t| t.replace("[lan]\n", "[lan]\ncolour = \"red\"\n")),
-        "profiles/x.toml: lan.colour: unknown key (expected one of: addresses, gateway, gateway6, hwaddr, mtu, parent)"
+        "profiles/x.toml: lan.colour: unknown key (expected one of: addresses, gateway, gateway6, hwaddr, mtu, parent, shim_address)"
     );
     assert_eq!(
         error_of(|t| t.replace("\"192.168.2.203/24\"", "\"192.168.2.300/24\"")),
@@ -220,4 +220,22 @@ fn ipv6_gets_its_own_address_family() {
     let n = NetworkConfig::from_profile(&p);
     assert_eq!(n.sysctl["net.ipv6.conf.all.forwarding"], "1");
     assert_eq!(n.sysctl["net.ipv6.conf.eth0.accept_ra"], "2");
+}
+
+#[test]
+fn host_shim_command_for_the_profile() {
+    let p = load("ryzen7-5700x.toml");
+    assert_eq!(
+        render::host_shim_command(&p),
+        "bgpbox netsetup host-shim --parent enp7s0 --address HOST_SHIM_ADDRESS/PREFIXLEN --route 192.168.2.203/32"
+    );
+    let p = Profile::load(&repo().join("profiles/ryzen7-5700x.toml"), &["lan.shim_address=192.168.2.250/24".into()])
+        .unwrap();
+    assert_eq!(
+        render::host_shim_command(&p),
+        "bgpbox netsetup host-shim --parent enp7s0 --address 192.168.2.250/24 --route 192.168.2.203/32"
+    );
+    let e = Profile::load(&repo().join("profiles/ryzen7-5700x.toml"), &["lan.shim_address=10.9.9.9/24".into()])
+        .unwrap_err();
+    assert!(e.to_string().ends_with("lan.shim_address: 10.9.9.9 is not on the LAN (192.168.2.203/24)"), "{e}");
 }

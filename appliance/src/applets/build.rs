@@ -87,5 +87,11 @@ fn build(a: &Args) -> Result<(), String> {
     println!("  lxc profile create {name}");
     println!("  lxc profile edit {name} < {}", built.lxd_profile.display());
     println!("  lxc launch {alias} {} --profile default --profile {name}", profile.router.hostname);
+    println!();
+    println!("The host itself cannot reach a macvlan child of its own NIC; to let it, run on the host:");
+    println!("  {}", bgpbox_image::render::host_shim_command(&profile));
+    if profile.lan.shim_address.is_none() {
+        println!("  (set lan.shim_address in the profile to a free LAN address to have the exact command here)");
+    }
     Ok(())
 }

@@ -230,6 +230,15 @@ impl Session {
         out
     }
 
+    /// Something changed that may make the peer reachable (an address or
+    /// route appeared): try now rather than at the end of the backoff.
+    pub fn retry_soon(&mut self, now: Instant) {
+        if self.started && !self.cfg.passive && self.conns.is_empty() && self.connecting.is_none() {
+            self.retry_at = Some(now);
+            self.retry_wait = FIRST_RETRY;
+        }
+    }
+
     /// An outbound attempt (`Action::Connect(id)`) succeeded, or the peer
     /// connected to us (`outbound: false`, with a fresh id from
     /// `new_conn_id`).

@@ -244,3 +244,26 @@ fn notification_from_the_peer_takes_the_session_down() {
     assert_eq!(s.state(), State::Active);
     assert_eq!(s.dropped_count, 1);
 }
+
+#[test]
+fn retry_soon_cuts_the_backoff_short() {
+    let t0 = Instant::now();
+    let mut s = Session::new(cfg(), t0);
+    let mut t = t0;
+    let mut a = s.start(t);
+    for _ in 0..4 {
+        let Some(Action::Connect(id)) = a.first() else { panic!("{a:?}") };
+        s.closed(t, *id, "Network is unreachable");
+        t = s.next_deadline().unwrap();
+        a = s.timeout(t);
+    }
+    let Some(Action::Connect(id)) = a.first() else { panic!() };
+    s.closed(t, *id, "Network is unreachable");
+    assert_eq!(s.next_deadline(), Some(t + Duration::from_secs(16)));
+    // An address appears: try at once, and back off from 1 s again.
+    s.retry_soon(t);
+    assert_eq!(s.next_deadline(), Some(t));
+    let Some(Action::Connect(id)) = s.timeout(t).first().cloned() else { panic!() };
+    s.closed(t, id, "Connection refused");
+    assert_eq!(s.next_deadline(), Some(t + Duration::from_secs(1)));
+}

@@ -376,6 +376,11 @@ impl Speaker {
             return;
         }
         self.kernel = k;
+        for i in 0..self.peers.len() {
+            self.peers[i].session.retry_soon(now);
+            let a = self.peers[i].session.timeout(now);
+            self.run(now, i, a);
+        }
         self.originate(now);
         self.flush();
     }
