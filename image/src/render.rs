@@ -168,6 +168,21 @@ fn yaml_str(s: &str) -> String {
     }
 }
 
+/// The host-side command that lets the host reach its router container
+/// (macvlan children cannot talk to their parent).
+pub fn host_shim_command(p: &Profile) -> String {
+    let addr = p.lan.shim_address.map_or("HOST_SHIM_ADDRESS/PREFIXLEN".to_string(), |a| a.to_string());
+    let mut cmd = format!("bgpbox netsetup host-shim --parent {} --address {addr}", p.lan.parent);
+    for a in &p.lan.addresses {
+        let host = match a.addr() {
+            std::net::IpAddr::V4(_) => format!("{}/32", a.addr()),
+            std::net::IpAddr::V6(_) => format!("{}/128", a.addr()),
+        };
+        cmd.push_str(&format!(" --route {host}"));
+    }
+    cmd
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,19 +202,4 @@ mod tests {
         assert_eq!(yaml_str("true"), "\"true\"");
         assert_eq!(yaml_str("1.5"), "\"1.5\"");
     }
-}
-
-/// The host-side command that lets the host reach its router container
-/// (macvlan children cannot talk to their parent).
-pub fn host_shim_command(p: &Profile) -> String {
-    let addr = p.lan.shim_address.map_or("HOST_SHIM_ADDRESS/PREFIXLEN".to_string(), |a| a.to_string());
-    let mut cmd = format!("bgpbox netsetup host-shim --parent {} --address {addr}", p.lan.parent);
-    for a in &p.lan.addresses {
-        let host = match a.addr() {
-            std::net::IpAddr::V4(_) => format!("{}/32", a.addr()),
-            std::net::IpAddr::V6(_) => format!("{}/128", a.addr()),
-        };
-        cmd.push_str(&format!(" --route {host}"));
-    }
-    cmd
 }
