@@ -124,3 +124,38 @@ fn healthcheck_follows_the_session() {
     assert_eq!(out.trim(), "bgpd is not running (no answer on /nonexistent/bgpd.sock)");
     drop(db);
 }
+
+/// The host's view of its own macvlan child: unreachable until
+/// `netsetup host-shim`. The "host" is a namespace holding the parent NIC.
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn host_shim_lets_the_host_reach_its_container() {
+    require_root();
+    let host = Ns::new("sh");
+    let other = Ns::new("so");
+    let ctr = Ns::new("sc");
+    veth(&host, "lan0", &["192.0.2.10/24"], &other, "eth0", &["192.0.2.20/24"]);
+    // The "container": a macvlan child of the host's lan0.
+    host.ip(&["link", "add", "link", "lan0", "name", "mv0", "type", "macvlan", "mode", "bridge"]);
+    host.ip(&["link", "set", "mv0", "netns", &ctr.name]);
+    ctr.ip(&["addr", "add", "192.0.2.203/24", "dev", "mv0"]);
+    ctr.ip(&["link", "set", "mv0", "up"]);
+    let ping = |ns: &Ns| ns.try_exec(&["ping", "-c", "1", "-W", "1", "192.0.2.203"]).is_ok();
+    assert!(ping(&other), "the LAN reaches the container");
+    assert!(!ping(&host), "the parent cannot reach its macvlan child");
+    let (code, out, err) = applet(
+        &host,
+        &["netsetup", "host-shim", "--parent", "lan0", "--address", "192.0.2.250/24", "--route", "192.0.2.203/32"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(ping(&host), "the shim lets the host reach it");
+    // Twice is fine.
+    let (code, _, err) = applet(
+        &host,
+        &["netsetup", "host-shim", "--parent", "lan0", "--address", "192.0.2.250/24", "--route", "192.0.2.203/32"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = applet(&host, &["netsetup", "host-shim", "--parent", "nosuch", "--address", "192.0.2.250/24"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("interface nosuch: not found"), "{err}");
+}
