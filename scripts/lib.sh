@@ -42,3 +42,12 @@ build_static() {
     echo "$ROOT/target/x86_64-unknown-linux-gnu/release/bgpbox"
   fi
 }
+
+# An LXD daemon that answers: Debian's lxd started in the background if
+# none does (no systemd needed).
+ensure_lxd() {
+  lxc query /1.0 >/dev/null 2>&1 && return 0
+  say "starting lxd"
+  setsid lxd --group root </dev/null >/tmp/bgpbox-lxd.log 2>&1 &
+  lxd waitready --timeout 60
+}
