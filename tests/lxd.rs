@@ -255,6 +255,11 @@ fn router_container_lives_and_stops_cleanly() {
     let netns = format!("--net=/proc/{}/ns/net", init_pid(&c));
     assert_eq!(run(&["nsenter", &netns, "sysctl", "-n", "net.ipv4.ip_forward"]).trim(), "1");
     assert!(console().contains("reported Ready to LXD"), "{}", console());
+    // netsetup's first run ends before bgpd starts.
+    let log = console();
+    let (done, started) =
+        (log.find("netsetup (pid").and_then(|i| log[i..].find("finished").map(|j| i + j)), log.find("started bgpd"));
+    assert!(done.is_some() && started.is_some() && done < started, "{log}");
 
     // netsetup again: nothing to change; after a manual change, --check says so.
     let (code, out) = exec_code(&c, &["netsetup"]);

@@ -159,3 +159,34 @@ fn host_shim_lets_the_host_reach_its_container() {
     assert_eq!(code, 1);
     assert!(err.contains("interface nosuch: not found"), "{err}");
 }
+
+/// The kernel as bgpd sees it follows changes: a `network` whose prefix
+/// appears in the kernel after bgpd started is advertised, and withdrawn
+/// when it goes.
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn network_follows_the_kernel() {
+    require_root();
+    let a = Ns::new("ka");
+    let b = Ns::new("kb");
+    veth(&a, "eth0", &["192.0.2.1/24"], &b, "eth0", &["192.0.2.2/24"]);
+    let conf = |me: &str, peer: &str, asn: u32, peer_as: u32| {
+        format!(
+            "router bgp {asn}\n bgp router-id {me}\n no bgp ebgp-requires-policy\n neighbor {peer} remote-as {peer_as}\n address-family ipv4 unicast\n  network 198.51.100.0/24\n"
+        )
+    };
+    let da = Bgpbox::start(&a, "k-a", &conf("192.0.2.1", "192.0.2.2", 65001, 65002));
+    let db = Bgpbox::start(
+        &b,
+        "k-b",
+        &conf("192.0.2.2", "192.0.2.1", 65002, 65001).replace("  network 198.51.100.0/24\n", ""),
+    );
+    da.wait_established("192.0.2.2");
+    assert_eq!(db.next_hop("ipv4", "198.51.100.0/24"), None);
+    a.addr("vm", "198.51.100.1/24");
+    wait_for(Duration::from_secs(10), || db.next_hop("ipv4", "198.51.100.0/24").filter(|h| h == "192.0.2.1"))
+        .unwrap_or_else(|| panic!("not advertised after the address appeared:\n{}", da.log_text()));
+    a.ip(&["link", "del", "vm"]);
+    wait_for(Duration::from_secs(10), || db.next_hop("ipv4", "198.51.100.0/24").is_none().then_some(()))
+        .expect("withdrawn after the address went");
+}

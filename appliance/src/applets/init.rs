@@ -122,6 +122,8 @@ struct Service {
     backoff: Backoff,
     next_start: Option<Instant>,
     done: bool,
+    /// Started at least once (a daemon waits for a oneshot's first try).
+    tried: bool,
 }
 
 /// Restart delays: immediate after a long healthy run, then doubling from
@@ -193,6 +195,7 @@ fn services(etc: &Path) -> Vec<Service> {
                 backoff: Backoff::default(),
                 next_start: Some(Instant::now()),
                 done: false,
+                tried: false,
             });
         }
     };
@@ -255,16 +258,18 @@ async fn run(args: Args) -> ExitCode {
 
 fn start_due(exe: &Path, svcs: &mut [Service]) {
     let now = Instant::now();
-    // A oneshot (netsetup) goes first; a daemon does not wait for it to
-    // succeed, only for its first attempt to end.
-    let oneshot_running = svcs.iter().any(|s| s.kind == Kind::Oneshot && s.pid.is_some() && !s.done);
-    for s in svcs.iter_mut() {
+    for i in 0..svcs.len() {
+        // A oneshot (netsetup) goes first; a daemon does not wait for it to
+        // succeed, only for its first attempt to end.
+        let waiting = svcs.iter().any(|o| o.kind == Kind::Oneshot && !o.done && (o.pid.is_some() || !o.tried));
+        let s = &mut svcs[i];
         if s.pid.is_some() || s.next_start.is_none_or(|t| t > now) {
             continue;
         }
-        if s.kind == Kind::Daemon && oneshot_running {
+        if s.kind == Kind::Daemon && waiting {
             continue;
         }
+        s.tried = true;
         s.next_start = None;
         let mut cmd = Command::new(exe);
         cmd.arg0(s.name).args(&s.args).stdin(Stdio::null());

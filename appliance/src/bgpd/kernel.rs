@@ -78,7 +78,16 @@ pub fn watch(tx: mpsc::UnboundedSender<Event>) {
                 return;
             }
         };
-        let mut last = read().map(|(k, _)| k).unwrap_or_default();
+        // Send the view as of now, after subscribing: whatever changed
+        // between bgpd's first snapshot and this point (netsetup still at
+        // work at boot) would otherwise never be seen.
+        let mut last = Kernel::default();
+        if let Ok((k, _)) = read() {
+            last = k.clone();
+            if tx.send(Event::Kernel(k)).is_err() {
+                return;
+            }
+        }
         loop {
             let relevant = match s.recv() {
                 Ok(msgs) => msgs.iter().any(|m| match m {
