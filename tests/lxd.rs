@@ -109,7 +109,8 @@ fn images_launch_stop_and_rebuild_identically() {
         run(&["lxc", "stop", &name]);
         let took = started.elapsed();
         assert!(took < Duration::from_secs(2), "lxc stop took {took:?}");
-        let log = run(&["lxc", "console", &name, "--show-log"]);
+        let log = wait_for(Duration::from_secs(5), || try_run(&["lxc", "console", &name, "--show-log"]).ok())
+            .unwrap_or_else(|| run(&["lxc", "console", &name, "--show-log"]));
         assert!(log.contains("init: halted"), "console log:\n{log}");
         eprintln!("{name}: lxc stop took {took:?}");
     }
@@ -245,7 +246,11 @@ fn router_container_lives_and_stops_cleanly() {
 
     // Up by itself: addresses, forwarding, bgpd, healthy.
     let (code, out) = exec_code(&c, &["healthcheck", "--wait", "30"]);
-    let console = || run(&["lxc", "console", &c, "--show-log"]);
+    // LXD sometimes has no console log file for a moment; ask again.
+    let console = || {
+        wait_for(Duration::from_secs(5), || try_run(&["lxc", "console", &c, "--show-log"]).ok())
+            .unwrap_or_else(|| run(&["lxc", "console", &c, "--show-log"]))
+    };
     assert_eq!(code, 0, "{out}\n{}", console());
     let (_, view) = exec_code(&c, &["vtysh", "-c", "sh ip route bgp"]);
     assert!(view.contains("B   0.0.0.0/0 [20/0] via 192.0.2.254, eth0, weight 1, "), "{view}");
