@@ -28,9 +28,35 @@ pub enum Output {
     },
     Send(ConnId, Vec<u8>),
     Close(ConnId),
-    /// The selected next hops for a prefix (empty: remove it).
-    Fib(IpNet, Vec<IpAddr>),
+    /// The selected next hops for a prefix (none: remove it).
+    Fib(IpNet, Hops),
     Log(String),
+}
+
+/// Next hops for the FIB without an allocation in the common one-hop case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Hops {
+    None,
+    One(IpAddr),
+    Many(Box<[IpAddr]>),
+}
+
+impl Hops {
+    pub fn as_slice(&self) -> &[IpAddr] {
+        match self {
+            Hops::None => &[],
+            Hops::One(a) => std::slice::from_ref(a),
+            Hops::Many(v) => v,
+        }
+    }
+
+    pub fn from_vec(mut v: Vec<IpAddr>) -> Hops {
+        match v.len() {
+            0 => Hops::None,
+            1 => Hops::One(v.pop().unwrap()),
+            _ => Hops::Many(v.into_boxed_slice()),
+        }
+    }
 }
 
 /// What bgpd knows of the kernel: its addresses and its own routes.
@@ -138,6 +164,11 @@ impl Speaker {
     /// call produced: the caller decides the batch (e.g. all messages one
     /// socket read brought), so a burst of changes to one prefix sends only
     /// its last state.
+    /// How much output is waiting: the daemon performs it before it grows.
+    pub fn pending_output(&self) -> usize {
+        self.out.len()
+    }
+
     pub fn take_output(&mut self) -> Vec<Output> {
         self.flush();
         std::mem::take(&mut self.out)
@@ -168,10 +199,15 @@ impl Speaker {
     }
 
     fn selection(&self, afi: Afi) -> Selection {
-        let f = self.config.bgp.as_ref().map(|b| b.family(afi)).unwrap_or_default();
-        Selection {
-            maximum_paths: f.maximum_paths.unwrap_or(1).min(255) as u8,
-            maximum_paths_ibgp: f.maximum_paths_ibgp.unwrap_or(1).min(255) as u8,
+        match &self.config.bgp {
+            Some(b) => {
+                let f = b.family(afi);
+                Selection {
+                    maximum_paths: f.maximum_paths.unwrap_or(1).min(255) as u8,
+                    maximum_paths_ibgp: f.maximum_paths_ibgp.unwrap_or(1).min(255) as u8,
+                }
+            }
+            None => Selection::default(),
         }
     }
 
@@ -681,9 +717,10 @@ impl Speaker {
 
     /// A selection changed: the FIB and every neighbor's Adj-RIB-Out.
     fn emit(&mut self, _now: Instant, afi: Afi, c: Change) {
-        let hops: Vec<IpAddr> = match c.selected.first() {
-            Some(p) if p.peer != LOCAL => c.selected.iter().filter_map(|p| p.attrs.next_hop).collect(),
-            _ => Vec::new(),
+        let hops = match c.selected.as_slice() {
+            [p] if p.peer != LOCAL => p.attrs.next_hop.map_or(Hops::None, Hops::One),
+            [p, ..] if p.peer != LOCAL => Hops::from_vec(c.selected.iter().filter_map(|p| p.attrs.next_hop).collect()),
+            _ => Hops::None,
         };
         self.out.push(Output::Fib(c.prefix, hops));
         for i in 0..self.peers.len() {
@@ -748,7 +785,7 @@ impl Speaker {
         let b = self.config.bgp.as_ref()?;
         let local_as = b.asn;
         let q = &self.peers[i];
-        let f: NeighborFamily = q.cfg.family(afi, b.default_ipv4_unicast);
+        let f: &NeighborFamily = q.cfg.family(afi, b.default_ipv4_unicast);
         let ebgp = q.ebgp(local_as);
         let own = self.next_hop_self(i, afi);
         if f.default_originate && *prefix == default_route(afi) {
@@ -856,7 +893,7 @@ impl Speaker {
         let check = b.network_import_check;
         let wanted: HashSet<IpNet> = [Afi::Ipv4, Afi::Ipv6]
             .iter()
-            .flat_map(|afi| b.family(*afi).networks)
+            .flat_map(|afi| b.family(*afi).networks.clone())
             .filter(|p| !check || self.kernel.routes.contains(p))
             .collect();
         let gone: Vec<IpNet> = self.originated.difference(&wanted).copied().collect();

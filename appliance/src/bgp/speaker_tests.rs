@@ -106,10 +106,10 @@ impl Lan {
                 }
             }
             Output::Fib(p, hops) => {
-                if hops.is_empty() {
+                if hops.as_slice().is_empty() {
                     self.nodes[i].fib.remove(&p);
                 } else {
-                    self.nodes[i].fib.insert(p, hops);
+                    self.nodes[i].fib.insert(p, hops.as_slice().to_vec());
                 }
             }
             Output::Log(l) => self.nodes[i].log.push(l),

@@ -23,7 +23,7 @@ use super::sockopt;
 use crate::bgp::config::{self, Config};
 use crate::bgp::fsm::ConnId;
 use crate::bgp::packet::{frame, Notification, EXTENDED_MAX_LEN};
-use crate::bgp::speaker::{Output, Speaker};
+use crate::bgp::speaker::{Hops, Output, Speaker};
 use crate::control::{Request, Response};
 
 pub struct Options {
@@ -114,13 +114,13 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
             ev = rx.recv() => {
                 let Some(ev) = ev else { break };
                 d.handle(ev);
-                // Take whatever else is queued into the same batch.
-                let mut n = 0;
-                while let Ok(ev) = rx.try_recv() {
-                    d.handle(ev);
-                    n += 1;
-                    if n >= 256 {
-                        break;
+                // Take what else is queued into the same batch, but carry
+                // out the output before it grows: a full table must not
+                // pile up between the socket and the kernel.
+                while d.speaker.pending_output() < 4096 {
+                    match rx.try_recv() {
+                        Ok(ev) => d.handle(ev),
+                        Err(_) => break,
                     }
                 }
             }
@@ -192,10 +192,12 @@ impl Daemon {
                 self.speaker.set_kernel(now, k);
                 // Reachability or shadowing may have changed for any route.
                 for afi in 0..2 {
-                    let sel: Vec<(IpNet, Vec<IpAddr>)> = self.speaker.tables[afi]
+                    let sel: Vec<(IpNet, Hops)> = self.speaker.tables[afi]
                         .iter()
                         .filter(|(_, paths, n)| *n > 0 && paths[0].peer != crate::bgp::rib::LOCAL)
-                        .map(|(p, paths, n)| (*p, paths[..n].iter().filter_map(|x| x.attrs.next_hop).collect()))
+                        .map(|(p, paths, n)| {
+                            (*p, Hops::from_vec(paths[..n].iter().filter_map(|x| x.attrs.next_hop).collect()))
+                        })
                         .collect();
                     for (p, hops) in sel {
                         self.fib.set(p, hops);

@@ -9,14 +9,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::{mpsc as smpsc, Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 use tokio::sync::mpsc;
 
 use super::daemon::Event;
-use crate::bgp::speaker::Kernel;
+use crate::bgp::speaker::{Hops, Kernel};
 use crate::netlink::{self, Msg, Route, Socket, RTPROT_BGP, RT_TABLE_MAIN};
 
 fn log(line: &str) {
@@ -129,9 +129,52 @@ pub enum NotInstalled {
 
 type Batch = Vec<(IpNet, Vec<IpAddr>)>;
 
+/// Work for the FIB writer: a prefix and an interned next-hop set (0:
+/// delete). 24 bytes a route, so a full table waiting for the kernel
+/// costs little.
+type Work = (IpNet, u32);
+
+/// The distinct next-hop sets (few: one per neighbor, plus multipath
+/// combinations), shared with the writer.
+#[derive(Default)]
+struct HopSets {
+    sets: Vec<Arc<[IpAddr]>>,
+    index: HashMap<Arc<[IpAddr]>, u32>,
+}
+
+impl HopSets {
+    fn id(&mut self, hops: &[IpAddr]) -> u32 {
+        if hops.is_empty() {
+            return 0;
+        }
+        if let Some(&i) = self.index.get(hops) {
+            return i;
+        }
+        let a: Arc<[IpAddr]> = hops.into();
+        self.sets.push(a.clone());
+        let i = self.sets.len() as u32;
+        self.index.insert(a, i);
+        i
+    }
+
+    fn get(&self, id: u32) -> Arc<[IpAddr]> {
+        if id == 0 {
+            return Arc::from(Vec::new());
+        }
+        self.sets[id as usize - 1].clone()
+    }
+}
+
+/// The queue between the RIB and the writer thread.
+#[derive(Default)]
+struct Queue {
+    work: Mutex<Vec<Work>>,
+    ready: Condvar,
+    hops: Mutex<HopSets>,
+}
+
 pub struct Fib {
-    tx: Option<smpsc::Sender<Batch>>,
-    batch: Batch,
+    queue: Option<Arc<Queue>>,
     kernel: Kernel,
     /// Routes the kernel refused, with the reason (shared with the writer).
     pub rejected: Arc<Mutex<HashMap<IpNet, String>>>,
@@ -140,6 +183,7 @@ pub struct Fib {
     /// BGP routes found at start (an earlier bgpd's), kept until sessions
     /// have re-sent their tables, then removed if still unclaimed.
     stale: Option<(HashSet<IpNet>, Instant)>,
+    local: Vec<Work>,
 }
 
 /// How long stale routes of an earlier run may wait for End-of-RIB.
@@ -148,15 +192,16 @@ pub const STALE_TIMEOUT: Duration = Duration::from_secs(120);
 impl Fib {
     pub async fn start(enabled: bool, _events: mpsc::UnboundedSender<Event>) -> Result<Fib, String> {
         let rejected = Arc::new(Mutex::new(HashMap::new()));
+        let mut fib = Fib {
+            queue: None,
+            kernel: Kernel::default(),
+            rejected,
+            held: HashMap::new(),
+            stale: None,
+            local: Vec::new(),
+        };
         if !enabled {
-            return Ok(Fib {
-                tx: None,
-                batch: Vec::new(),
-                kernel: Kernel::default(),
-                rejected,
-                held: HashMap::new(),
-                stale: None,
-            });
+            return Ok(fib);
         }
         let (k, routes) = tokio::task::spawn_blocking(read)
             .await
@@ -169,40 +214,37 @@ impl Fib {
                 stale.len()
             ));
         }
-        let (tx, rx) = smpsc::channel();
+        let queue = Arc::new(Queue::default());
         let sock = Socket::open(0).map_err(|e| format!("netlink: {e}"))?;
-        let rej = rejected.clone();
+        let (q, rej) = (queue.clone(), fib.rejected.clone());
         std::thread::Builder::new()
             .name("fib".into())
-            .spawn(move || writer(sock, rx, rej))
+            .spawn(move || writer(sock, q, rej))
             .map_err(|e| e.to_string())?;
-        Ok(Fib {
-            tx: Some(tx),
-            batch: Vec::new(),
-            kernel: k,
-            rejected,
-            held: HashMap::new(),
-            stale: Some((stale, Instant::now())),
-        })
+        fib.queue = Some(queue);
+        fib.kernel = k;
+        fib.stale = Some((stale, Instant::now()));
+        Ok(fib)
     }
 
     fn reachable(&self, hop: &IpAddr) -> bool {
         self.kernel.addresses.iter().any(|a| a.trunc().contains(hop))
     }
 
-    /// The selected next hops for a prefix (empty: withdraw).
-    pub fn set(&mut self, prefix: IpNet, hops: Vec<IpAddr>) {
+    /// The selected next hops for a prefix (none: withdraw).
+    pub fn set(&mut self, prefix: IpNet, hops: Hops) {
         if let Some((stale, _)) = &mut self.stale {
             stale.remove(&prefix);
         }
-        let want = if hops.is_empty() {
+        let hops = hops.as_slice();
+        let want: Vec<IpAddr> = if hops.is_empty() {
             self.held.remove(&prefix);
             Vec::new()
         } else if self.kernel.routes.contains(&prefix) {
             self.held.insert(prefix, NotInstalled::Shadowed);
             Vec::new()
         } else {
-            let ok: Vec<IpAddr> = hops.into_iter().filter(|h| self.reachable(h)).collect();
+            let ok: Vec<IpAddr> = hops.iter().filter(|h| self.reachable(h)).copied().collect();
             if ok.is_empty() {
                 self.held.insert(prefix, NotInstalled::Unreachable);
             } else {
@@ -210,14 +252,18 @@ impl Fib {
             }
             ok
         };
-        if self.tx.is_some() {
-            self.batch.push((prefix, want));
+        if let Some(q) = &self.queue {
+            let id = q.hops.lock().unwrap_or_else(|e| e.into_inner()).id(&want);
+            self.local.push((prefix, id));
         }
     }
 
+    /// Hands what `set` gathered to the writer.
     pub fn flush(&mut self) {
-        if let (Some(tx), false) = (&self.tx, self.batch.is_empty()) {
-            let _ = tx.send(std::mem::take(&mut self.batch));
+        if let (Some(q), false) = (&self.queue, self.local.is_empty()) {
+            let mut w = q.work.lock().unwrap_or_else(|e| e.into_inner());
+            w.append(&mut self.local);
+            q.ready.notify_one();
         }
     }
 
@@ -232,7 +278,7 @@ impl Fib {
         if let Some(h) = self.held.get(prefix) {
             return Err(h.clone());
         }
-        if self.tx.is_none() {
+        if self.queue.is_none() {
             return Err(NotInstalled::Rejected("FIB programming is off (--no-fib)".into()));
         }
         match self.rejected.lock().ok().and_then(|r| r.get(prefix).cloned()) {
@@ -248,14 +294,13 @@ impl Fib {
         if !done && since.elapsed() < STALE_TIMEOUT {
             return;
         }
-        let gone: Batch = stale.iter().map(|p| (*p, Vec::new())).collect();
+        let gone: Vec<Work> = stale.iter().map(|p| (*p, 0)).collect();
         if !gone.is_empty() {
             log(&format!("removing {} stale BGP routes of an earlier run", gone.len()));
         }
         self.stale = None;
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(gone);
-        }
+        self.local.extend(gone);
+        self.flush();
     }
 
     pub fn has_stale(&self) -> bool {
@@ -264,7 +309,7 @@ impl Fib {
 
     /// Clean stop: every BGP route leaves the kernel.
     pub async fn clear(&mut self) {
-        if self.tx.take().is_none() {
+        if self.queue.take().is_none() {
             return;
         }
         let _ = tokio::task::spawn_blocking(|| -> std::io::Result<()> {
@@ -281,28 +326,45 @@ impl Fib {
     }
 }
 
-fn writer(mut sock: Socket, rx: smpsc::Receiver<Batch>, rejected: Arc<Mutex<HashMap<IpNet, String>>>) {
+fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, String>>>) {
     let mut seq = 1u32;
-    let mut retry: HashMap<IpNet, Vec<IpAddr>> = HashMap::new();
+    let mut retry: Batch = Vec::new();
     loop {
-        let first = match rx.recv_timeout(Duration::from_secs(5)) {
-            Ok(b) => Some(b),
-            Err(smpsc::RecvTimeoutError::Timeout) => None,
-            Err(smpsc::RecvTimeoutError::Disconnected) => return,
+        let mut work = {
+            let mut w = q.work.lock().unwrap_or_else(|e| e.into_inner());
+            if w.is_empty() {
+                let wait = if retry.is_empty() { Duration::from_secs(3600) } else { Duration::from_secs(5) };
+                w = q.ready.wait_timeout(w, wait).unwrap_or_else(|e| e.into_inner()).0;
+            }
+            std::mem::take(&mut *w)
         };
-        // Coalesce everything queued: the last state of a prefix wins.
-        let mut want: HashMap<IpNet, Vec<IpAddr>> = std::mem::take(&mut retry);
-        let mut order: Vec<IpNet> = want.keys().copied().collect();
-        for b in first.into_iter().chain(rx.try_iter()) {
-            for (p, h) in b {
-                if want.insert(p, h).is_none() {
-                    order.push(p);
+        // The last state of a prefix wins: a stable sort keeps arrival order
+        // among equal prefixes, and only the last of each run is written.
+        work.sort_by_key(|(p, _)| *p);
+        // In place: reversed, the last state of a run comes first, and
+        // dedup keeps the first.
+        work.reverse();
+        work.dedup_by_key(|(p, _)| *p);
+        work.reverse();
+        let last = work;
+        let mut batch: Batch = std::mem::take(&mut retry);
+        batch.retain(|(p, _)| last.binary_search_by_key(p, |(x, _)| *x).is_err());
+        {
+            let hops = q.hops.lock().unwrap_or_else(|e| e.into_inner());
+            // Resolved chunk by chunk below would hold the lock longer;
+            // sets are few and Arc clones cheap.
+            let sets: Vec<Arc<[IpAddr]>> = (0..=hops.sets.len() as u32).map(|i| hops.get(i)).collect();
+            drop(hops);
+            for chunk in last.chunks(2000) {
+                let b: Batch = chunk.iter().map(|(p, id)| (*p, sets[*id as usize].to_vec())).collect();
+                batch.extend(b);
+                if batch.len() >= 2000 {
+                    retry.extend(write_batch(&mut sock, std::mem::take(&mut batch), &rejected, &mut seq));
                 }
             }
         }
-        let batch: Batch = order.into_iter().filter_map(|p| want.remove(&p).map(|h| (p, h))).collect();
-        for (p, h) in write_batch(&mut sock, batch, &rejected, &mut seq) {
-            retry.insert(p, h);
+        if !batch.is_empty() {
+            retry.extend(write_batch(&mut sock, batch, &rejected, &mut seq));
         }
     }
 }

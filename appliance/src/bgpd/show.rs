@@ -417,7 +417,7 @@ pub fn health(d: &Daemon) -> String {
             }
         }
         if let Some(b) = &sp.config.bgp {
-            for net in b.family(*afi).networks {
+            for net in b.family(*afi).networks.clone() {
                 if !sp.is_originated(&net) {
                     failures.push(format!("network {net}: not advertised: no such route in the kernel (import check)"));
                     continue;

@@ -183,7 +183,16 @@ fn read_msg(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Message> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn feed(peer: IpAddr, port: u16, local_as: u32, peer_as: u32, router_id: Ipv4Addr, next_hop: IpAddr, v4: usize, v6: usize) {
+fn feed(
+    peer: IpAddr,
+    port: u16,
+    local_as: u32,
+    peer_as: u32,
+    router_id: Ipv4Addr,
+    next_hop: IpAddr,
+    v4: usize,
+    v6: usize,
+) {
     let t = Instant::now();
     let p4 = v4_prefixes(v4);
     let p6 = v6_prefixes(v6);
@@ -199,7 +208,13 @@ fn feed(peer: IpAddr, port: u16, local_as: u32, peer_as: u32, router_id: Ipv4Add
     if v6 > 0 {
         end_of_rib(Afi::Ipv6, &mut stream);
     }
-    eprintln!("feeder: {} IPv4 + {} IPv6 prefixes, {} bytes of UPDATEs, built in {:?}", v4, v6, stream.len(), t.elapsed());
+    eprintln!(
+        "feeder: {} IPv4 + {} IPv6 prefixes, {} bytes of UPDATEs, built in {:?}",
+        v4,
+        v6,
+        stream.len(),
+        t.elapsed()
+    );
     let addr = SocketAddr::new(peer, port);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut s = loop {

@@ -57,8 +57,9 @@ impl Bgp {
         self.neighbors.iter_mut().find(|n| n.addr == addr)
     }
 
-    pub fn family(&self, afi: Afi) -> Family {
-        self.families.get(&afi).cloned().unwrap_or_default()
+    pub fn family(&self, afi: Afi) -> &Family {
+        static NONE: Family = Family { networks: Vec::new(), maximum_paths: None, maximum_paths_ibgp: None };
+        self.families.get(&afi).unwrap_or(&NONE)
     }
 }
 
@@ -119,11 +120,15 @@ impl Neighbor {
     /// The family settings, with FRR's default activation: IPv4 unicast is
     /// on unless turned off (given `bgp default ipv4-unicast`), IPv6 needs
     /// `activate`.
-    pub fn family(&self, afi: Afi, default_ipv4: bool) -> NeighborFamily {
-        self.families
-            .get(&afi)
-            .cloned()
-            .unwrap_or(NeighborFamily { activate: afi == Afi::Ipv4 && default_ipv4, ..Default::default() })
+    pub fn family(&self, afi: Afi, default_ipv4: bool) -> &NeighborFamily {
+        // Borrowed, not built: this is on the per-route path.
+        static ACTIVE: NeighborFamily = NeighborFamily::new(true);
+        static INACTIVE: NeighborFamily = NeighborFamily::new(false);
+        match self.families.get(&afi) {
+            Some(f) => f,
+            None if afi == Afi::Ipv4 && default_ipv4 => &ACTIVE,
+            None => &INACTIVE,
+        }
     }
 
     pub fn active_families(&self, default_ipv4: bool) -> Vec<Afi> {
@@ -144,6 +149,19 @@ pub struct NeighborFamily {
 }
 
 impl NeighborFamily {
+    pub const fn new(activate: bool) -> NeighborFamily {
+        NeighborFamily {
+            activate,
+            prefix_list_in: None,
+            prefix_list_out: None,
+            route_map_in: None,
+            route_map_out: None,
+            default_originate: false,
+            next_hop_self: false,
+            maximum_prefix: None,
+        }
+    }
+
     pub fn has_policy_in(&self) -> bool {
         self.prefix_list_in.is_some() || self.route_map_in.is_some()
     }

@@ -53,7 +53,7 @@ pub fn render(c: &Config) -> String {
                     &mut body,
                     n,
                     afi,
-                    &n.family(afi, b.default_ipv4_unicast),
+                    n.family(afi, b.default_ipv4_unicast),
                     afi == Afi::Ipv4 && b.default_ipv4_unicast,
                 );
             }

@@ -10,7 +10,7 @@
 mod best;
 mod intern;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ipnet::IpNet;
@@ -36,7 +36,10 @@ pub struct Path {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Paths {
     One(Path),
-    Many(Vec<Path>),
+    // A thin Box (8 bytes, not a Vec's 24) keeps every entry small; the
+    // extra allocation is paid only by prefixes with several paths.
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<Path>>),
 }
 
 #[derive(Debug, Clone)]
@@ -65,7 +68,9 @@ pub struct Change {
 
 #[derive(Debug, Default)]
 pub struct Table {
-    entries: HashMap<IpNet, Entry>,
+    // A B-tree, not a hash map: no power-of-two overallocation or
+    // doubling spike at a million prefixes, and sorted for `show`.
+    entries: BTreeMap<IpNet, Entry>,
 }
 
 /// Best-path settings the daemon derives from the configuration.
@@ -101,7 +106,7 @@ impl Table {
         peers: &dyn Fn(PeerId) -> PeerInfo,
         sel: Selection,
     ) -> (Option<Change>, bool) {
-        use std::collections::hash_map::Entry as E;
+        use std::collections::btree_map::Entry as E;
         match (self.entries.entry(prefix), path) {
             (E::Vacant(_), None) => (None, false),
             (E::Vacant(v), Some(p)) => {
@@ -113,9 +118,9 @@ impl Table {
                 let e = o.get_mut();
                 let before: Vec<(PeerId, Arc<PathAttrs>)> =
                     e.paths()[..e.selected as usize].iter().map(|p| (p.peer, p.attrs.clone())).collect();
-                let mut list = match std::mem::replace(&mut e.paths, Paths::Many(Vec::new())) {
+                let mut list = match std::mem::replace(&mut e.paths, Paths::Many(Box::default())) {
                     Paths::One(p) => vec![p],
-                    Paths::Many(v) => v,
+                    Paths::Many(v) => *v,
                 };
                 let had = list.len();
                 list.retain(|p| p.peer != peer);
@@ -129,7 +134,7 @@ impl Table {
                 }
                 let n = best::select(&mut list, peers, sel);
                 e.selected = n as u8;
-                e.paths = if list.len() == 1 { Paths::One(list.pop().unwrap()) } else { Paths::Many(list) };
+                e.paths = if list.len() == 1 { Paths::One(list.pop().unwrap()) } else { Paths::Many(Box::new(list)) };
                 let after = &e.paths()[..n];
                 let same = after.len() == before.len()
                     && after.iter().zip(&before).all(|(p, b)| p.peer == b.0 && Arc::ptr_eq(&p.attrs, &b.1));
