@@ -276,14 +276,9 @@ fn feed(
     });
     let mut ka = Vec::new();
     packet::encode(&Message::Keepalive, &Codec::default(), &mut ka);
-    loop {
-        match rx.recv_timeout(Duration::from_secs(20)) {
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if s.write_all(&ka).is_err() {
-                    return;
-                }
-            }
-            _ => break,
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(20)) {
+        if s.write_all(&ka).is_err() {
+            return;
         }
     }
     println!("dropped {}", now_ns());
