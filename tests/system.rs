@@ -190,3 +190,47 @@ fn network_follows_the_kernel() {
     wait_for(Duration::from_secs(10), || db.next_hop("ipv4", "198.51.100.0/24").is_none().then_some(()))
         .expect("withdrawn after the address went");
 }
+
+/// Two equal eBGP paths with `maximum-paths 2`: one multipath route in the
+/// kernel; one peer leaves, the route follows.
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn ecmp_in_the_kernel() {
+    require_root();
+    let mut sw = Switch::new();
+    let a = Ns::new("ea");
+    let b1 = Ns::new("eb");
+    let b2 = Ns::new("ec");
+    sw.attach(&a, "eth0", &["192.0.2.1/24"]);
+    sw.attach(&b1, "eth0", &["192.0.2.2/24"]);
+    sw.attach(&b2, "eth0", &["192.0.2.3/24"]);
+    b1.addr("vm", "203.0.113.1/24");
+    b2.addr("vm", "203.0.113.2/24");
+    let da = Bgpbox::start(
+        &a,
+        "ecmp-a",
+        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n neighbor 192.0.2.3 remote-as 65002\n address-family ipv4 unicast\n  maximum-paths 2\n",
+    );
+    let peer = |me: &str| {
+        format!("router bgp 65002\n bgp router-id {me}\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n address-family ipv4 unicast\n  network 203.0.113.0/24\n")
+    };
+    let d1 = Bgpbox::start(&b1, "ecmp-b1", &peer("192.0.2.2"));
+    let _d2 = Bgpbox::start(&b2, "ecmp-b2", &peer("192.0.2.3"));
+    let multipath = || {
+        let r = a.ip(&["route", "show", "203.0.113.0/24"]);
+        (r.contains("proto bgp metric 20")
+            && r.contains("nexthop via 192.0.2.2")
+            && r.contains("nexthop via 192.0.2.3"))
+        .then_some(r)
+    };
+    wait_for(Duration::from_secs(30), multipath)
+        .unwrap_or_else(|| panic!("no multipath route:\n{}\n{}", a.routes(false), da.log_text()));
+    let view = da.show("show ip route bgp");
+    assert!(view.contains("B>* 203.0.113.0/24 [20/0] via 192.0.2.") && view.contains("  *"), "{view}");
+    d1.signal("-TERM");
+    wait_for(Duration::from_secs(10), || {
+        let r = a.ip(&["route", "show", "203.0.113.0/24"]);
+        (r.contains("via 192.0.2.3 dev eth0 proto bgp metric 20") && !r.contains("192.0.2.2")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("the route did not follow:\n{}", a.routes(false)));
+}
