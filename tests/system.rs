@@ -234,3 +234,44 @@ fn ecmp_in_the_kernel() {
     })
     .unwrap_or_else(|| panic!("the route did not follow:\n{}", a.routes(false)));
 }
+
+/// kill -9 of bgpd and a restart: the routes stay in the FIB all along,
+/// and the ones the peer no longer has are gone once it has re-sent its
+/// table (End-of-RIB).
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn restart_without_a_gap_and_stale_routes_swept() {
+    require_root();
+    let a = Ns::new("ra2");
+    let b = Ns::new("rb2");
+    veth(&a, "eth0", &["192.0.2.1/24"], &b, "eth0", &["192.0.2.2/24"]);
+    b.addr("vm", "203.0.113.1/24");
+    b.addr("vm2", "198.51.100.1/24");
+    let conf_a = "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n";
+    let da = Bgpbox::start(&a, "rs-a", conf_a);
+    let db = Bgpbox::start(
+        &b,
+        "rs-b",
+        "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n address-family ipv4 unicast\n  network 203.0.113.0/24\n  network 198.51.100.0/24\n",
+    );
+    let has = |p: &str| a.ip(&["route", "show", p]).contains("proto bgp");
+    wait_for(Duration::from_secs(30), || (has("203.0.113.0/24") && has("198.51.100.0/24")).then_some(()))
+        .unwrap_or_else(|| panic!("no routes:\n{}", da.log_text()));
+    da.signal("-KILL");
+    drop(da);
+    // While A is away, B stops announcing one of them.
+    db.vtysh(&["configure terminal", "router bgp 65002", "address-family ipv4 unicast", "no network 198.51.100.0/24"]).unwrap();
+    assert!(has("203.0.113.0/24") && has("198.51.100.0/24"), "a killed bgpd leaves its routes");
+    let t0 = std::time::Instant::now();
+    let da = Bgpbox::start(&a, "rs-a", conf_a);
+    // Continuously: the route that stays valid never leaves the FIB.
+    while t0.elapsed() < Duration::from_secs(3) {
+        assert!(has("203.0.113.0/24"), "203.0.113.0/24 left the FIB {:?} into the restart", t0.elapsed());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    wait_for(Duration::from_secs(20), || (!has("198.51.100.0/24")).then_some(()))
+        .unwrap_or_else(|| panic!("the stale route stayed:\n{}\n{}", a.routes(false), da.log_text()));
+    assert!(has("203.0.113.0/24"));
+    let log = da.log_text();
+    assert!(log.contains("BGP routes from an earlier run kept") && log.contains("removing 1 stale BGP routes"), "{log}");
+}
