@@ -260,7 +260,8 @@ fn restart_without_a_gap_and_stale_routes_swept() {
     da.signal("-KILL");
     drop(da);
     // While A is away, B stops announcing one of them.
-    db.vtysh(&["configure terminal", "router bgp 65002", "address-family ipv4 unicast", "no network 198.51.100.0/24"]).unwrap();
+    db.vtysh(&["configure terminal", "router bgp 65002", "address-family ipv4 unicast", "no network 198.51.100.0/24"])
+        .unwrap();
     assert!(has("203.0.113.0/24") && has("198.51.100.0/24"), "a killed bgpd leaves its routes");
     let t0 = std::time::Instant::now();
     let da = Bgpbox::start(&a, "rs-a", conf_a);
@@ -273,5 +274,115 @@ fn restart_without_a_gap_and_stale_routes_swept() {
         .unwrap_or_else(|| panic!("the stale route stayed:\n{}\n{}", a.routes(false), da.log_text()));
     assert!(has("203.0.113.0/24"));
     let log = da.log_text();
-    assert!(log.contains("BGP routes from an earlier run kept") && log.contains("removing 1 stale BGP routes"), "{log}");
+    assert!(
+        log.contains("BGP routes from an earlier run kept") && log.contains("removing 1 stale BGP routes"),
+        "{log}"
+    );
+}
+
+/// A peer flaps 50 times with 100,000 routes: afterwards the FIB equals
+/// the Loc-RIB exactly. RSS after the first and the last load is printed
+/// (a memory figure, so not asserted here; see the README's performance
+/// section and issue #4).
+#[test]
+#[ignore = "needs root, namespaces and tools/feeder: run scripts/test"]
+fn churn_leaves_fib_and_memory_as_they_were() {
+    require_root();
+    let feeder =
+        std::env::var("BGPBOX_FEEDER").expect("BGPBOX_FEEDER: run through scripts/test, which builds tools/feeder");
+    let a = Ns::new("ca");
+    let f = Ns::new("cf");
+    veth(&a, "eth0", &["192.0.2.1/24"], &f, "eth0", &["192.0.2.2/24"]);
+    // The binary that ships (static, release, musl's allocator): memory is
+    // what this test is about.
+    let bin = static_bgpbox();
+    let da = Bgpbox::start_bin(
+        bin.to_str().unwrap(),
+        &a,
+        "churn-a",
+        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65010\n neighbor 192.0.2.2 passive\n",
+    );
+    let pid =
+        run(&["pgrep", "-f", &format!("bgpd -f {}", da.conf.display())]).trim().lines().next().unwrap().to_string();
+    let rss = || {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        s.lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let received = || {
+        let j = da.json("show bgp summary json");
+        j["ipv4Unicast"]["peers"]["192.0.2.2"]["pfxRcd"].as_u64().unwrap_or(0)
+    };
+    const N: u64 = 100_000;
+    let mut first = 0;
+    for round in 0..50 {
+        let mut feed = std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &f.name,
+                &feeder,
+                "feed",
+                "--peer",
+                "192.0.2.1",
+                "--local-as",
+                "65010",
+                "--peer-as",
+                "65001",
+            ])
+            .args(["--router-id", "192.0.2.2", "--next-hop", "192.0.2.2", "--v4", &N.to_string()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(Duration::from_secs(60), || (received() == N).then_some(()))
+            .unwrap_or_else(|| panic!("round {round}: {} of {N} received\n{}", received(), da.log_text()));
+        if round == 0 {
+            // Let the FIB writer finish before taking the reference.
+            wait_for(Duration::from_secs(60), || {
+                (a.ip(&["route", "show", "proto", "bgp"]).lines().count() as u64 == N).then_some(())
+            });
+            first = rss();
+        }
+        if round == 49 {
+            wait_for(Duration::from_secs(60), || {
+                (a.ip(&["route", "show", "proto", "bgp"]).lines().count() as u64 == N).then_some(())
+            })
+            .expect("the last load in the FIB");
+            // The FIB equals the Loc-RIB, prefix for prefix.
+            let fib: std::collections::BTreeSet<String> = a
+                .ip(&["route", "show", "proto", "bgp"])
+                .lines()
+                .map(|l| {
+                    let p = l.split_whitespace().next().unwrap().to_string();
+                    if p.contains('/') {
+                        p
+                    } else {
+                        format!("{p}/32")
+                    }
+                })
+                .collect();
+            let rib = da.json("show bgp ipv4 unicast json");
+            let rib: std::collections::BTreeSet<String> = rib["routes"].as_object().unwrap().keys().cloned().collect();
+            assert_eq!(fib.len(), rib.len());
+            assert!(fib == rib, "FIB and Loc-RIB differ");
+            let now = rss();
+            eprintln!("churn: RSS {first} kB after the first load, {now} kB after 50 flaps");
+        }
+        drop(feed.stdin.take());
+        let _ = feed.wait();
+        wait_for(Duration::from_secs(60), || (received() == 0).then_some(()))
+            .unwrap_or_else(|| panic!("round {round}: still {} received after the drop", received()));
+        if round == 49 {
+            wait_for(Duration::from_secs(60), || {
+                a.ip(&["route", "show", "proto", "bgp"]).trim().is_empty().then_some(())
+            })
+            .expect("the FIB empties with the Loc-RIB");
+        }
+    }
 }

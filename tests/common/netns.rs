@@ -153,6 +153,12 @@ pub fn bgpbox_bin() -> String {
 
 impl Bgpbox {
     pub fn start(ns: &Ns, name: &str, conf: &str) -> Bgpbox {
+        Bgpbox::start_bin(&bgpbox_bin(), ns, name, conf)
+    }
+
+    /// With another binary: the static release build that ships, where
+    /// a test is about memory.
+    pub fn start_bin(bin: &str, ns: &Ns, name: &str, conf: &str) -> Bgpbox {
         let dir = workdir();
         let conf_path = dir.join(format!("{name}.conf"));
         std::fs::write(&conf_path, conf).unwrap();

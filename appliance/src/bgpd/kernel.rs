@@ -127,7 +127,8 @@ pub enum NotInstalled {
     Rejected(String),
 }
 
-type Batch = Vec<(IpNet, Vec<IpAddr>)>;
+/// Routes to write: shared next-hop sets, no allocation per route.
+type Batch = Vec<(IpNet, Arc<[IpAddr]>)>;
 
 /// Work for the FIB writer: a prefix and an interned next-hop set (0:
 /// delete). 24 bytes a route, so a full table waiting for the kernel
@@ -315,8 +316,11 @@ impl Fib {
         let _ = tokio::task::spawn_blocking(|| -> std::io::Result<()> {
             let (_, routes) = read()?;
             let mut sock = Socket::open(0)?;
-            let gone: Batch =
-                routes.into_iter().filter(|r| r.protocol == RTPROT_BGP).map(|r| (r.prefix, Vec::new())).collect();
+            let gone: Batch = routes
+                .into_iter()
+                .filter(|r| r.protocol == RTPROT_BGP)
+                .map(|r| (r.prefix, Arc::from(Vec::new())))
+                .collect();
             let n = gone.len();
             write_batch(&mut sock, gone, &Mutex::new(HashMap::new()), &mut 1);
             log(&format!("removed {n} routes from the FIB"));
@@ -356,7 +360,7 @@ fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, St
             let sets: Vec<Arc<[IpAddr]>> = (0..=hops.sets.len() as u32).map(|i| hops.get(i)).collect();
             drop(hops);
             for chunk in last.chunks(2000) {
-                let b: Batch = chunk.iter().map(|(p, id)| (*p, sets[*id as usize].to_vec())).collect();
+                let b: Batch = chunk.iter().map(|(p, id)| (*p, sets[*id as usize].clone())).collect();
                 batch.extend(b);
                 if batch.len() >= 2000 {
                     retry.extend(write_batch(&mut sock, std::mem::take(&mut batch), &rejected, &mut seq));
