@@ -164,9 +164,8 @@ impl Bgpbox {
         std::fs::write(&conf_path, conf).unwrap();
         let socket = dir.join(format!("{name}.sock"));
         let log = dir.join(format!("{name}.log"));
-        let bin = bgpbox_bin();
         let child =
-            ns.spawn(&[&bin, "bgpd", "-f", conf_path.to_str().unwrap(), "--socket", socket.to_str().unwrap()], &log);
+            ns.spawn(&[bin, "bgpd", "-f", conf_path.to_str().unwrap(), "--socket", socket.to_str().unwrap()], &log);
         let b = Bgpbox { socket, conf: conf_path, log, child: Some(child), ns: ns.name.clone() };
         wait_for(Duration::from_secs(10), || b.socket.exists().then_some(()))
             .unwrap_or_else(|| panic!("bgpd {name} did not start:\n{}", b.log_text()));
