@@ -35,31 +35,13 @@ fn build(bin: &str, profile: &str, out: &str, sets: &[String]) -> Built {
 #[test]
 #[ignore = "needs root and LXD: run scripts/test"]
 fn images_launch_stop_and_rebuild_identically() {
-    require_root();
-    ensure_lxd();
     let bin = static_bgpbox();
     let bin = bin.to_str().unwrap();
-    let t = tag();
-    let mut c = Cleanup::default();
-    let dir = std::env::temp_dir().join(format!("bgpbox-lxd-{t}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    c.push(&["rm", "-rf", dir.to_str().unwrap()]);
-
     // Stand-ins for the host: the NIC the macvlans hang off, and a VM bridge.
-    let (lan, lan_peer, vmbr, pool) = (format!("bxl{t}"), format!("bxp{t}"), format!("bxb{t}"), format!("bgpboxt{t}"));
-    run(&["ip", "link", "add", &lan, "type", "veth", "peer", "name", &lan_peer]);
-    c.push(&["ip", "link", "del", &lan]);
-    run(&["ip", "link", "set", &lan, "up"]);
-    run(&["ip", "link", "set", &lan_peer, "up"]);
-    run(&["ip", "link", "add", &vmbr, "type", "bridge"]);
-    c.push(&["ip", "link", "del", &vmbr]);
-    run(&["ip", "link", "set", &vmbr, "up"]);
-    run(&["lxc", "storage", "create", &pool, "dir"]);
-    c.push(&["lxc", "storage", "delete", &pool]);
-    let root = format!("bgpboxt{t}-root");
-    run(&["lxc", "profile", "create", &root]);
-    c.push(&["lxc", "profile", "delete", &root]);
-    run(&["lxc", "profile", "device", "add", &root, "root", "disk", "path=/", &format!("pool={pool}")]);
+    let mut env = Env::new("i");
+    let (t, dir, lan, vmbr, root) =
+        (env.t.clone(), env.dir.clone(), env.lan.clone(), env.vmbr.clone(), env.root.clone());
+    let c = &mut env.c;
 
     let sets = vec![format!("lan.parent={lan}"), format!("vm_network.bridge={vmbr}")];
     let binary = std::fs::read(bin).unwrap();
