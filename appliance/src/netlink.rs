@@ -383,6 +383,22 @@ fn unspecified(fam: u8) -> Option<IpAddr> {
     }
 }
 
+/// Whether a datagram holds nothing but route changes of protocol bgp.
+pub fn only_bgp_routes(mut b: &[u8]) -> bool {
+    while b.len() >= 16 {
+        let len = u32_of(b).unwrap_or(0) as usize;
+        if len < 16 || len > b.len() {
+            return false;
+        }
+        let typ = u16::from_ne_bytes([b[4], b[5]]);
+        if !(matches!(typ, RTM_NEWROUTE | RTM_DELROUTE) && b.get(16 + 5) == Some(&RTPROT_BGP)) {
+            return false;
+        }
+        b = &b[align(len).min(b.len())..];
+    }
+    true
+}
+
 /// A blocking rtnetlink socket.
 pub struct Socket {
     fd: OwnedFd,
@@ -413,6 +429,15 @@ impl Socket {
     pub fn recv(&mut self) -> std::io::Result<Vec<Msg>> {
         let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::empty())?;
         Ok(parse(&self.buf[..n]))
+    }
+
+    /// Whether the next datagram holds anything but BGP route changes
+    /// (protocol 186), judged from the headers alone: the watcher sees
+    /// every one of our own route changes, a full table's worth, and
+    /// decoding them all would cost more than the check.
+    pub fn recv_relevant(&mut self) -> std::io::Result<bool> {
+        let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::empty())?;
+        Ok(!only_bgp_routes(&self.buf[..n]))
     }
 
     /// One request and its acknowledgement.
@@ -473,6 +498,21 @@ mod tests {
         assert_eq!(r.gateways.len(), 2);
         assert_eq!(r.gateways[1].0, "2001:db8::2".parse::<IpAddr>().unwrap());
         assert!(matches!(&msgs[2], Msg::Route(false, r) if r.gateways.is_empty()));
+    }
+
+    #[test]
+    fn bgp_route_changes_are_told_apart() {
+        let mut ours = Vec::new();
+        route_change(&mut ours, 1, &"10.0.0.0/8".parse().unwrap(), &["192.0.2.1".parse().unwrap()]);
+        route_change(&mut ours, 2, &"10.0.0.0/8".parse().unwrap(), &[]);
+        assert!(only_bgp_routes(&ours));
+        let mut other = ours.clone();
+        static_route_add(&mut other, 3, &"0.0.0.0/0".parse().unwrap(), Some("192.0.2.254".parse().unwrap()), None);
+        assert!(!only_bgp_routes(&other));
+        let mut link = Vec::new();
+        link_set(&mut link, 4, 2, true, None);
+        assert!(!only_bgp_routes(&link));
+        assert!(!only_bgp_routes(&ours[..20]));
     }
 
     #[test]

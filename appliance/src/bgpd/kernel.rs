@@ -89,15 +89,9 @@ pub fn watch(tx: mpsc::UnboundedSender<Event>) {
             }
         }
         loop {
-            let relevant = match s.recv() {
-                Ok(msgs) => msgs.iter().any(|m| match m {
-                    Msg::Route(_, r) => r.protocol != RTPROT_BGP && r.table == RT_TABLE_MAIN as u32,
-                    Msg::Addr(..) | Msg::Link(..) => true,
-                    _ => false,
-                }),
-                // ENOBUFS: we missed some; look again.
-                Err(_) => true,
-            };
+            // Anything but BGP routes (ours, or an earlier run's) makes us
+            // look again; ENOBUFS (missed some) too.
+            let relevant = s.recv_relevant().unwrap_or(true);
             if !relevant {
                 continue;
             }
