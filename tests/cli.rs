@@ -1,0 +1,90 @@
+//! The multi-call binary's dispatch and errors; no root needed.
+
+use std::os::unix::fs::symlink;
+use std::process::Command;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_bgpbox")
+}
+
+fn out(c: &mut Command) -> (i32, String, String) {
+    let o = c.output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
+#[test]
+fn help_lists_every_applet() {
+    let (code, stdout, _) = out(Command::new(bin()).arg("--help"));
+    assert_eq!(code, 0);
+    for a in ["init", "bgpd", "vtysh", "netsetup", "healthcheck", "build"] {
+        assert!(stdout.lines().any(|l| l.trim_start().starts_with(a)), "{a} missing from:\n{stdout}");
+    }
+    let (code, stdout, _) = out(Command::new(bin()).arg("--version"));
+    assert_eq!((code, stdout.trim()), (0, format!("bgpbox {}", env!("CARGO_PKG_VERSION")).as_str()));
+}
+
+#[test]
+fn an_unknown_applet_is_an_error_naming_the_known_ones() {
+    let (code, _, stderr) = out(Command::new(bin()).arg("ospfd"));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("unknown applet \"ospfd\" (known applets: init, bgpd, vtysh, netsetup, healthcheck, build)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn argv0_selects_the_applet() {
+    let dir = std::env::temp_dir().join(format!("bgpbox-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("vtysh");
+    let _ = std::fs::remove_file(&link);
+    symlink(bin(), &link).unwrap();
+    let sock = dir.join("none.sock");
+    let (code, _, stderr) = out(Command::new(&link).args(["--socket", sock.to_str().unwrap(), "-c", "show version"]));
+    assert_eq!(code, 1);
+    assert_eq!(stderr.trim(), format!("bgpd is not running (no answer on {})", sock.display()));
+    // The same through `bgpbox <applet>`, and applet arguments through clap.
+    let (code, _, stderr) = out(Command::new(bin()).args(["vtysh", "--socket", sock.to_str().unwrap(), "-c", "x"]));
+    assert_eq!(code, 1, "{stderr}");
+    let (code, _, stderr) = out(Command::new(bin()).args(["netsetup", "--frobnicate"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--frobnicate"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bgpd_refuses_a_bad_config_with_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("bgpbox-cli-conf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("bgpd.conf");
+    std::fs::write(&conf, "router bgp 65001\n neighbor 192.0.2.1 remote-as 65000\n neighbor 192.0.2.1 frobnicate\n")
+        .unwrap();
+    let (code, _, stderr) = out(Command::new(bin()).args(["bgpd", "-C", "-f", conf.to_str().unwrap()]));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!("{}:3: % Invalid input: unknown neighbor option `frobnicate`", conf.display())),
+        "{stderr}"
+    );
+    std::fs::write(&conf, include_str!("data/seed/RyzenRouter.conf")).unwrap();
+    let (code, stdout, _) = out(Command::new(bin()).args(["bgpd", "-C", "-f", conf.to_str().unwrap()]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("configuration is valid"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_dynamic_binary_refuses_to_build_and_says_how() {
+    // The test binary is the debug, dynamically linked build.
+    let (code, _, stderr) = out(Command::new(bin())
+        .args(["build", "--out", "/nonexistent"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--profile")
+        .arg("../profiles/ryzen7-5700x.toml"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("is dynamically linked") && stderr.contains("scripts/build-image"), "{stderr}");
+}
