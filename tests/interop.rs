@@ -221,33 +221,19 @@ protocol bgp a6 {{ local {B6} as 65002; neighbor {A6} as 65001; hold time 9;
 fn with_gobgp() {
     require_root();
     let (na, nb) = pair("ga", "gb");
+    let neighbor = |addr: &str, family: &str| {
+        format!(
+            "[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{addr}\"\n    peer-as = 65001\n  \
+             [neighbors.timers.config]\n    hold-time = 9\n    keepalive-interval = 3\n  [[neighbors.afi-safis]]\n    \
+             [neighbors.afi-safis.config]\n      afi-safi-name = \"{family}\"\n"
+        )
+    };
     let gobgp = Gobgp::start(
         &nb,
         &format!(
-            r#"[global.config]
-  as = 65002
-  router-id = "{B4}"
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "{A4}"
-    peer-as = 65001
-  [neighbors.timers.config]
-    hold-time = 9
-    keepalive-interval = 3
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "{A6}"
-    peer-as = 65001
-  [neighbors.timers.config]
-    hold-time = 9
-    keepalive-interval = 3
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-"#
+            "[global.config]\n  as = 65002\n  router-id = \"{B4}\"\n{}{}",
+            neighbor(A4, "ipv4-unicast"),
+            neighbor(A6, "ipv6-unicast")
         ),
     );
     let a = Bgpbox::start(&na, "gobgp-a", &bgpbox_conf(65002));

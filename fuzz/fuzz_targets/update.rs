@@ -1,17 +1,13 @@
 //! An UPDATE body behind a valid header: the RFC 7606 paths. What decodes
 //! must encode and decode to the same routes.
 #![no_main]
-use bgpbox::bgp::packet::{decode, Codec, Message, MARKER, MAX_LEN};
+use bgpbox::bgp::packet::{decode, Codec, Message, MAX_LEN};
 use libfuzzer_sys::fuzz_target;
 
+mod body;
+
 fuzz_target!(|data: &[u8]| {
-    if data.len() > MAX_LEN - 19 {
-        return;
-    }
-    let mut m = MARKER.to_vec();
-    m.extend_from_slice(&((19 + data.len()) as u16).to_be_bytes());
-    m.push(2);
-    m.extend_from_slice(data);
+    let Some(m) = body::message(2, data) else { return };
     for four_octet_as in [false, true] {
         let codec = Codec { four_octet_as, max_len: MAX_LEN };
         if let Ok(Message::Update(u)) = decode(&m, &codec) {
