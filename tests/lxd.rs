@@ -87,8 +87,14 @@ fn images_launch_stop_and_rebuild_identically() {
         let version = run(&["lxc", "exec", &name, "--", "bgpbox", "--version"]);
         assert_eq!(version.trim(), format!("bgpbox {}", env!("CARGO_PKG_VERSION")));
 
+        // Stopped once it runs, as a user would: bgpd answers, so init has
+        // started its services (and may be telling LXD it is Ready).
+        let up = wait_for(Duration::from_secs(20), || {
+            try_run(&["lxc", "exec", &name, "--", "vtysh", "-c", "show version"]).ok()
+        });
+        assert!(up.is_some_and(|v| v.contains("bgpbox")), "bgpd in {name} did not answer within 20 s");
         let started = Instant::now();
-        run(&["lxc", "stop", &name]);
+        lxc_stop(&name);
         let took = started.elapsed();
         assert!(took < Duration::from_secs(2), "lxc stop took {took:?}");
         let log = wait_for(Duration::from_secs(5), || try_run(&["lxc", "console", &name, "--show-log"]).ok())
@@ -299,7 +305,7 @@ fn router_container_lives_and_stops_cleanly() {
 
     // lxc stop: quick, and the peer hears a Cease, not a hold timer.
     let t0 = Instant::now();
-    run(&["lxc", "stop", &c]);
+    lxc_stop(&c);
     let took = t0.elapsed();
     assert!(took < Duration::from_secs(2), "lxc stop took {took:?}");
     let hd = home_d.as_ref().unwrap();

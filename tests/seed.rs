@@ -167,7 +167,7 @@ fn scenario(home: &str) {
     // lxc stop router-oplx: its network leaves at once (Cease, not a hold
     // timer), and VM1 loses VM2; lxc start brings it all back.
     let t0 = Instant::now();
-    run(&["lxc", "stop", "router-oplx"]);
+    lxc_stop("router-oplx");
     let gone = wait_for(Duration::from_secs(5), || {
         (!route_bgp("RyzenRouter").contains("203.0.113.0/24") && !home_rib_has(home, "203.0.113.0/24")).then_some(())
     });

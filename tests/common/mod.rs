@@ -33,6 +33,17 @@ pub fn try_run(args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// `lxc stop NAME`; when LXD refuses, panics with what LXD and the
+/// container logged, so that a failure in CI explains itself.
+pub fn lxc_stop(name: &str) {
+    if let Err(e) = try_run(&["lxc", "stop", name]) {
+        let info = try_run(&["lxc", "info", name, "--show-log"]).unwrap_or_else(|e| e);
+        let console = try_run(&["lxc", "console", name, "--show-log"]).unwrap_or_else(|e| e);
+        let lxc_log = std::fs::read_to_string(format!("/var/log/lxd/{name}/lxc.log")).unwrap_or_default();
+        panic!("{e}\n--- lxc info --show-log:\n{info}\n--- console:\n{console}\n--- lxc.log:\n{lxc_log}");
+    }
+}
+
 pub fn require_root() {
     assert!(nix::unistd::geteuid().is_root(), "this test needs root: run it through scripts/test");
 }
