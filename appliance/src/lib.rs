@@ -3,6 +3,7 @@
 pub mod applets;
 pub mod bgp;
 pub mod bgpd;
+pub mod cli;
 pub mod control;
 pub mod netlink;
 

@@ -54,7 +54,8 @@ pub const RTPROT_KERNEL: u8 = 2;
 pub const RTPROT_STATIC: u8 = 4;
 /// What FRR uses, and what `ip route` shows as `proto bgp`.
 pub const RTPROT_BGP: u8 = 186;
-const RTN_UNICAST: u8 = 1;
+pub const RTN_UNICAST: u8 = 1;
+pub const RT_SCOPE_LINK: u8 = 253;
 
 pub const GROUP_LINK: u32 = 1;
 pub const GROUP_IPV4_IFADDR: u32 = 0x10;

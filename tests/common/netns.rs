@@ -159,11 +159,19 @@ impl Bgpbox {
     /// With another binary: the static release build that ships, where
     /// a test is about memory.
     pub fn start_bin(bin: &str, ns: &Ns, name: &str, conf: &str) -> Bgpbox {
-        let dir = workdir();
-        let conf_path = dir.join(format!("{name}.conf"));
+        let conf_path = workdir().join(format!("{name}.conf"));
         std::fs::write(&conf_path, conf).unwrap();
+        Bgpbox::start_file(bin, ns, name, &conf_path)
+    }
+
+    /// From a config file as it is (a restart after `write memory`).
+    pub fn start_file(bin: &str, ns: &Ns, name: &str, conf_path: &std::path::Path) -> Bgpbox {
+        let conf_path = conf_path.to_path_buf();
+        let dir = workdir();
         let socket = dir.join(format!("{name}.sock"));
         let log = dir.join(format!("{name}.log"));
+        // A killed bgpd leaves its socket behind: wait for the new one.
+        let _ = std::fs::remove_file(&socket);
         let child =
             ns.spawn(&[bin, "bgpd", "-f", conf_path.to_str().unwrap(), "--socket", socket.to_str().unwrap()], &log);
         let b = Bgpbox { socket, conf: conf_path, log, child: Some(child), ns: ns.name.clone() };

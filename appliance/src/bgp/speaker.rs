@@ -69,6 +69,21 @@ pub struct Kernel {
     pub routes: HashSet<IpNet>,
     /// Interface names by address, for `show ip route`.
     pub names: std::collections::BTreeMap<IpNet, String>,
+    /// The non-BGP routes of the main table, for `show ip route`.
+    pub table: Vec<KernelRoute>,
+}
+
+/// A route of the kernel's main table that bgpd did not make.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KernelRoute {
+    pub prefix: IpNet,
+    /// The kernel's protocol number (RTPROT_KERNEL, RTPROT_STATIC, ...).
+    pub protocol: u8,
+    /// A link-scope route without gateway: a connected network.
+    pub connected: bool,
+    pub metric: u32,
+    pub gateways: Vec<IpAddr>,
+    pub ifname: String,
 }
 
 impl Kernel {

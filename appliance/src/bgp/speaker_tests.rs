@@ -32,7 +32,7 @@ fn kernel(addr: &str, extra: &[&str]) -> Kernel {
         addresses.push(n);
         routes.insert(n.trunc());
     }
-    Kernel { addresses, routes, names: Default::default() }
+    Kernel { addresses, routes, names: Default::default(), table: vec![] }
 }
 
 impl Lan {

@@ -8,8 +8,12 @@ use ipnet::IpNet;
 
 use super::daemon::Daemon;
 use super::show;
+use super::show_neighbor::{self, Routes};
+use super::show_policy;
+use super::show_route::{self, Filter, Proto};
 use crate::bgp::config::{self, Node};
 use crate::bgp::packet::Afi;
+use crate::cli::{self, Kind, Mode};
 use crate::control::{Request, Response};
 
 pub fn handle(d: &mut Daemon, req: Request) -> Response {
@@ -20,119 +24,114 @@ pub fn handle(d: &mut Daemon, req: Request) -> Response {
     }
 }
 
-/// Whether `w` is an abbreviation of `keyword`, as FRR accepts.
-fn kw(w: Option<&&str>, keyword: &str) -> bool {
-    w.is_some_and(|w| !w.is_empty() && keyword.starts_with(*w))
-}
-
+/// An exec command, resolved by the grammar vtysh uses (abbreviations,
+/// FRR's error messages), then dispatched on its words in full.
 fn exec(d: &mut Daemon, line: &str) -> Response {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let w = |i: usize| words.get(i);
-    if kw(w(0), "show") {
-        return show_cmd(d, &words[1..]);
+    let r = match cli::grammar().resolve(Mode::Exec, line) {
+        Ok(r) if r.spec.kind == Kind::Remote => r,
+        Ok(_) => return Response::err(format!("% {} is a command of vtysh, not of bgpd", line.trim())),
+        Err(e) => return Response::err(e.message(line)),
+    };
+    let w: Vec<&str> = r.words.iter().map(String::as_str).collect();
+    let out = match w[0] {
+        "show" => show_cmd(d, &w[1..]),
+        "clear" => clear(d, &w[1..]),
+        "write" if w.get(1) == Some(&"terminal") => Ok(config::render(&d.speaker.config)),
+        "write" | "copy" => return write(d),
+        _ => Err(format!("% Unknown command: {line}")),
+    };
+    match out {
+        Ok(text) => Response::ok(text),
+        Err(e) => Response::err(e),
     }
-    if kw(w(0), "clear") {
-        let mut i = 1;
-        if kw(w(i), "ip") {
-            i += 1;
-        }
-        if !kw(w(i), "bgp") {
-            return Response::err(format!("% Unknown command: {line}"));
-        }
-        let target = match w(i + 1).copied() {
-            Some("*") => None,
-            Some(a) => match a.parse::<IpAddr>() {
-                Ok(a) => Some(a),
-                Err(_) => return Response::err(format!("% Invalid input: {a} is not a neighbor address or *")),
-            },
-            None => return Response::err("% Incomplete command: clear bgp (*|A.B.C.D|X:X::X:X) [soft [in|out]]"),
-        };
-        if let Some(a) = target {
-            if !d.speaker.peers.iter().any(|p| p.cfg.addr == a && !p.removed) {
-                return Response::err(format!("% No such neighbor: {a}"));
-            }
-        }
-        let now = Instant::now();
-        let n = if kw(w(i + 2), "soft") {
-            let (inb, outb) = match w(i + 3).copied() {
-                None => (true, true),
-                Some(x) if kw(Some(&x), "in") => (true, false),
-                Some(x) if kw(Some(&x), "out") => (false, true),
-                Some(x) => return Response::err(format!("% Invalid input: {x}: expected in or out")),
-            };
-            d.speaker.clear_soft(now, target, inb, outb)
-        } else {
-            d.speaker.clear(now, target)
-        };
-        d.perform();
-        return Response::ok(if n == 0 { "% No neighbor was cleared\n".to_string() } else { String::new() });
-    }
-    if (kw(w(0), "write") && (w(1).is_none() || kw(w(1), "memory") || kw(w(1), "file")))
-        || (kw(w(0), "copy") && kw(w(1), "running-config") && kw(w(2), "startup-config"))
-    {
-        return write(d);
-    }
-    Response::err(format!("% Unknown command: {line}"))
 }
 
-fn show_cmd(d: &mut Daemon, w: &[&str]) -> Response {
-    let json = w.last() == Some(&"json");
-    let w: Vec<&str> = if json { w[..w.len() - 1].to_vec() } else { w.to_vec() };
-    let at = |i: usize| w.get(i);
-    if kw(at(0), "running-config") {
-        return Response::ok(config::render(&d.speaker.config));
-    }
-    if at(0) == Some(&"health") {
-        return Response::ok(show::health(d));
-    }
-    if kw(at(0), "version") {
-        return Response::ok(format!("bgpbox {} (bgpd, FRR-compatible)\n", crate::VERSION));
-    }
-    // show ip route [bgp] [PREFIX] / show ipv6 route ...
-    if (kw(at(0), "ip") || kw(at(0), "ipv6")) && kw(at(1), "route") {
-        // "ip" and its abbreviations are IPv4; only "ipv..." reaches ipv6.
-        let afi = if at(0).is_some_and(|x| x.starts_with("ipv")) { Afi::Ipv6 } else { Afi::Ipv4 };
-        let mut i = 2;
-        if kw(at(i), "bgp") {
-            i += 1;
-        }
-        let prefix = match at(i).map(|p| p.parse::<IpNet>()) {
-            Some(Ok(p)) => Some(p),
-            Some(Err(_)) => return Response::err(format!("% Invalid input: {} is not a prefix", at(i).unwrap())),
-            None => None,
-        };
-        return Response::ok(show::route_bgp(d, afi, prefix, json));
-    }
-    // show bgp ... / show ip bgp ...
-    let mut i = 0;
-    if kw(at(i), "ip") {
-        i += 1;
-    }
-    if !kw(at(i), "bgp") {
-        return Response::err(format!("% Unknown command: show {}", w.join(" ")));
-    }
-    i += 1;
-    let mut afi = None;
-    if kw(at(i), "ipv4") {
-        afi = Some(Afi::Ipv4);
-        i += 1;
-    } else if kw(at(i), "ipv6") && at(i).is_some_and(|x| x.len() >= 4) {
-        afi = Some(Afi::Ipv6);
-        i += 1;
-    }
-    if afi.is_some() && kw(at(i), "unicast") {
-        i += 1;
-    }
-    if kw(at(i), "summary") {
-        return Response::ok(show::summary(d, afi, json));
-    }
-    let prefix = match at(i).map(|p| p.parse::<IpNet>().or_else(|_| p.parse::<IpAddr>().map(IpNet::from))) {
-        Some(Ok(p)) => Some(p),
-        Some(Err(_)) => return Response::err(format!("% Invalid input: {}", at(i).unwrap())),
-        None => None,
+fn clear(d: &mut Daemon, w: &[&str]) -> Result<String, String> {
+    let w = if w[0] == "ip" { &w[1..] } else { w };
+    // w: bgp <*|ADDR> [soft [in|out]]
+    let target = match w[1] {
+        "*" => None,
+        a => Some(a.parse::<IpAddr>().map_err(|_| format!("% Invalid input: {a}"))?),
     };
-    let afi = afi.or(prefix.map(|p| Afi::of(&p))).unwrap_or(Afi::Ipv4);
-    Response::ok(show::bgp_table(d, afi, prefix, json))
+    if let Some(a) = target {
+        if !d.speaker.peers.iter().any(|p| p.cfg.addr == a && !p.removed) {
+            return Err(format!("% No such neighbor: {a}"));
+        }
+    }
+    let now = Instant::now();
+    let n = match w.get(2..) {
+        Some(["soft"]) => d.speaker.clear_soft(now, target, true, true),
+        Some(["soft", "in"]) => d.speaker.clear_soft(now, target, true, false),
+        Some(["soft", "out"]) => d.speaker.clear_soft(now, target, false, true),
+        _ => d.speaker.clear(now, target),
+    };
+    d.perform();
+    Ok(if n == 0 { "% No neighbor was cleared\n".to_string() } else { String::new() })
+}
+
+fn show_cmd(d: &mut Daemon, w: &[&str]) -> Result<String, String> {
+    let json = w.last() == Some(&"json");
+    let w = if json { &w[..w.len() - 1] } else { w };
+    match w {
+        ["running-config"] => return Ok(config::render(&d.speaker.config)),
+        ["health"] => return Ok(show::health(d)),
+        ["version"] => return Ok(format!("bgpbox {} (bgpd, FRR-compatible)\n", crate::VERSION)),
+        [fam @ ("ip" | "ipv6"), "route", rest @ ..] => {
+            let afi = if *fam == "ip" { Afi::Ipv4 } else { Afi::Ipv6 };
+            let (proto, rest) = match rest.first().and_then(|x| Proto::from_word(x)) {
+                Some(p) => (Some(p), &rest[1..]),
+                None => (None, rest),
+            };
+            let filter = rest.first().map(|x| match x.parse::<IpNet>() {
+                Ok(p) => Filter::Prefix(p),
+                Err(_) => Filter::Address(x.parse().expect("the grammar checked the address")),
+            });
+            return Ok(show_route::route(d, afi, proto, filter, json));
+        }
+        [fam @ ("ip" | "ipv6"), "prefix-list", rest @ ..] => {
+            let afi = if *fam == "ip" { Afi::Ipv4 } else { Afi::Ipv6 };
+            return show_policy::prefix_lists(d, afi, rest.first().copied(), json);
+        }
+        ["route-map", rest @ ..] => return show_policy::route_maps(d, rest.first().copied(), json),
+        _ => {}
+    }
+    // show [ip] bgp [ipv4|ipv6 [unicast]] ...
+    // `show ip bgp` is IPv4 unicast unless a family follows.
+    let mut afi = (w[0] == "ip").then_some(Afi::Ipv4);
+    let mut w = if w[0] == "ip" { &w[2..] } else { &w[1..] };
+    let named = matches!(w.first(), Some(&("ipv4" | "ipv6")));
+    if let Some(&f @ ("ipv4" | "ipv6")) = w.first() {
+        afi = Some(if f == "ipv4" { Afi::Ipv4 } else { Afi::Ipv6 });
+        w = &w[1..];
+        if w.first() == Some(&"unicast") {
+            w = &w[1..];
+        }
+    }
+    match w {
+        ["summary"] => Ok(show::summary(d, afi, !named, json)),
+        ["neighbors"] => show_neighbor::neighbors(d, None, json),
+        ["neighbors", a] => show_neighbor::neighbors(d, Some(addr(a)), json),
+        ["neighbors", a, which] => {
+            let a = addr(a);
+            let which = match *which {
+                "advertised-routes" => Routes::Advertised,
+                "received-routes" => Routes::Received,
+                _ => Routes::Accepted,
+            };
+            let afi = afi.unwrap_or(if a.is_ipv4() { Afi::Ipv4 } else { Afi::Ipv6 });
+            show_neighbor::routes(d, afi, a, which, json)
+        }
+        [] => Ok(show::bgp_table(d, afi.unwrap_or(Afi::Ipv4), None, json)),
+        [p] => {
+            let p = p.parse::<IpNet>().unwrap_or_else(|_| IpNet::from(addr(p)));
+            Ok(show::bgp_table(d, afi.unwrap_or(Afi::of(&p)), Some(p), json))
+        }
+        _ => Err(format!("% Unknown command: show {}", w.join(" "))),
+    }
+}
+
+fn addr(s: &str) -> IpAddr {
+    s.parse().expect("the grammar checked the address")
 }
 
 /// Applies configuration lines as one change: parsed on a copy of the

@@ -3,7 +3,7 @@
 //! control clients and the FIB writer are tasks of their own that talk to
 //! it over channels, so a slow peer, client or kernel never blocks it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 
@@ -23,7 +23,7 @@ use super::sockopt;
 use crate::bgp::config::{self, Config};
 use crate::bgp::fsm::ConnId;
 use crate::bgp::packet::{frame, Notification, EXTENDED_MAX_LEN};
-use crate::bgp::speaker::{Hops, Output, Speaker};
+use crate::bgp::speaker::{Hops, Kernel, Output, Speaker};
 use crate::control::{Request, Response};
 
 pub struct Options {
@@ -59,6 +59,9 @@ pub struct Daemon {
     events: mpsc::UnboundedSender<Event>,
     conns: HashMap<ConnId, Conn>,
     pub started: Instant,
+    /// When each non-BGP kernel route was first seen, for its age in
+    /// `show ip route`.
+    pub kernel_since: HashMap<IpNet, Instant>,
 }
 
 fn log(line: &str) {
@@ -93,7 +96,10 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         events: tx.clone(),
         conns: HashMap::new(),
         started: now,
+        kernel_since: HashMap::new(),
     };
+    let first = d.speaker.kernel.clone();
+    d.note_kernel(&first, now);
     tokio::spawn(accept_loop(listener, tx.clone()));
     tokio::spawn(control_loop(control, tx.clone()));
     kernel::watch(tx.clone());
@@ -188,6 +194,7 @@ impl Daemon {
                 let _ = reply.send(resp);
             }
             Event::Kernel(k) => {
+                self.note_kernel(&k, now);
                 self.fib.kernel_changed(&k);
                 self.speaker.set_kernel(now, k);
                 // Reachability or shadowing may have changed for any route.
@@ -291,6 +298,14 @@ impl Daemon {
     }
 
     /// The interface a next hop is reached through, for `show ip route`.
+    fn note_kernel(&mut self, k: &Kernel, now: Instant) {
+        let present: HashSet<IpNet> = k.table.iter().map(|r| r.prefix).collect();
+        self.kernel_since.retain(|p, _| present.contains(p));
+        for p in present {
+            self.kernel_since.entry(p).or_insert(now);
+        }
+    }
+
     pub fn ifname_for(&self, hop: Option<IpAddr>) -> String {
         let Some(h) = hop else { return String::new() };
         let k = &self.speaker.kernel;

@@ -16,7 +16,7 @@ use ipnet::IpNet;
 use tokio::sync::mpsc;
 
 use super::daemon::Event;
-use crate::bgp::speaker::{Hops, Kernel};
+use crate::bgp::speaker::{Hops, Kernel, KernelRoute};
 use crate::netlink::{self, Msg, Route, Socket, RTPROT_BGP, RT_TABLE_MAIN};
 
 fn log(line: &str) {
@@ -41,13 +41,33 @@ pub fn read() -> std::io::Result<(Kernel, Vec<Route>)> {
             if r.table == RT_TABLE_MAIN as u32 {
                 if r.protocol != RTPROT_BGP {
                     k.routes.insert(r.prefix);
+                    if r.kind == netlink::RTN_UNICAST {
+                        k.table.push(kernel_route(&r));
+                    }
                 }
                 routes.push(r);
             }
         }
     }
     k.addresses.sort();
+    k.table.sort();
     Ok((k, routes))
+}
+
+fn kernel_route(r: &Route) -> KernelRoute {
+    let oif = r.oif.or_else(|| r.gateways.iter().find_map(|g| g.1));
+    let ifname = oif
+        .and_then(|i| nix::net::if_::if_indextoname(i).ok())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    KernelRoute {
+        prefix: r.prefix,
+        protocol: r.protocol,
+        connected: r.gateways.is_empty() && r.scope == netlink::RT_SCOPE_LINK,
+        metric: r.metric,
+        gateways: r.gateways.iter().map(|g| g.0).collect(),
+        ifname,
+    }
 }
 
 pub async fn snapshot() -> Kernel {

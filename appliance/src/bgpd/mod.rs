@@ -4,6 +4,9 @@ mod commands;
 pub mod daemon;
 pub mod kernel;
 mod show;
+mod show_neighbor;
+mod show_policy;
+mod show_route;
 mod sockopt;
 
 use std::ffi::OsString;

@@ -33,7 +33,7 @@ fn afi_name(afi: Afi) -> (&'static str, &'static str) {
     }
 }
 
-fn fi(afi: Afi) -> usize {
+pub(super) fn fi(afi: Afi) -> usize {
     match afi {
         Afi::Ipv4 => 0,
         Afi::Ipv6 => 1,
@@ -67,7 +67,9 @@ fn state_or_count(d: &Daemon, p: &Peer, afi: Afi) -> (String, String) {
     (rcvd, sent)
 }
 
-pub fn summary(d: &Daemon, only: Option<Afi>, json: bool) -> String {
+/// `show bgp [ipv4|ipv6 [unicast]] summary`; `headed`: each family's block
+/// starts with its title, as FRR does unless the family was named.
+pub fn summary(d: &Daemon, only: Option<Afi>, headed: bool, json: bool) -> String {
     let now = Instant::now();
     let sp = &d.speaker;
     let Some(b) = &sp.config.bgp else {
@@ -82,7 +84,7 @@ pub fn summary(d: &Daemon, only: Option<Afi>, json: bool) -> String {
     };
     let mut text = String::new();
     let mut js = Map::new();
-    for (n, afi) in afis.iter().enumerate() {
+    for afi in afis.iter() {
         let (title, key) = afi_name(*afi);
         let peers: Vec<&Peer> = configured(d).filter(|p| peer_families(d, p).contains(afi)).collect();
         let table = &sp.tables[fi(*afi)];
@@ -140,10 +142,9 @@ pub fn summary(d: &Daemon, only: Option<Afi>, json: bool) -> String {
             );
             continue;
         }
-        if n > 0 {
-            text.push('\n');
+        if headed {
+            let _ = writeln!(text, "\n{title} Summary (VRF default):");
         }
-        let _ = writeln!(text, "{title} Summary (VRF default):");
         let _ = writeln!(text, "BGP router identifier {}, local AS number {} vrf-id 0", sp.router_id, b.asn);
         let _ = writeln!(text, "BGP table version 0");
         let _ = writeln!(text, "RIB entries {}, using {} bytes of memory", table.len(), paths * 56);
@@ -208,7 +209,7 @@ fn origin_name(o: Origin) -> &'static str {
     }
 }
 
-fn next_hop_text(p: &Path, afi: Afi) -> String {
+pub(super) fn next_hop_text(p: &Path, afi: Afi) -> String {
     match (p.peer, p.attrs.next_hop) {
         (LOCAL, _) | (_, None) => if afi == Afi::Ipv4 { "0.0.0.0" } else { "::" }.into(),
         (_, Some(h)) => h.to_string(),
@@ -217,11 +218,23 @@ fn next_hop_text(p: &Path, afi: Afi) -> String {
 
 /// `show bgp ipv4 unicast [PREFIX] [json]`.
 pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> String {
+    table_view(d, afi, &|p, _| filter.is_none_or(|f| *p == f), false, json)
+}
+
+/// The BGP table, or the part of it `keep` (prefix, path) selects; with
+/// `per_neighbor`, the footer of FRR's `neighbors X routes` views.
+pub(super) fn table_view(
+    d: &Daemon,
+    afi: Afi,
+    keep: &dyn Fn(&IpNet, &Path) -> bool,
+    per_neighbor: bool,
+    json: bool,
+) -> String {
     let sp = &d.speaker;
     let Some(b) = &sp.config.bgp else { return "% No BGP instance configured\n".into() };
     let table = &sp.tables[fi(afi)];
     let mut rows: Vec<(&IpNet, &[Path], usize)> =
-        table.iter().filter(|(p, _, _)| filter.is_none_or(|f| **p == f)).collect();
+        table.iter().filter(|(pfx, paths, _)| paths.iter().any(|p| keep(pfx, p))).collect();
     rows.sort_by_key(|(p, _, _)| **p);
     let peer_of = |id: u32| if id == LOCAL { None } else { sp.peers.get(id as usize - 1) };
     if json {
@@ -230,6 +243,7 @@ pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
             let list: Vec<Value> = paths
                 .iter()
                 .enumerate()
+                .filter(|(_, p)| keep(prefix, p))
                 .map(|(i, p)| {
                     let peer = peer_of(p.peer);
                     json!({
@@ -259,6 +273,7 @@ pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
             "routerId": sp.router_id.to_string(),
             "defaultLocPrf": 100,
             "localAS": b.asn,
+            "totalPrefixCounter": routes.len(),
             "routes": Value::Object(routes),
         });
         return format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -275,6 +290,9 @@ pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
     let mut total = 0;
     for (prefix, paths, n) in &rows {
         for (i, p) in paths.iter().enumerate() {
+            if !keep(prefix, p) {
+                continue;
+            }
             total += 1;
             let internal = peer_of(p.peer).is_some_and(|x| !x.ebgp(b.asn));
             let fib_fail =
@@ -285,7 +303,7 @@ pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
                 _ => ' ',
             };
             let status = format!("{}{mark}{}", if fib_fail { 'r' } else { '*' }, if internal { 'i' } else { ' ' });
-            let net = if i == 0 { prefix.to_string() } else { String::new() };
+            let net = if i == 0 || per_neighbor { prefix.to_string() } else { String::new() };
             let hop = next_hop_text(p, afi);
             let metric = p.attrs.med.map(|m| m.to_string()).unwrap_or_default();
             let lp = p.attrs.local_pref.map(|m| m.to_string()).unwrap_or_default();
@@ -297,82 +315,10 @@ pub fn bgp_table(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> Str
                 writeln!(s, "{status}{net}{hop:<20}{metric:>6} {lp:>6} {weight:>6} {path}{}", p.attrs.origin.code());
         }
     }
-    let _ = writeln!(s, "\nDisplayed  {} routes and {} total paths", rows.len(), total);
-    s
-}
-
-const ROUTE_CODES: &str = "Codes: K - kernel route, C - connected, S - static, R - RIP,
-       O - OSPF, I - IS-IS, B - BGP, E - EIGRP, N - NHRP,
-       T - Table, v - VNC, V - VNC-Direct, A - Babel, F - PBR,
-       f - OpenFabric,
-       > - selected route, * - FIB route, q - queued, r - rejected, b - backup
-       t - trapped, o - offload failure
-";
-
-/// `show ip route bgp` / `show ipv6 route bgp`: the seed's view.
-pub fn route_bgp(d: &Daemon, afi: Afi, filter: Option<IpNet>, json: bool) -> String {
-    let sp = &d.speaker;
-    let now = Instant::now();
-    let table = &sp.tables[fi(afi)];
-    let mut rows: Vec<(&IpNet, &[Path], usize)> = table
-        .iter()
-        .filter(|(p, paths, n)| *n > 0 && paths[0].peer != LOCAL && filter.is_none_or(|f| **p == f))
-        .collect();
-    rows.sort_by_key(|(p, _, _)| **p);
-    let mut s = String::new();
-    let mut js = Map::new();
-    if !json {
-        s.push_str(ROUTE_CODES);
-        s.push('\n');
-    }
-    for (prefix, paths, n) in rows {
-        let installed = d.fib.installed(prefix);
-        let ibgp = sp.peers.get(paths[0].peer as usize - 1).is_some_and(|p| !p.ebgp(sp.local_as()));
-        let distance = if ibgp { 200 } else { 20 };
-        let age = now.saturating_duration_since(sp.epoch() + Duration::from_secs(paths[0].since as u64));
-        let (sel, fib) = match &installed {
-            Ok(()) => ('>', '*'),
-            Err(NotInstalled::Rejected(_)) => ('>', 'r'),
-            Err(_) => (' ', ' '),
-        };
-        let med = paths[0].attrs.med.unwrap_or(0);
-        if json {
-            let hops: Vec<Value> = paths[..n]
-                .iter()
-                .map(|p| json!({"ip": next_hop_text(p, afi), "afi": if afi == Afi::Ipv4 { "ipv4" } else { "ipv6" }, "interfaceName": d.ifname_for(p.attrs.next_hop), "active": true, "fib": installed.is_ok(), "weight": 1}))
-                .collect();
-            js.insert(
-                prefix.to_string(),
-                json!([{
-                    "prefix": prefix.to_string(),
-                    "protocol": "bgp",
-                    "selected": installed.is_ok() || matches!(installed, Err(NotInstalled::Rejected(_))),
-                    "installed": installed.is_ok(),
-                    "distance": distance,
-                    "metric": med,
-                    "uptime": uptime(age),
-                    "nexthops": hops,
-                }]),
-            );
-            continue;
-        }
-        for (i, p) in paths[..n].iter().enumerate() {
-            let hop = next_hop_text(p, afi);
-            let ifname = d.ifname_for(p.attrs.next_hop);
-            let head = if i == 0 {
-                format!("B{sel}{fib} {prefix} [{distance}/{med}]")
-            } else {
-                format!(
-                    "  {fib}{:width$}",
-                    "",
-                    width = prefix.to_string().len() + format!(" [{distance}/{med}]").len() + 1
-                )
-            };
-            let _ = writeln!(s, "{head} via {hop}, {ifname}, weight 1, {}", uptime(age));
-        }
-    }
-    if json {
-        return format!("{}\n", serde_json::to_string_pretty(&Value::Object(js)).unwrap_or_default());
+    if per_neighbor {
+        let _ = writeln!(s, "\nTotal number of prefixes {total}");
+    } else {
+        let _ = writeln!(s, "\nDisplayed  {} routes and {} total paths", rows.len(), total);
     }
     s
 }

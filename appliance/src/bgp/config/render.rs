@@ -5,7 +5,6 @@ use std::fmt::Write;
 use super::model::{Config, Neighbor, NeighborFamily};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
-use crate::bgp::policy::{community_text, Match, Set};
 
 pub fn render(c: &Config) -> String {
     let mut s = String::new();
@@ -83,27 +82,10 @@ pub fn render(c: &Config) -> String {
         for (seq, e) in &map.entries {
             let _ = writeln!(s, "route-map {name} {} {seq}", e.action);
             for m in &e.matches {
-                match m {
-                    Match::PrefixList(afi, l) => {
-                        let kw = if *afi == Afi::Ipv4 { "ip" } else { "ipv6" };
-                        let _ = writeln!(s, " match {kw} address prefix-list {l}");
-                    }
-                }
+                let _ = writeln!(s, " match {m}");
             }
             for set in &e.sets {
-                let _ = match set {
-                    Set::LocalPreference(v) => writeln!(s, " set local-preference {v}"),
-                    Set::Metric(v) => writeln!(s, " set metric {v}"),
-                    Set::Community(l, _) if l.is_empty() => writeln!(s, " set community none"),
-                    Set::Community(l, add) => {
-                        let l: Vec<String> = l.iter().map(|c| community_text(*c)).collect();
-                        writeln!(s, " set community {}{}", l.join(" "), if *add { " additive" } else { "" })
-                    }
-                    Set::AsPathPrepend(l) => {
-                        let l: Vec<String> = l.iter().map(|a| a.to_string()).collect();
-                        writeln!(s, " set as-path prepend {}", l.join(" "))
-                    }
-                };
+                let _ = writeln!(s, " set {set}");
             }
             let _ = writeln!(s, "exit\n!");
         }

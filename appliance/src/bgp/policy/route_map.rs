@@ -2,6 +2,8 @@
 //! community, as-path prepend.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
 
@@ -23,6 +25,37 @@ pub enum Set {
     AsPathPrepend(Vec<u32>),
 }
 
+impl fmt::Display for Match {
+    /// The clause as written after `match`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Match::PrefixList(afi, l) => {
+                let kw = if *afi == Afi::Ipv4 { "ip" } else { "ipv6" };
+                write!(f, "{kw} address prefix-list {l}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Set {
+    /// The clause as written after `set`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Set::LocalPreference(v) => write!(f, "local-preference {v}"),
+            Set::Metric(v) => write!(f, "metric {v}"),
+            Set::Community(l, _) if l.is_empty() => f.write_str("community none"),
+            Set::Community(l, add) => {
+                let l: Vec<String> = l.iter().map(|c| community_text(*c)).collect();
+                write!(f, "community {}{}", l.join(" "), if *add { " additive" } else { "" })
+            }
+            Set::AsPathPrepend(l) => {
+                let l: Vec<String> = l.iter().map(|a| a.to_string()).collect();
+                write!(f, "as-path prepend {}", l.join(" "))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteMapEntry {
     pub action: Action,
@@ -33,7 +66,38 @@ pub struct RouteMapEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RouteMap {
     pub entries: BTreeMap<u32, RouteMapEntry>,
+    pub invoked: Invoked,
 }
+
+/// How often a route-map, and each of its entries, decided a route: FRR's
+/// `Invoked` counts in `show route-map`. Shared by the copies a config
+/// change makes, and not part of the configuration: any two compare equal.
+#[derive(Debug, Clone, Default)]
+pub struct Invoked(Arc<Mutex<(u64, BTreeMap<u32, u64>)>>);
+
+impl Invoked {
+    fn count(&self, seq: Option<u32>) {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        g.0 += 1;
+        if let Some(s) = seq {
+            *g.1.entry(s).or_default() += 1;
+        }
+    }
+
+    /// The map's count and the count of entry `seq`.
+    pub fn get(&self, seq: u32) -> (u64, u64) {
+        let g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        (g.0, g.1.get(&seq).copied().unwrap_or(0))
+    }
+}
+
+impl PartialEq for Invoked {
+    fn eq(&self, _: &Invoked) -> bool {
+        true
+    }
+}
+
+impl Eq for Invoked {}
 
 impl RouteMap {
     /// Runs the map over a route. None: denied. The first entry whose
@@ -44,7 +108,7 @@ impl RouteMap {
         attrs: &PathAttrs,
         lists: &BTreeMap<(Afi, String), PrefixList>,
     ) -> Option<PathAttrs> {
-        for e in self.entries.values() {
+        for (seq, e) in &self.entries {
             let hit = e.matches.iter().all(|m| match m {
                 Match::PrefixList(afi, name) => {
                     *afi == Afi::of(prefix) && lists.get(&(*afi, name.clone())).is_some_and(|l| l.permits(prefix))
@@ -53,6 +117,7 @@ impl RouteMap {
             if !hit {
                 continue;
             }
+            self.invoked.count(Some(*seq));
             if e.action == Action::Deny {
                 return None;
             }
@@ -80,6 +145,7 @@ impl RouteMap {
             }
             return Some(a);
         }
+        self.invoked.count(None);
         None
     }
 }

@@ -1,0 +1,112 @@
+//! vtysh: bgpd's shell. Interactive on a terminal; `-c` runs commands in
+//! order like FRR's vtysh; `-f` applies a file as one change.
+
+mod session;
+mod shell;
+
+use std::ffi::OsString;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::control::{Client, Request};
+use session::{Bgpd, Session};
+
+/// The configuration shell, FRR-compatible.
+#[derive(Parser, Debug)]
+#[command(name = "vtysh", version = crate::VERSION)]
+struct Args {
+    /// bgpd's control socket.
+    #[arg(long, default_value = crate::control::DEFAULT_SOCKET, value_name = "PATH")]
+    socket: PathBuf,
+    /// A command to run; repeat for several. Config lines after
+    /// `configure terminal` are applied together at `end` or after the
+    /// last -c.
+    #[arg(short = 'c', long = "command", value_name = "CMD")]
+    commands: Vec<String>,
+    /// Apply a file of config lines as one change.
+    #[arg(short = 'f', long = "inputfile", value_name = "FILE", conflicts_with = "commands")]
+    file: Option<PathBuf>,
+}
+
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let a: Args = match super::parse(args) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let client = match Client::connect(&a.socket) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(f) = &a.file {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("vtysh: {}: {e}", f.display());
+                return ExitCode::FAILURE;
+            }
+        };
+        let name = f.display().to_string();
+        return script(Session::configuring(client), text.lines().map(str::to_string), Some(&name));
+    }
+    if !a.commands.is_empty() {
+        return script(Session::new(client, true), a.commands.into_iter(), None);
+    }
+    if !std::io::stdin().is_terminal() {
+        let lines = std::io::stdin().lock().lines().map_while(Result::ok);
+        return script(Session::new(client, true), lines, None);
+    }
+    let mut s = Session::new(client, false);
+    let host = hostname(&mut s.bgpd);
+    if shell::run(s, &host) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Runs lines in order; stops at the first error, which is printed (with
+/// the file and line number for `-f`) and makes the exit status non-zero.
+fn script<B: Bgpd>(mut s: Session<B>, lines: impl Iterator<Item = String>, file: Option<&str>) -> ExitCode {
+    let fail = |at: Option<usize>, e: String| {
+        match (file, at) {
+            (Some(f), Some(n)) => eprintln!("{f}:{n}: {}", e.trim_end()),
+            _ => eprintln!("{}", e.trim_end()),
+        }
+        ExitCode::FAILURE
+    };
+    for (n, line) in lines.enumerate() {
+        match s.run(&line) {
+            Ok(out) => print!("{out}"),
+            Err(e) => return fail(Some(n + 1), e),
+        }
+        if s.quit {
+            break;
+        }
+    }
+    match s.finish() {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(None, e),
+    }
+}
+
+/// FRR's prompt name: the configured `hostname`, else the system's.
+fn hostname<B: Bgpd>(b: &mut B) -> String {
+    let configured = b
+        .call(&Request::Exec("show running-config".into()))
+        .ok()
+        .and_then(|r| r.output.lines().find_map(|l| l.strip_prefix("hostname ").map(|h| h.trim().to_string())));
+    configured.unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "bgpbox".into())
+    })
+}

@@ -1,0 +1,125 @@
+//! Every command the shell knows, per mode, in FRR's syntax. bgpd's
+//! config parser (`bgp::config::parse`) is the authority on what a config
+//! line means; a test keeps the two in step (every line `show
+//! running-config` can print resolves here).
+
+use super::grammar::{Kind, Mode, Spec};
+
+use Kind as K;
+use Mode as M;
+
+const fn s(mode: Mode, syntax: &'static str, kind: Kind) -> Spec {
+    Spec { mode, syntax, kind }
+}
+
+/// A plain configuration line of `mode`.
+const fn c(mode: Mode, syntax: &'static str) -> Spec {
+    Spec { mode, syntax, kind: Kind::Config }
+}
+
+pub static SPECS: &[Spec] = &[
+    // exec
+    s(M::Exec, "show running-config", K::Remote),
+    s(M::Exec, "show version", K::Remote),
+    s(M::Exec, "show health [json]", K::Remote),
+    s(M::Exec, "show ip route [<bgp|connected|kernel|static>] [<A.B.C.D|A.B.C.D/M>] [json]", K::Remote),
+    s(M::Exec, "show ipv6 route [<bgp|connected|kernel|static>] [<X:X::X:X|X:X::X:X/M>] [json]", K::Remote),
+    s(M::Exec, "show [ip] bgp [<ipv4|ipv6> [unicast]] summary [json]", K::Remote),
+    s(M::Exec, "show [ip] bgp [<ipv4|ipv6> [unicast]] [<A.B.C.D|A.B.C.D/M|X:X::X:X|X:X::X:X/M>] [json]", K::Remote),
+    s(
+        M::Exec,
+        "show [ip] bgp [<ipv4|ipv6> [unicast]] neighbors [<A.B.C.D|X:X::X:X> [<advertised-routes|received-routes|routes>]] [json]",
+        K::Remote,
+    ),
+    s(M::Exec, "show ip prefix-list [WORD] [json]", K::Remote),
+    s(M::Exec, "show ipv6 prefix-list [WORD] [json]", K::Remote),
+    s(M::Exec, "show route-map [WORD] [json]", K::Remote),
+    s(M::Exec, "clear [ip] bgp <*|A.B.C.D|X:X::X:X> [soft [<in|out>]]", K::Remote),
+    s(M::Exec, "write [<memory|file>]", K::Remote),
+    s(M::Exec, "write terminal", K::Remote),
+    s(M::Exec, "copy running-config startup-config", K::Remote),
+    s(M::Exec, "configure [terminal]", K::Configure),
+    s(M::Exec, "terminal length (0-512)", K::Local),
+    s(M::Exec, "exit", K::Quit),
+    s(M::Exec, "quit", K::Quit),
+    s(M::Exec, "end", K::Local),
+    // config
+    c(M::Config, "hostname WORD"),
+    c(M::Config, "no hostname [WORD]"),
+    c(M::Config, "frr version LINE"),
+    c(M::Config, "frr defaults <traditional|datacenter>"),
+    c(M::Config, "log LINE"),
+    c(M::Config, "service integrated-vtysh-config"),
+    c(M::Config, "[no] <ip|ipv6> forwarding"),
+    s(M::Config, "router bgp [ASNUM]", K::Enter(M::RouterBgp)),
+    c(M::Config, "no router bgp [ASNUM]"),
+    c(
+        M::Config,
+        "ip prefix-list WORD [seq (1-4294967295)] <permit|deny> <A.B.C.D/M|any> [ge (0-32)] [le (0-32)]",
+    ),
+    c(
+        M::Config,
+        "ipv6 prefix-list WORD [seq (1-4294967295)] <permit|deny> <X:X::X:X/M|any> [ge (0-128)] [le (0-128)]",
+    ),
+    c(M::Config, "<ip|ipv6> prefix-list WORD description LINE"),
+    c(M::Config, "no <ip|ipv6> prefix-list WORD [seq (1-4294967295) [LINE]]"),
+    s(M::Config, "route-map WORD <permit|deny> (1-65535)", K::Enter(M::RouteMap)),
+    c(M::Config, "no route-map WORD [<permit|deny> (1-65535)]"),
+    s(M::Config, "line vty", K::Enter(M::LineVty)),
+    // router bgp
+    c(M::RouterBgp, "bgp router-id A.B.C.D"),
+    c(M::RouterBgp, "no bgp router-id [A.B.C.D]"),
+    c(
+        M::RouterBgp,
+        "[no] bgp <ebgp-requires-policy|log-neighbor-changes|suppress-duplicates|default ipv4-unicast|network import-check>",
+    ),
+    s(M::RouterBgp, "address-family <ipv4|ipv6> [unicast]", K::Enter(M::AddressFamily)),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> remote-as <ASNUM|internal|external>"),
+    c(M::RouterBgp, "no neighbor <A.B.C.D|X:X::X:X> [remote-as [<ASNUM|internal|external>]]"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> description LINE"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> timers (0-65535) (0-65535)"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> timers connect (1-65535)"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> shutdown [message LINE]"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> password LINE"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> ttl-security hops (1-254)"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> ebgp-multihop [(1-255)]"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> update-source WORD"),
+    c(M::RouterBgp, "[no] neighbor <A.B.C.D|X:X::X:X> passive"),
+    c(
+        M::RouterBgp,
+        "no neighbor <A.B.C.D|X:X::X:X> <description|timers|shutdown|password|ttl-security|ebgp-multihop|update-source> [LINE]",
+    ),
+    // Per-family neighbor commands: FRR also takes them under `router bgp`
+    // (for IPv4 unicast).
+    c(M::RouterBgp, NEIGHBOR_AF),
+    c(M::RouterBgp, NEIGHBOR_AF_ARG),
+    c(M::RouterBgp, MAXIMUM_PREFIX),
+    c(M::RouterBgp, NO_MAXIMUM_PREFIX),
+    s(M::RouterBgp, "exit", K::Exit),
+    // address-family
+    c(M::AddressFamily, "[no] network <A.B.C.D/M|X:X::X:X/M>"),
+    c(M::AddressFamily, "maximum-paths [ibgp] (1-256)"),
+    c(M::AddressFamily, "no maximum-paths [LINE]"),
+    c(M::AddressFamily, NEIGHBOR_AF),
+    c(M::AddressFamily, NEIGHBOR_AF_ARG),
+    c(M::AddressFamily, MAXIMUM_PREFIX),
+    c(M::AddressFamily, NO_MAXIMUM_PREFIX),
+    s(M::AddressFamily, "exit-address-family", K::Exit),
+    s(M::AddressFamily, "exit", K::Exit),
+    // route-map
+    c(M::RouteMap, "match <ip|ipv6> address prefix-list WORD"),
+    c(M::RouteMap, "set <local-preference|metric> (0-4294967295)"),
+    c(M::RouteMap, "set community LINE"),
+    c(M::RouteMap, "set as-path prepend LINE"),
+    s(M::RouteMap, "exit", K::Exit),
+    s(M::LineVty, "exit", K::Exit),
+    // every config mode
+    s(M::Config, "end", K::End),
+    s(M::Config, "exit", K::Exit),
+    s(M::Config, "do LINE", K::Do),
+];
+
+const NEIGHBOR_AF: &str = "[no] neighbor <A.B.C.D|X:X::X:X> <activate|default-originate|next-hop-self|soft-reconfiguration inbound|send-community [LINE]>";
+const NEIGHBOR_AF_ARG: &str = "[no] neighbor <A.B.C.D|X:X::X:X> <prefix-list|route-map> WORD <in|out>";
+const MAXIMUM_PREFIX: &str = "neighbor <A.B.C.D|X:X::X:X> maximum-prefix (1-4294967295)";
+const NO_MAXIMUM_PREFIX: &str = "no neighbor <A.B.C.D|X:X::X:X> maximum-prefix [LINE]";

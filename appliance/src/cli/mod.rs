@@ -1,0 +1,42 @@
+//! The command line shared by vtysh and bgpd: FRR's grammar, the command
+//! table and the help texts.
+
+pub mod commands;
+pub mod grammar;
+pub mod help;
+
+use std::sync::OnceLock;
+
+pub use grammar::{CliError, Grammar, Kind, Mode, Resolved};
+
+/// The grammar of every command, built once.
+pub fn grammar() -> &'static Grammar {
+    static G: OnceLock<Grammar> = OnceLock::new();
+    G.get_or_init(|| Grammar::new(commands::SPECS))
+}
+
+/// FRR's `?` listing for `line` in `mode`: one choice per line, the token
+/// padded to a common width, then its description; `<cr>` last.
+pub fn help_text(mode: Mode, line: &str) -> Result<String, CliError> {
+    let choices = grammar().help(mode, line)?;
+    let rows: Vec<(&str, &str)> = choices
+        .iter()
+        .map(|c| match c.token {
+            Some(t) => (t.text(), help::describe(t, c.after)),
+            None => ("<cr>", ""),
+        })
+        .collect();
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (tok, text) in rows {
+        if text.is_empty() {
+            out.push_str(&format!("  {tok}\n"));
+        } else {
+            out.push_str(&format!("  {tok:width$}  {text}\n"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
