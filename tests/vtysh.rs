@@ -234,3 +234,57 @@ fn first_diff(a: &str, b: &str) -> String {
         None => format!("one ends early: {la} and {lb} lines"),
     }
 }
+
+/// The control socket: root's only (0660), shared by several sessions at
+/// once, and a client that never reads its answers holds up no one else.
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn control_socket_is_private_and_shared() {
+    use std::io::Write;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    require_root();
+    let ns = Ns::new("vc");
+    let mut conf = CONF.to_string();
+    for i in 0..5_000u32 {
+        conf.push_str(&format!("ip prefix-list big seq {} permit 10.{}.{}.0/24\n", i + 1, i >> 8 & 255, i & 255));
+    }
+    let d = Bgpbox::start(&ns, "vt-ctl", &conf);
+    let meta = std::fs::metadata(&d.socket).unwrap();
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+
+    // A client that asks for a large answer again and again and never reads.
+    let mut stuck = std::os::unix::net::UnixStream::connect(&d.socket).unwrap();
+    stuck.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+    for _ in 0..200 {
+        if stuck.write_all(b"{\"exec\":\"show running-config\"}\n").is_err() {
+            break;
+        }
+    }
+    // Everyone else is still answered, several at once.
+    let t0 = std::time::Instant::now();
+    let kids: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(bgpbox_bin())
+                .args([
+                    "vtysh",
+                    "--socket",
+                    d.socket.to_str().unwrap(),
+                    "-c",
+                    "show bgp summary",
+                    "-c",
+                    "show running-config",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for k in kids {
+        let out = k.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("hostname vt1"));
+    }
+    assert!(t0.elapsed() < Duration::from_secs(10), "sessions took {:?} beside a stuck client", t0.elapsed());
+    drop(stuck);
+}

@@ -9,13 +9,14 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use ipnet::IpNet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::commands;
 use super::kernel::{self, Fib};
@@ -36,7 +37,9 @@ pub struct Options {
 pub enum Event {
     Accepted(TcpStream, SocketAddr, SocketAddr),
     Connected(ConnId, std::io::Result<TcpStream>),
-    Messages(ConnId, Vec<Vec<u8>>),
+    /// Framed messages from a connection; the permit goes back to its
+    /// reader once they are handled.
+    Messages(ConnId, Vec<Vec<u8>>, OwnedSemaphorePermit),
     FramingError(ConnId, Notification),
     Closed(ConnId, String),
     Control(Request, oneshot::Sender<Response>),
@@ -177,7 +180,7 @@ impl Daemon {
                 }
             }
             Event::Connected(conn, Err(e)) => self.speaker.closed(now, conn, &io_reason(&e)),
-            Event::Messages(conn, msgs) => {
+            Event::Messages(conn, msgs, _permit) => {
                 for m in msgs {
                     self.speaker.message(now, conn, &m);
                 }
@@ -402,10 +405,18 @@ async fn connect(peer: IpAddr, port: u16, t: Transport) -> std::io::Result<TcpSt
     }
 }
 
+/// Reads of a connection that may wait for the main task at once: a
+/// peer that sends faster than bgpd handles its UPDATEs meets TCP's flow
+/// control instead of filling bgpd's memory (a full table is hundreds of
+/// MB of decoded messages).
+const READS_IN_FLIGHT: usize = 16;
+
 async fn reader(conn: ConnId, mut r: OwnedReadHalf, tx: mpsc::UnboundedSender<Event>) {
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut chunk = vec![0u8; 1 << 16];
+    let budget = Arc::new(Semaphore::new(READS_IN_FLIGHT));
     loop {
+        let Ok(permit) = budget.clone().acquire_owned().await else { return };
         let n = match r.read(&mut chunk).await {
             Ok(0) => {
                 let _ = tx.send(Event::Closed(conn, "Connection closed by peer".into()));
@@ -429,7 +440,7 @@ async fn reader(conn: ConnId, mut r: OwnedReadHalf, tx: mpsc::UnboundedSender<Ev
                 Ok(None) => break,
                 Err(n) => {
                     if !msgs.is_empty() {
-                        let _ = tx.send(Event::Messages(conn, msgs));
+                        let _ = tx.send(Event::Messages(conn, msgs, permit));
                     }
                     let _ = tx.send(Event::FramingError(conn, n));
                     return;
@@ -437,7 +448,7 @@ async fn reader(conn: ConnId, mut r: OwnedReadHalf, tx: mpsc::UnboundedSender<Ev
             }
         }
         buf.drain(..at);
-        if !msgs.is_empty() && tx.send(Event::Messages(conn, msgs)).is_err() {
+        if !msgs.is_empty() && tx.send(Event::Messages(conn, msgs, permit)).is_err() {
             return;
         }
     }
