@@ -149,7 +149,14 @@ pub struct Speaker {
     policy_logged: HashSet<(IpAddr, Afi, bool)>,
     epoch: Instant,
     out: Vec<Output>,
+    /// Paths of neighbors that went down, still to leave the RIB: a full
+    /// table leaves in slices, so that its FIB deletes start at once and
+    /// the daemon keeps answering meanwhile.
+    withdrawing: std::collections::VecDeque<(PeerId, Afi, Vec<IpNet>)>,
 }
+
+/// How many prefixes one slice of a withdrawal handles.
+pub const WITHDRAW_SLICE: usize = 8192;
 
 impl Speaker {
     pub fn new(config: Config, kernel: Kernel, now: Instant) -> Result<Speaker, String> {
@@ -166,6 +173,7 @@ impl Speaker {
             policy_logged: HashSet::new(),
             epoch: now,
             out: Vec::new(),
+            withdrawing: Default::default(),
         };
         s.reconfigure(now, config)?;
         Ok(s)
@@ -544,6 +552,7 @@ impl Speaker {
     }
 
     fn up(&mut self, now: Instant, i: usize, conn: ConnId, neg: Negotiated) {
+        self.finish_withdrawal(now, self.peers[i].id);
         let p = &mut self.peers[i];
         p.conn = Some(conn);
         p.eor = [false; 2];
@@ -620,11 +629,49 @@ impl Speaker {
         p.accepted = [0; 2];
         for afi in [Afi::Ipv4, Afi::Ipv6] {
             let prefixes = self.tables[fi(afi)].prefixes_of(id);
-            for prefix in prefixes {
+            if !prefixes.is_empty() {
+                self.withdrawing.push_back((id, afi, prefixes));
+            }
+        }
+        self.work(now, WITHDRAW_SLICE);
+    }
+
+    /// Whether a withdrawal is still going on (call `work`).
+    pub fn has_work(&self) -> bool {
+        !self.withdrawing.is_empty()
+    }
+
+    /// Takes up to `budget` prefixes of pending withdrawals out of the RIB.
+    pub fn work(&mut self, now: Instant, budget: usize) {
+        let mut left = budget;
+        while left > 0 {
+            let Some((id, afi, list)) = self.withdrawing.front_mut() else { break };
+            let (id, afi) = (*id, *afi);
+            let take = left.min(list.len());
+            let slice: Vec<IpNet> = list.drain(list.len() - take..).collect();
+            if list.is_empty() {
+                self.withdrawing.pop_front();
+            }
+            left -= take;
+            for prefix in slice {
                 self.rib_update(now, afi, prefix, None, id);
             }
         }
         self.flush();
+    }
+
+    /// Finishes the withdrawal of `id`'s old paths (before it is up again).
+    fn finish_withdrawal(&mut self, now: Instant, id: PeerId) {
+        let mine: std::collections::VecDeque<(PeerId, Afi, Vec<IpNet>)> = {
+            let (mine, rest) = std::mem::take(&mut self.withdrawing).into_iter().partition(|w| w.0 == id);
+            self.withdrawing = rest;
+            mine
+        };
+        for (id, afi, list) in mine {
+            for prefix in list {
+                self.rib_update(now, afi, prefix, None, id);
+            }
+        }
     }
 
     fn update(&mut self, now: Instant, i: usize, u: Update) {

@@ -60,6 +60,9 @@ impl Lan {
         for _ in 0..10_000 {
             let mut busy = false;
             for i in 0..self.nodes.len() {
+                while self.nodes[i].sp.has_work() {
+                    self.nodes[i].sp.work(self.now, 3);
+                }
                 let out = self.nodes[i].sp.take_output();
                 busy |= !out.is_empty();
                 for o in out {
@@ -326,4 +329,44 @@ fn maximum_prefix_stops_the_session() {
     assert!(r.log.iter().any(|l| l.contains("exceed maximum-prefix 1")));
     let ix = lan.node("ix").log.join("\n");
     assert!(ix.contains("Maximum Number of Prefixes Reached"), "{ix}");
+}
+
+/// A full table leaves the RIB in slices: the first at once, the rest as
+/// the daemon calls `work`, and the FIB ends up empty all the same.
+#[test]
+fn a_lost_table_leaves_in_slices() {
+    let n = WITHDRAW_SLICE + 808;
+    let mut conf = String::from(
+        "router bgp 65009\n bgp router-id 192.0.2.9\n no bgp ebgp-requires-policy\n no bgp network import-check\n neighbor 192.0.2.254 remote-as 65000\n address-family ipv4 unicast\n",
+    );
+    for i in 0..n {
+        conf.push_str(&format!("  network 10.{}.{}.0/24\n", i >> 8, i & 255));
+    }
+    let ix = "router bgp 65000\n bgp router-id 192.0.2.254\n no bgp ebgp-requires-policy\n neighbor 192.0.2.9 remote-as 65009\n";
+    let mut lan = Lan::new();
+    lan.add("ix", "192.0.2.254", ix, &[]);
+    lan.add("big", "192.0.2.9", &conf, &[]);
+    lan.start();
+    let (ix_i, big_i) = (lan.idx("ix"), lan.idx("big"));
+    assert_eq!(lan.nodes[ix_i].fib.len(), n);
+
+    // The big router leaves; the home router hears it without draining.
+    let now = lan.now;
+    lan.nodes[big_i].sp.shutdown(now, "maintenance");
+    for o in lan.nodes[big_i].sp.take_output() {
+        lan.carry(big_i, o);
+    }
+    for o in lan.nodes[ix_i].sp.take_output() {
+        lan.carry(ix_i, o);
+    }
+    let sp = &lan.nodes[ix_i].sp;
+    assert!(sp.has_work());
+    assert_eq!(sp.tables[0].len(), n - WITHDRAW_SLICE, "the first slice left at once");
+    assert_eq!(lan.nodes[ix_i].fib.len(), n - WITHDRAW_SLICE);
+    lan.nodes[ix_i].sp.work(now, WITHDRAW_SLICE);
+    assert!(!lan.nodes[ix_i].sp.has_work());
+    for o in lan.nodes[ix_i].sp.take_output() {
+        lan.carry(ix_i, o);
+    }
+    assert!(lan.nodes[ix_i].fib.is_empty() && lan.nodes[ix_i].sp.tables[0].is_empty());
 }

@@ -134,6 +134,9 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
                 }
             }
             _ = sleep => d.speaker.timeout(Instant::now()),
+            _ = std::future::ready(()), if d.speaker.has_work() => {
+                d.speaker.work(Instant::now(), crate::bgp::speaker::WITHDRAW_SLICE);
+            }
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => d.reload(),
