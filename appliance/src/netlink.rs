@@ -229,11 +229,15 @@ pub fn static_route_add(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, via: Option
 }
 
 /// Adds or replaces a BGP route (`hops` not empty) or deletes it.
-pub fn route_change(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, hops: &[IpAddr]) {
+/// A route's replace (or, without next hops, delete). `ack`: ask for an
+/// acknowledgement even on success (the kernel always reports errors), so
+/// that a batch needs one ack, on its last message, not one per route.
+pub fn route_change(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, hops: &[IpAddr], ack: bool) {
+    let ack = if ack { F_ACK } else { 0 };
     let (typ, flags) = if hops.is_empty() {
-        (RTM_DELROUTE, F_REQUEST | F_ACK)
+        (RTM_DELROUTE, F_REQUEST | ack)
     } else {
-        (RTM_NEWROUTE, F_REQUEST | F_ACK | F_CREATE | F_REPLACE)
+        (RTM_NEWROUTE, F_REQUEST | ack | F_CREATE | F_REPLACE)
     };
     let at = header(out, typ, flags, seq);
     let scope = 0; // universe
@@ -384,6 +388,27 @@ fn unspecified(fam: u8) -> Option<IpAddr> {
     }
 }
 
+/// The acknowledgements and errors in a datagram, as (seq, errno), without
+/// decoding anything else.
+pub fn acks(mut b: &[u8]) -> impl Iterator<Item = (u32, i32)> + '_ {
+    std::iter::from_fn(move || loop {
+        if b.len() < 16 {
+            return None;
+        }
+        let len = u32_of(b).unwrap_or(0) as usize;
+        if len < 16 || len > b.len() {
+            return None;
+        }
+        let typ = u16::from_ne_bytes([b[4], b[5]]);
+        let seq = u32_of(&b[8..]).unwrap_or(0);
+        let errno = u32_of(&b[16..len]).map(|e| -(e as i32));
+        b = &b[align(len).min(b.len())..];
+        if let (NLMSG_ERROR, Some(e)) = (typ, errno) {
+            return Some((seq, e));
+        }
+    })
+}
+
 /// Whether a datagram holds nothing but route changes of protocol bgp.
 pub fn only_bgp_routes(mut b: &[u8]) -> bool {
     while b.len() >= 16 {
@@ -430,6 +455,20 @@ impl Socket {
     pub fn recv(&mut self) -> std::io::Result<Vec<Msg>> {
         let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::empty())?;
         Ok(parse(&self.buf[..n]))
+    }
+
+    /// Blocks for the next datagram and hands its acknowledgements and
+    /// errors to `f`, allocating nothing.
+    pub fn recv_acks(&mut self, mut f: impl FnMut(u32, i32)) -> std::io::Result<()> {
+        let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::empty())?;
+        for (seq, errno) in acks(&self.buf[..n]) {
+            f(seq, errno);
+        }
+        Ok(())
+    }
+
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
     }
 
     /// Whether the next datagram holds anything but BGP route changes
@@ -482,14 +521,10 @@ mod tests {
     fn route_change_decodes_back() {
         let p: IpNet = "198.51.100.0/24".parse().unwrap();
         let mut buf = Vec::new();
-        route_change(&mut buf, 7, &p, &["192.0.2.204".parse().unwrap()]);
-        route_change(
-            &mut buf,
-            8,
-            &"2001:db8::/32".parse().unwrap(),
-            &["2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()],
-        );
-        route_change(&mut buf, 9, &p, &[]);
+        route_change(&mut buf, 7, &p, &["192.0.2.204".parse().unwrap()], true);
+        route_change(&mut buf, 8, &"2001:db8::/32".parse().unwrap(),
+            &["2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()], true);
+        route_change(&mut buf, 9, &p, &[], true);
         let msgs = parse(&buf);
         assert_eq!(msgs.len(), 3);
         let Msg::Route(true, r) = &msgs[0] else { panic!("{msgs:?}") };
@@ -504,8 +539,8 @@ mod tests {
     #[test]
     fn bgp_route_changes_are_told_apart() {
         let mut ours = Vec::new();
-        route_change(&mut ours, 1, &"10.0.0.0/8".parse().unwrap(), &["192.0.2.1".parse().unwrap()]);
-        route_change(&mut ours, 2, &"10.0.0.0/8".parse().unwrap(), &[]);
+        route_change(&mut ours, 1, &"10.0.0.0/8".parse().unwrap(), &["192.0.2.1".parse().unwrap()], true);
+        route_change(&mut ours, 2, &"10.0.0.0/8".parse().unwrap(), &[], true);
         assert!(only_bgp_routes(&ours));
         let mut other = ours.clone();
         static_route_add(&mut other, 3, &"0.0.0.0/0".parse().unwrap(), Some("192.0.2.254".parse().unwrap()), None);
@@ -517,14 +552,35 @@ mod tests {
     }
 
     #[test]
+    fn only_the_asked_for_acks_and_errors() {
+        let mut buf = Vec::new();
+        route_change(&mut buf, 5, &"10.0.0.0/8".parse().unwrap(), &[], false);
+        assert_eq!(u16::from_ne_bytes([buf[6], buf[7]]) & F_ACK, 0);
+        // An error for seq 5 and an ack for seq 6, as the kernel sends them.
+        let mut answer = Vec::new();
+        for (seq, errno) in [(5u32, -3i32), (6, 0)] {
+            answer.extend_from_slice(&36u32.to_ne_bytes());
+            answer.extend_from_slice(&NLMSG_ERROR.to_ne_bytes());
+            answer.extend_from_slice(&0u16.to_ne_bytes());
+            answer.extend_from_slice(&seq.to_ne_bytes());
+            answer.extend_from_slice(&0u32.to_ne_bytes());
+            answer.extend_from_slice(&errno.to_ne_bytes());
+            answer.extend_from_slice(&[0; 16]);
+        }
+        assert_eq!(acks(&answer).collect::<Vec<_>>(), [(5, 3), (6, 0)]);
+    }
+
+    #[test]
     fn garbage_never_panics() {
         let mut buf = Vec::new();
-        route_change(&mut buf, 1, &"10.0.0.0/8".parse().unwrap(), &["192.0.2.1".parse().unwrap()]);
+        route_change(&mut buf, 1, &"10.0.0.0/8".parse().unwrap(), &["192.0.2.1".parse().unwrap()], true);
         for cut in 0..buf.len() {
             let _ = parse(&buf[..cut]);
+            let _ = acks(&buf[..cut]).count();
             let mut b = buf.clone();
             b[cut] ^= 0xff;
             let _ = parse(&b);
+            let _ = acks(&b).count();
         }
     }
 }

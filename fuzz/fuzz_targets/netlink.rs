@@ -4,4 +4,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = bgpbox::netlink::parse(data);
+    let _ = bgpbox::netlink::acks(data).count();
 });

@@ -98,6 +98,10 @@ pub fn watch(tx: mpsc::UnboundedSender<Event>) {
                 return;
             }
         };
+        // Without it the watcher still works: it skips our routes itself.
+        if let Err(e) = super::sockopt::drop_bgp_route_notifications(s.raw_fd()) {
+            log(&format!("kernel watcher: no socket filter ({e}); skipping BGP route changes by hand"));
+        }
         // Send the view as of now, after subscribing: whatever changed
         // between bgpd's first snapshot and this point (netsetup still at
         // work at boot) would otherwise never be seen.
@@ -387,49 +391,60 @@ fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, St
     }
 }
 
-/// Sends a batch in large chunks and collects the acknowledgements.
+/// Sends a batch in large chunks. Only the last message of a chunk asks
+/// for an acknowledgement: the kernel handles a send in order and reports
+/// every error anyway, so when that ack arrives the chunk is done, and a
+/// full table costs a few hundred acks instead of a million.
 /// Returns the routes the kernel refused (to retry later).
 fn write_batch(sock: &mut Socket, batch: Batch, rejected: &Mutex<HashMap<IpNet, String>>, seq: &mut u32) -> Batch {
     const CHUNK: usize = 2000;
     let mut failed = Vec::new();
+    let mut buf = Vec::with_capacity(CHUNK * 64);
     for chunk in batch.chunks(CHUNK) {
-        let mut buf = Vec::with_capacity(chunk.len() * 64);
+        buf.clear();
         let first = *seq;
-        for (p, h) in chunk {
-            netlink::route_change(&mut buf, *seq, p, h);
+        for (i, (p, h)) in chunk.iter().enumerate() {
+            netlink::route_change(&mut buf, *seq, p, h, i + 1 == chunk.len());
             *seq = seq.wrapping_add(1);
         }
+        let last = seq.wrapping_sub(1);
         if let Err(e) = sock.send(&buf) {
             log(&format!("FIB: netlink send failed: {e}; {} routes will be retried", chunk.len()));
             failed.extend(chunk.iter().cloned());
             continue;
         }
-        let mut acked = 0;
-        while acked < chunk.len() {
-            let msgs = match sock.recv() {
-                Ok(m) => m,
-                Err(e) => {
-                    log(&format!("FIB: netlink receive failed: {e}"));
-                    break;
-                }
-            };
-            for m in msgs {
-                let Msg::Ack { seq: s, errno } = m else { continue };
-                let Some(i) = s.checked_sub(first).map(|i| i as usize).filter(|i| *i < chunk.len()) else { continue };
-                acked += 1;
-                let (p, h) = &chunk[i];
-                let mut r = rejected.lock().unwrap_or_else(|e| e.into_inner());
+        let mut refused: Vec<(usize, i32)> = Vec::new();
+        let mut done = false;
+        while !done {
+            let got = sock.recv_acks(|s, errno| {
+                let Some(i) = s.checked_sub(first).map(|i| i as usize).filter(|i| *i < chunk.len()) else { return };
                 // Deleting what is not there is fine.
-                if errno == 0 || (h.is_empty() && errno == nix::libc::ESRCH) {
-                    r.remove(p);
-                    continue;
+                if errno != 0 && !(chunk[i].1.is_empty() && errno == nix::libc::ESRCH) {
+                    refused.push((i, errno));
                 }
-                let why = std::io::Error::from_raw_os_error(errno).to_string();
-                let via: Vec<String> = h.iter().map(|a| a.to_string()).collect();
-                log(&format!("FIB: kernel refused {p} via {}: {why}; will retry", via.join(", ")));
-                r.insert(*p, why);
-                failed.push((*p, h.clone()));
+                done |= s == last;
+            });
+            if let Err(e) = got {
+                log(&format!("FIB: netlink receive failed: {e}"));
+                break;
             }
+        }
+        let mut r = rejected.lock().unwrap_or_else(|e| e.into_inner());
+        if !r.is_empty() {
+            // Whatever was not refused now is in (or out of) the kernel.
+            for (i, (p, _)) in chunk.iter().enumerate() {
+                if !refused.iter().any(|(j, _)| *j == i) {
+                    r.remove(p);
+                }
+            }
+        }
+        for (i, errno) in refused {
+            let (p, h) = &chunk[i];
+            let why = std::io::Error::from_raw_os_error(errno).to_string();
+            let via: Vec<String> = h.iter().map(|a| a.to_string()).collect();
+            log(&format!("FIB: kernel refused {p} via {}: {why}; will retry", via.join(", ")));
+            r.insert(*p, why);
+            failed.push((*p, h.clone()));
         }
     }
     failed

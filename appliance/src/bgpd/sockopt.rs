@@ -1,5 +1,6 @@
-//! TCP-MD5 (RFC 2385) and GTSM (RFC 5082) socket options: the only
-//! `unsafe` in bgpbox, because neither option is wrapped by nix.
+//! TCP-MD5 (RFC 2385) and GTSM (RFC 5082) socket options, and the kernel
+//! watcher's socket filter: the only `unsafe` in bgpbox, because nix wraps
+//! none of these options.
 //!
 //! Each function builds the option's bytes in safe code and makes exactly
 //! one setsockopt(2) call with a pointer and length that describe a live,
@@ -97,5 +98,51 @@ mod tests {
             set_md5(l6.as_raw_fd(), true, "192.0.2.1".parse().unwrap(), b"secret").unwrap();
             set_gtsm(l6.as_raw_fd(), true, 1).unwrap();
         }
+    }
+}
+
+/// Classic BPF opcodes (linux/filter.h).
+const BPF_LD_H_ABS: u16 = 0x00 | 0x08 | 0x20;
+const BPF_LD_B_ABS: u16 = 0x00 | 0x10 | 0x20;
+const BPF_JEQ_K: u16 = 0x05 | 0x10;
+const BPF_RET_K: u16 = 0x06;
+
+/// The watcher's filter: a datagram whose (first) message is RTM_NEWROUTE
+/// or RTM_DELROUTE with protocol bgp is dropped in the kernel. Those are
+/// our own FIB writes, a full table's worth; received, each would cost the
+/// watcher a wakeup and a system call (15% of bgpd's CPU on a full table).
+fn bgp_route_filter() -> [libc::sock_filter; 7] {
+    // `ldh` reads in network byte order; nlmsg_type is in host order.
+    let ty = |t: u16| u16::from_be_bytes(t.to_ne_bytes()) as u32;
+    let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    [
+        op(BPF_LD_H_ABS, 0, 0, 4),                                  // nlmsg_type
+        op(BPF_JEQ_K, 1, 0, ty(crate::netlink::RTM_NEWROUTE)),      // -> 3
+        op(BPF_JEQ_K, 0, 3, ty(crate::netlink::RTM_DELROUTE)),      // -> 3, else 6
+        op(BPF_LD_B_ABS, 0, 0, 16 + 5),                             // rtm_protocol
+        op(BPF_JEQ_K, 0, 1, crate::netlink::RTPROT_BGP as u32),     // -> 5, else 6
+        op(BPF_RET_K, 0, 0, 0),                                     // drop
+        op(BPF_RET_K, 0, 0, u32::MAX),                              // keep
+    ]
+}
+
+pub fn drop_bgp_route_notifications(fd: RawFd) -> io::Result<()> {
+    let mut prog = bgp_route_filter();
+    let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_mut_ptr() };
+    // SAFETY: `fprog` points at `prog`, a live array of `len` instructions,
+    // for the duration of the call; the kernel copies the program.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            std::ptr::addr_of!(fprog).cast(),
+            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
