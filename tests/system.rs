@@ -386,3 +386,47 @@ fn churn_leaves_fib_and_memory_as_they_were() {
         }
     }
 }
+
+/// A route the kernel refuses (here its next hop is the subnet's broadcast
+/// address, which FRR was told to send) is shown `B>r`, logged with the
+/// prefix, and installed once a good next hop replaces it.
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn a_refused_route_is_shown_and_retried() {
+    require_root();
+    let a = Ns::new("ka");
+    let b = Ns::new("kb");
+    veth(&a, "eth0", &["192.0.2.1/24"], &b, "eth0", &["192.0.2.2/24"]);
+    b.addr("vm", "203.0.113.1/24");
+    let da = Bgpbox::start(
+        &a,
+        "refuse-a",
+        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n",
+    );
+    let frr = Frr::start(
+        &b,
+        "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n \
+         address-family ipv4 unicast\n  network 203.0.113.0/24\n  neighbor 192.0.2.1 route-map NH out\n exit-address-family\n\
+         route-map NH permit 10\n set ip next-hop 192.0.2.255\n",
+    );
+    let view = || da.show("show ip route bgp");
+    wait_for(Duration::from_secs(30), || view().contains("B>r 203.0.113.0/24 [20/0] via 192.0.2.255").then_some(()))
+        .unwrap_or_else(|| panic!("no refused route:\n{}\n{}", view(), da.log_text()));
+    assert!(da.log_text().contains("FIB: kernel refused 203.0.113.0/24 via 192.0.2.255"), "{}", da.log_text());
+    assert!(!a.ip(&["route", "show", "203.0.113.0/24"]).contains("proto bgp"));
+    // A good next hop: installed, and no longer shown as refused.
+    run(&[
+        "vtysh",
+        "-N",
+        &frr.name,
+        "-c",
+        "configure terminal",
+        "-c",
+        "route-map NH permit 10",
+        "-c",
+        "set ip next-hop 192.0.2.2",
+    ]);
+    wait_for(Duration::from_secs(30), || view().contains("B>* 203.0.113.0/24 [20/0] via 192.0.2.2,").then_some(()))
+        .unwrap_or_else(|| panic!("the route was not retried:\n{}\n{}", view(), da.log_text()));
+    assert!(a.ip(&["route", "show", "203.0.113.0/24"]).contains("via 192.0.2.2 dev eth0 proto bgp metric 20"));
+}

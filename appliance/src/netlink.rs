@@ -522,8 +522,13 @@ mod tests {
         let p: IpNet = "198.51.100.0/24".parse().unwrap();
         let mut buf = Vec::new();
         route_change(&mut buf, 7, &p, &["192.0.2.204".parse().unwrap()], true);
-        route_change(&mut buf, 8, &"2001:db8::/32".parse().unwrap(),
-            &["2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()], true);
+        route_change(
+            &mut buf,
+            8,
+            &"2001:db8::/32".parse().unwrap(),
+            &["2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()],
+            true,
+        );
         route_change(&mut buf, 9, &p, &[], true);
         let msgs = parse(&buf);
         assert_eq!(msgs.len(), 3);

@@ -116,13 +116,13 @@ fn bgp_route_filter() -> [libc::sock_filter; 7] {
     let ty = |t: u16| u16::from_be_bytes(t.to_ne_bytes()) as u32;
     let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
     [
-        op(BPF_LD_H_ABS, 0, 0, 4),                                  // nlmsg_type
-        op(BPF_JEQ_K, 1, 0, ty(crate::netlink::RTM_NEWROUTE)),      // -> 3
-        op(BPF_JEQ_K, 0, 3, ty(crate::netlink::RTM_DELROUTE)),      // -> 3, else 6
-        op(BPF_LD_B_ABS, 0, 0, 16 + 5),                             // rtm_protocol
-        op(BPF_JEQ_K, 0, 1, crate::netlink::RTPROT_BGP as u32),     // -> 5, else 6
-        op(BPF_RET_K, 0, 0, 0),                                     // drop
-        op(BPF_RET_K, 0, 0, u32::MAX),                              // keep
+        op(BPF_LD_H_ABS, 0, 0, 4),                              // nlmsg_type
+        op(BPF_JEQ_K, 1, 0, ty(crate::netlink::RTM_NEWROUTE)),  // -> 3
+        op(BPF_JEQ_K, 0, 3, ty(crate::netlink::RTM_DELROUTE)),  // -> 3, else 6
+        op(BPF_LD_B_ABS, 0, 0, 16 + 5),                         // rtm_protocol
+        op(BPF_JEQ_K, 0, 1, crate::netlink::RTPROT_BGP as u32), // -> 5, else 6
+        op(BPF_RET_K, 0, 0, 0),                                 // drop
+        op(BPF_RET_K, 0, 0, u32::MAX),                          // keep
     ]
 }
 
