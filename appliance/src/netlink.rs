@@ -495,21 +495,29 @@ impl Socket {
         }
     }
 
-    /// A dump of routes or addresses (one request, then until DONE).
-    pub fn dump(&mut self, typ: u16, seq: u32) -> std::io::Result<Vec<Msg>> {
+    /// A dump, message by message: `f` sees each decoded message and keeps
+    /// what it wants, so a full table is never held as a whole.
+    pub fn dump_each(&mut self, typ: u16, seq: u32, mut f: impl FnMut(Msg)) -> std::io::Result<()> {
         let mut req = Vec::new();
         dump(&mut req, typ, seq);
         self.send(&req)?;
-        let mut out = Vec::new();
         loop {
-            for m in self.recv()? {
+            let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::empty())?;
+            for m in parse(&self.buf[..n]) {
                 match m {
-                    Msg::Done => return Ok(out),
+                    Msg::Done => return Ok(()),
                     Msg::Ack { errno, .. } if errno != 0 => return Err(std::io::Error::from_raw_os_error(errno)),
-                    m => out.push(m),
+                    m => f(m),
                 }
             }
         }
+    }
+
+    /// A dump of routes or addresses (one request, then until DONE).
+    pub fn dump(&mut self, typ: u16, seq: u32) -> std::io::Result<Vec<Msg>> {
+        let mut out = Vec::new();
+        self.dump_each(typ, seq, |m| out.push(m))?;
+        Ok(out)
     }
 }
 

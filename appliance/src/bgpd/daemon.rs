@@ -201,17 +201,29 @@ impl Daemon {
             }
             Event::Kernel(k) => {
                 self.note_kernel(&k, now);
-                self.fib.kernel_changed(&k);
+                let delta = self.fib.kernel_changed(&k);
                 self.speaker.set_kernel(now, k);
-                // Reachability or shadowing may have changed for any route.
+                if delta.is_empty() {
+                    return;
+                }
+                // Only the routes the change can affect go to the FIB again.
+                let mut reach: HashMap<IpAddr, bool> = HashMap::new();
                 for afi in 0..2 {
-                    let sel: Vec<(IpNet, Hops)> = self.speaker.tables[afi]
-                        .iter()
-                        .filter(|(_, paths, n)| *n > 0 && paths[0].peer != crate::bgp::rib::LOCAL)
-                        .map(|(p, paths, n)| {
-                            (*p, Hops::from_vec(paths[..n].iter().filter_map(|x| x.attrs.next_hop).collect()))
-                        })
-                        .collect();
+                    let mut sel: Vec<(IpNet, Hops)> = Vec::new();
+                    for (p, paths, n) in self.speaker.tables[afi].iter() {
+                        if n == 0 || paths[0].peer == crate::bgp::rib::LOCAL {
+                            continue;
+                        }
+                        let mut hops = paths[..n].iter().filter_map(|x| x.attrs.next_hop);
+                        let hit = delta.shadows(p)
+                            || hops.any(|h| *reach.entry(h).or_insert_with(|| delta.reach_changed(&self.fib, &h)));
+                        if hit {
+                            sel.push((
+                                *p,
+                                Hops::from_vec(paths[..n].iter().filter_map(|x| x.attrs.next_hop).collect()),
+                            ));
+                        }
+                    }
                     for (p, hops) in sel {
                         self.fib.set(p, hops);
                     }

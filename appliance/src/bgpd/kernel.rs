@@ -23,35 +23,40 @@ fn log(line: &str) {
     eprintln!("bgpd: {line}");
 }
 
-/// The kernel's addresses and routes, read in one go.
-pub fn read() -> std::io::Result<(Kernel, Vec<Route>)> {
+/// The kernel's addresses and its non-BGP routes, read in one go; with
+/// `bgp`, also the prefixes of the BGP routes in the main table (ours, or
+/// an earlier run's). Route by route: a full table is never held decoded.
+pub fn read(bgp: bool) -> std::io::Result<(Kernel, Vec<IpNet>)> {
     let mut s = Socket::open(0)?;
     let mut k = Kernel::default();
-    for m in s.dump(netlink::RTM_GETADDR, 1)? {
+    s.dump_each(netlink::RTM_GETADDR, 1, |m| {
         if let Msg::Addr(true, a) = m {
             if let Ok(name) = nix::net::if_::if_indextoname(a.index) {
                 k.names.insert(a.net, name.to_string_lossy().into_owned());
             }
             k.addresses.push(a.net);
         }
-    }
-    let mut routes = Vec::new();
-    for m in s.dump(netlink::RTM_GETROUTE, 2)? {
-        if let Msg::Route(true, r) = m {
-            if r.table == RT_TABLE_MAIN as u32 {
-                if r.protocol != RTPROT_BGP {
-                    k.routes.insert(r.prefix);
-                    if r.kind == netlink::RTN_UNICAST {
-                        k.table.push(kernel_route(&r));
-                    }
-                }
-                routes.push(r);
-            }
+    })?;
+    let mut ours = Vec::new();
+    s.dump_each(netlink::RTM_GETROUTE, 2, |m| {
+        let Msg::Route(true, r) = m else { return };
+        if r.table != RT_TABLE_MAIN as u32 {
+            return;
         }
-    }
+        if r.protocol == RTPROT_BGP {
+            if bgp {
+                ours.push(r.prefix);
+            }
+            return;
+        }
+        k.routes.insert(r.prefix);
+        if r.kind == netlink::RTN_UNICAST {
+            k.table.push(kernel_route(&r));
+        }
+    })?;
     k.addresses.sort();
     k.table.sort();
-    Ok((k, routes))
+    Ok((k, ours))
 }
 
 fn kernel_route(r: &Route) -> KernelRoute {
@@ -71,7 +76,7 @@ fn kernel_route(r: &Route) -> KernelRoute {
 }
 
 pub async fn snapshot() -> Kernel {
-    match tokio::task::spawn_blocking(read).await {
+    match tokio::task::spawn_blocking(|| read(false)).await {
         Ok(Ok((k, _))) => k,
         Ok(Err(e)) => {
             log(&format!("cannot read the kernel's addresses and routes: {e}"));
@@ -106,7 +111,7 @@ pub fn watch(tx: mpsc::UnboundedSender<Event>) {
         // between bgpd's first snapshot and this point (netsetup still at
         // work at boot) would otherwise never be seen.
         let mut last = Kernel::default();
-        if let Ok((k, _)) = read() {
+        if let Ok((k, _)) = read(false) {
             last = k.clone();
             if tx.send(Event::Kernel(k)).is_err() {
                 return;
@@ -121,7 +126,7 @@ pub fn watch(tx: mpsc::UnboundedSender<Event>) {
             }
             // Let a burst (an interface coming up with its routes) settle.
             std::thread::sleep(Duration::from_millis(20));
-            if let Ok((k, _)) = read() {
+            if let Ok((k, _)) = read(false) {
                 if k != last {
                     last = k.clone();
                     if tx.send(Event::Kernel(k)).is_err() {
@@ -143,6 +148,30 @@ pub enum NotInstalled {
     Unreachable,
     /// The kernel refused it.
     Rejected(String),
+}
+
+/// What a change of the kernel's view can affect: prefixes whose kernel
+/// route came or went (shadowing), and, when the interface addresses
+/// changed, next hops that became (un)reachable.
+pub struct KernelDelta {
+    shadow: HashSet<IpNet>,
+    old_addresses: Option<Vec<IpNet>>,
+}
+
+impl KernelDelta {
+    pub fn is_empty(&self) -> bool {
+        self.shadow.is_empty() && self.old_addresses.is_none()
+    }
+
+    pub fn shadows(&self, prefix: &IpNet) -> bool {
+        self.shadow.contains(prefix)
+    }
+
+    /// Whether `hop`'s reachability changed (false when addresses did not).
+    pub fn reach_changed(&self, fib: &Fib, hop: &IpAddr) -> bool {
+        let Some(old) = &self.old_addresses else { return false };
+        old.iter().any(|a| a.trunc().contains(hop)) != fib.reachable(hop)
+    }
 }
 
 /// Routes to write: shared next-hop sets, no allocation per route.
@@ -187,7 +216,7 @@ impl HopSets {
 /// The queue between the RIB and the writer thread.
 #[derive(Default)]
 struct Queue {
-    work: Mutex<Vec<Work>>,
+    work: Mutex<std::collections::VecDeque<Work>>,
     ready: Condvar,
     hops: Mutex<HopSets>,
 }
@@ -222,11 +251,11 @@ impl Fib {
         if !enabled {
             return Ok(fib);
         }
-        let (k, routes) = tokio::task::spawn_blocking(read)
+        let (k, ours) = tokio::task::spawn_blocking(|| read(true))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("cannot read the kernel's routes: {e}"))?;
-        let stale: HashSet<IpNet> = routes.iter().filter(|r| r.protocol == RTPROT_BGP).map(|r| r.prefix).collect();
+        let stale: HashSet<IpNet> = ours.into_iter().collect();
         if !stale.is_empty() {
             log(&format!(
                 "{} BGP routes from an earlier run kept until the neighbors have re-sent theirs",
@@ -246,7 +275,7 @@ impl Fib {
         Ok(fib)
     }
 
-    fn reachable(&self, hop: &IpAddr) -> bool {
+    pub fn reachable(&self, hop: &IpAddr) -> bool {
         self.kernel.addresses.iter().any(|a| a.trunc().contains(hop))
     }
 
@@ -281,15 +310,19 @@ impl Fib {
     pub fn flush(&mut self) {
         if let (Some(q), false) = (&self.queue, self.local.is_empty()) {
             let mut w = q.work.lock().unwrap_or_else(|e| e.into_inner());
-            w.append(&mut self.local);
+            w.extend(self.local.drain(..));
             q.ready.notify_one();
         }
     }
 
     /// The kernel's view changed: routes may become (un)reachable or
-    /// (un)shadowed. The daemon re-sends its selected routes after this.
-    pub fn kernel_changed(&mut self, k: &Kernel) {
-        self.kernel = k.clone();
+    /// (un)shadowed. The daemon re-sends the selected routes the returned
+    /// delta says are affected, not a whole table.
+    pub fn kernel_changed(&mut self, k: &Kernel) -> KernelDelta {
+        let shadow = self.kernel.routes.symmetric_difference(&k.routes).copied().collect();
+        let old = std::mem::replace(&mut self.kernel, k.clone());
+        let old_addresses = if old.addresses != k.addresses { Some(old.addresses) } else { None };
+        KernelDelta { shadow, old_addresses }
     }
 
     /// Whether a selected route is in the kernel as far as we know.
@@ -332,13 +365,10 @@ impl Fib {
             return;
         }
         let _ = tokio::task::spawn_blocking(|| -> std::io::Result<()> {
-            let (_, routes) = read()?;
+            let (_, ours) = read(true)?;
             let mut sock = Socket::open(0)?;
-            let gone: Batch = routes
-                .into_iter()
-                .filter(|r| r.protocol == RTPROT_BGP)
-                .map(|r| (r.prefix, Arc::from(Vec::new())))
-                .collect();
+            let none: Arc<[IpAddr]> = Arc::from(Vec::new());
+            let gone: Batch = ours.into_iter().map(|p| (p, none.clone())).collect();
             let n = gone.len();
             write_batch(&mut sock, gone, &Mutex::new(HashMap::new()), &mut 1);
             log(&format!("removed {n} routes from the FIB"));
@@ -347,6 +377,9 @@ impl Fib {
         .await;
     }
 }
+
+/// How many queued route changes the writer takes at a time.
+const WRITER_SLICE: usize = 65536;
 
 fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, String>>>) {
     let mut seq = 1u32;
@@ -358,7 +391,14 @@ fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, St
                 let wait = if retry.is_empty() { Duration::from_secs(3600) } else { Duration::from_secs(5) };
                 w = q.ready.wait_timeout(w, wait).unwrap_or_else(|e| e.into_inner()).0;
             }
-            std::mem::take(&mut *w)
+            // A slice at a time: the writer's own copy, and the sort's
+            // scratch space, stay small however far the RIB is ahead.
+            let n = w.len().min(WRITER_SLICE);
+            let work: Vec<Work> = w.drain(..n).collect();
+            if w.is_empty() && w.capacity() > WRITER_SLICE {
+                w.shrink_to(WRITER_SLICE);
+            }
+            work
         };
         // The last state of a prefix wins: a stable sort keeps arrival order
         // among equal prefixes, and only the last of each run is written.

@@ -101,9 +101,13 @@ mod tests {
     }
 }
 
-/// Classic BPF opcodes (linux/filter.h).
-const BPF_LD_H_ABS: u16 = 0x00 | 0x08 | 0x20;
-const BPF_LD_B_ABS: u16 = 0x00 | 0x10 | 0x20;
+/// Classic BPF opcodes (linux/filter.h): BPF_LD (0) | size | BPF_ABS,
+/// BPF_JMP | BPF_JEQ | BPF_K (0), BPF_RET | BPF_K.
+const BPF_H: u16 = 0x08;
+const BPF_B: u16 = 0x10;
+const BPF_ABS: u16 = 0x20;
+const BPF_LD_H_ABS: u16 = BPF_H | BPF_ABS;
+const BPF_LD_B_ABS: u16 = BPF_B | BPF_ABS;
 const BPF_JEQ_K: u16 = 0x05 | 0x10;
 const BPF_RET_K: u16 = 0x06;
 
