@@ -80,27 +80,6 @@ pub fn set_ttl(fd: RawFd, v6: bool, ttl: u8) -> io::Result<()> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::fd::AsRawFd;
-
-    #[test]
-    fn options_are_accepted_by_the_kernel() {
-        let l4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        set_md5(l4.as_raw_fd(), false, "127.0.0.2".parse().unwrap(), b"secret").unwrap();
-        set_md5(l4.as_raw_fd(), false, "127.0.0.2".parse().unwrap(), b"").unwrap();
-        set_gtsm(l4.as_raw_fd(), false, 1).unwrap();
-        set_ttl(l4.as_raw_fd(), false, 2).unwrap();
-        assert!(set_md5(l4.as_raw_fd(), false, "127.0.0.2".parse().unwrap(), &[b'x'; 81]).is_err());
-        if let Ok(l6) = std::net::TcpListener::bind("[::1]:0") {
-            set_md5(l6.as_raw_fd(), true, "::2".parse().unwrap(), b"secret").unwrap();
-            set_md5(l6.as_raw_fd(), true, "192.0.2.1".parse().unwrap(), b"secret").unwrap();
-            set_gtsm(l6.as_raw_fd(), true, 1).unwrap();
-        }
-    }
-}
-
 /// Classic BPF opcodes (linux/filter.h): BPF_LD (0) | size | BPF_ABS,
 /// BPF_JMP | BPF_JEQ | BPF_K (0), BPF_RET | BPF_K.
 const BPF_H: u16 = 0x08;
@@ -148,5 +127,26 @@ pub fn drop_bgp_route_notifications(fd: RawFd) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn options_are_accepted_by_the_kernel() {
+        let l4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        set_md5(l4.as_raw_fd(), false, "127.0.0.2".parse().unwrap(), b"secret").unwrap();
+        set_md5(l4.as_raw_fd(), false, "127.0.0.2".parse().unwrap(), b"").unwrap();
+        set_gtsm(l4.as_raw_fd(), false, 1).unwrap();
+        set_ttl(l4.as_raw_fd(), false, 2).unwrap();
+        assert!(set_md5(l4.as_raw_fd(), false, "127.0.0.2".parse().unwrap(), &[b'x'; 81]).is_err());
+        if let Ok(l6) = std::net::TcpListener::bind("[::1]:0") {
+            set_md5(l6.as_raw_fd(), true, "::2".parse().unwrap(), b"secret").unwrap();
+            set_md5(l6.as_raw_fd(), true, "192.0.2.1".parse().unwrap(), b"secret").unwrap();
+            set_gtsm(l6.as_raw_fd(), true, 1).unwrap();
+        }
     }
 }
