@@ -149,4 +149,42 @@ mod tests {
             set_gtsm(l6.as_raw_fd(), true, 1).unwrap();
         }
     }
+
+    /// Runs the watcher's filter the way the kernel would, on real messages.
+    fn verdict(msg: &[u8]) -> u32 {
+        let prog = bgp_route_filter();
+        let (mut pc, mut acc) = (0usize, 0u32);
+        loop {
+            let i = &prog[pc];
+            let k = i.k as usize;
+            match i.code {
+                BPF_LD_H_ABS => acc = u16::from_be_bytes([msg[k], msg[k + 1]]) as u32,
+                BPF_LD_B_ABS => acc = msg[k] as u32,
+                BPF_JEQ_K => {
+                    pc += if acc == i.k { i.jt as usize } else { i.jf as usize };
+                }
+                BPF_RET_K => return i.k,
+                c => panic!("opcode {c:#x}"),
+            }
+            pc += 1;
+        }
+    }
+
+    #[test]
+    fn the_watcher_filter_drops_only_bgp_routes() {
+        use crate::netlink;
+        let p = "198.51.100.0/24".parse().unwrap();
+        let mut m = Vec::new();
+        netlink::route_change(&mut m, 1, &p, &["192.0.2.1".parse().unwrap()], false);
+        assert_eq!(verdict(&m), 0, "our route replace");
+        m.clear();
+        netlink::route_change(&mut m, 1, &p, &[], false);
+        assert_eq!(verdict(&m), 0, "our route delete");
+        m.clear();
+        netlink::static_route_add(&mut m, 1, &p, Some("192.0.2.1".parse().unwrap()), None);
+        assert_eq!(verdict(&m), u32::MAX, "a static route");
+        m.clear();
+        netlink::link_set(&mut m, 1, 2, true, None);
+        assert_eq!(verdict(&m), u32::MAX, "a link change");
+    }
 }
