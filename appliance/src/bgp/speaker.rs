@@ -179,6 +179,11 @@ impl Speaker {
         Ok(s)
     }
 
+    /// How many distinct attribute sets are interned.
+    pub fn attr_sets(&self) -> usize {
+        self.interner.len()
+    }
+
     pub fn local_as(&self) -> u32 {
         self.config.bgp.as_ref().map_or(0, |b| b.asn)
     }
@@ -821,7 +826,7 @@ impl Speaker {
 
     fn export_family(&mut self, i: usize, afi: Afi) {
         let selected: Vec<(IpNet, Option<Path>)> =
-            self.tables[fi(afi)].iter().map(|(p, paths, n)| (*p, (n > 0).then(|| paths[0].clone()))).collect();
+            self.tables[fi(afi)].iter().map(|(p, paths, n)| (p, (n > 0).then(|| paths[0].clone()))).collect();
         let mut seen = HashSet::new();
         for (prefix, best) in selected {
             let attrs = self.export(i, afi, &prefix, best.as_ref());

@@ -109,6 +109,7 @@ fn show_cmd(d: &mut Daemon, w: &[&str]) -> Result<String, String> {
     }
     match w {
         ["summary"] => Ok(show::summary(d, afi, !named, json)),
+        ["memory"] => Ok(show::memory(d)),
         ["neighbors"] => show_neighbor::neighbors(d, None, json),
         ["neighbors", a] => show_neighbor::neighbors(d, Some(addr(a)), json),
         ["neighbors", a, which] => {

@@ -215,13 +215,10 @@ impl Daemon {
                             continue;
                         }
                         let mut hops = paths[..n].iter().filter_map(|x| x.attrs.next_hop);
-                        let hit = delta.shadows(p)
+                        let hit = delta.shadows(&p)
                             || hops.any(|h| *reach.entry(h).or_insert_with(|| delta.reach_changed(&self.fib, &h)));
                         if hit {
-                            sel.push((
-                                *p,
-                                Hops::from_vec(paths[..n].iter().filter_map(|x| x.attrs.next_hop).collect()),
-                            ));
+                            sel.push((p, Hops::from_vec(paths[..n].iter().filter_map(|x| x.attrs.next_hop).collect())));
                         }
                     }
                     for (p, hops) in sel {

@@ -233,9 +233,9 @@ pub(super) fn table_view(
     let sp = &d.speaker;
     let Some(b) = &sp.config.bgp else { return "% No BGP instance configured\n".into() };
     let table = &sp.tables[fi(afi)];
-    let mut rows: Vec<(&IpNet, &[Path], usize)> =
+    // In prefix order already.
+    let rows: Vec<(IpNet, &[Path], usize)> =
         table.iter().filter(|(pfx, paths, _)| paths.iter().any(|p| keep(pfx, p))).collect();
-    rows.sort_by_key(|(p, _, _)| **p);
     let peer_of = |id: u32| if id == LOCAL { None } else { sp.peers.get(id as usize - 1) };
     if json {
         let mut routes = Map::new();
@@ -323,6 +323,25 @@ pub(super) fn table_view(
     s
 }
 
+/// `show bgp memory`: FRR's counts, with bytes as our structures size
+/// them (the element sizes times the counts; allocator overhead aside).
+pub fn memory(d: &Daemon) -> String {
+    use std::mem::size_of;
+    let sp = &d.speaker;
+    let nodes: usize = sp.tables.iter().map(|t| t.len()).sum();
+    let paths: usize = sp.tables.iter().flat_map(|t| t.iter().map(|(_, p, _)| p.len())).sum();
+    let adj_out: usize = sp.peers.iter().map(|p| p.adj_out.iter().map(|t| t.len()).sum::<usize>()).sum();
+    let sets = sp.attr_sets();
+    let mut s = String::new();
+    let _ = writeln!(s, "{nodes} RIB nodes, using {} bytes of memory", nodes * 24);
+    let _ = writeln!(s, "{paths} BGP routes, using {} bytes of memory", paths * size_of::<Path>());
+    let _ = writeln!(s, "{adj_out} Adj-Out entries, using {} bytes of memory", adj_out * (size_of::<IpNet>() + 8));
+    let attr = size_of::<crate::bgp::packet::PathAttrs>() + 16;
+    let _ = writeln!(s, "{sets} BGP attributes, using {} bytes of memory", sets * attr);
+    let _ = writeln!(s, "{} peers", sp.peers.iter().filter(|p| !p.removed).count());
+    s
+}
+
 /// `show health json`: what `healthcheck` reports. Healthy when every
 /// configured neighbor that is not shut down is Established, every
 /// selected BGP route is in the FIB (or rightly held back), and every
@@ -355,7 +374,7 @@ pub fn health(d: &Daemon) -> String {
             if n == 0 || paths[0].peer == LOCAL {
                 continue;
             }
-            if let Err(NotInstalled::Rejected(e)) = d.fib.installed(prefix) {
+            if let Err(NotInstalled::Rejected(e)) = d.fib.installed(&prefix) {
                 rejected += 1;
                 if rejected <= 10 {
                     failures.push(format!("route {prefix}: not in the FIB: {e}"));

@@ -127,7 +127,7 @@ fn bgp_rows(d: &Daemon, afi: Afi, now: Instant, rows: &mut Vec<Row>) {
         if n == 0 || paths[0].peer == LOCAL {
             continue;
         }
-        let installed = d.fib.installed(prefix);
+        let installed = d.fib.installed(&prefix);
         let ibgp = sp.peers.get(paths[0].peer as usize - 1).is_some_and(|p| !p.ebgp(sp.local_as()));
         let distance = if ibgp { 200 } else { 20 };
         let age = now.saturating_duration_since(sp.epoch() + Duration::from_secs(paths[0].since as u64));
@@ -161,7 +161,7 @@ fn bgp_rows(d: &Daemon, afi: Afi, now: Instant, rows: &mut Vec<Row>) {
             let hop = next_hop_text(p, afi);
             let _ = writeln!(text, "{lead} via {hop}, {}, weight 1, {}", d.ifname_for(p.attrs.next_hop), uptime(age));
         }
-        rows.push(Row { prefix: *prefix, proto: Proto::Bgp, text, json: js });
+        rows.push(Row { prefix, proto: Proto::Bgp, text, json: js });
     }
 }
 

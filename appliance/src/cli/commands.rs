@@ -31,6 +31,7 @@ pub static SPECS: &[Spec] = &[
         "show [ip] bgp [<ipv4|ipv6> [unicast]] neighbors [<A.B.C.D|X:X::X:X> [<advertised-routes|received-routes|routes>]] [json]",
         K::Remote,
     ),
+    s(M::Exec, "show bgp memory", K::Remote),
     s(M::Exec, "show ip prefix-list [WORD] [json]", K::Remote),
     s(M::Exec, "show ipv6 prefix-list [WORD] [json]", K::Remote),
     s(M::Exec, "show route-map [WORD] [json]", K::Remote),

@@ -83,6 +83,7 @@ fn keyword(k: &str, after: Option<&str>) -> &'static str {
         ("startup-config", _) => "Copy to startup configuration",
         ("version", Some("frr")) => "The FRR version this config was written with",
         ("version", _) => "Displays bgpbox version",
+        ("memory", Some("bgp")) => "Global BGP memory statistics",
         ("health", _) => "Whether this router does its job (bgpbox)",
         ("clear", _) => "Reset functions",
         ("*", _) => "Clear all peers",

@@ -32,28 +32,34 @@ pub struct Path {
     pub since: u32,
 }
 
-/// The candidates for one prefix; most prefixes have exactly one.
+/// The candidates for one prefix; most prefixes have exactly one, kept
+/// inline (16 bytes, the whole entry); several go behind one pointer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Paths {
     One(Path),
-    // A thin Box (8 bytes, not a Vec's 24) keeps every entry small; the
-    // extra allocation is paid only by prefixes with several paths.
-    #[allow(clippy::box_collection)]
-    Many(Box<Vec<Path>>),
+    Many(Box<Many>),
 }
 
-#[derive(Debug, Clone)]
-struct Entry {
-    paths: Paths,
-    /// How many of the sorted paths are selected (best + multipath).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Many {
+    /// Sorted, best first.
+    list: Vec<Path>,
+    /// How many of them are selected (best + multipath).
     selected: u8,
 }
 
-impl Entry {
-    fn paths(&self) -> &[Path] {
-        match &self.paths {
+impl Paths {
+    fn all(&self) -> &[Path] {
+        match self {
             Paths::One(p) => std::slice::from_ref(p),
-            Paths::Many(v) => v,
+            Paths::Many(m) => &m.list,
+        }
+    }
+
+    fn selected(&self) -> usize {
+        match self {
+            Paths::One(_) => 1,
+            Paths::Many(m) => m.selected as usize,
         }
     }
 }
@@ -66,11 +72,129 @@ pub struct Change {
     pub selected: Vec<Path>,
 }
 
+/// A table's prefixes, sorted: a B-tree of buckets (the first 16 bits of
+/// an IPv4 address, the first 32 of an IPv6 one), each a sorted vector of
+/// (the rest of the prefix, its paths). 24 bytes an IPv4 prefix in the
+/// common case, where a B-tree of prefixes costs three times that (its
+/// nodes hold 18-byte keys and stay half full under sorted inserts).
 #[derive(Debug, Default)]
 pub struct Table {
-    // A B-tree, not a hash map: no power-of-two overallocation or
-    // doubling spike at a million prefixes, and sorted for `show`.
-    entries: BTreeMap<IpNet, Entry>,
+    v4: Buckets<V4>,
+    v6: Buckets<V6>,
+}
+
+/// How a family's prefixes split into (bucket, key); the order of the
+/// pairs is the order of the prefixes (address, then length).
+trait Split {
+    type B: Ord + Copy + std::fmt::Debug;
+    type K: Ord + Copy + std::fmt::Debug;
+    fn split(p: &IpNet) -> Option<(Self::B, Self::K)>;
+    fn join(b: Self::B, k: Self::K) -> IpNet;
+}
+
+#[derive(Debug)]
+struct V4;
+#[derive(Debug)]
+struct V6;
+
+impl Split for V4 {
+    type B = u16;
+    type K = u32;
+    fn split(p: &IpNet) -> Option<(u16, u32)> {
+        let IpNet::V4(n) = p else { return None };
+        let a = u32::from(n.addr());
+        Some(((a >> 16) as u16, (a & 0xffff) << 8 | n.prefix_len() as u32))
+    }
+    fn join(b: u16, k: u32) -> IpNet {
+        let a = std::net::Ipv4Addr::from((b as u32) << 16 | k >> 8);
+        IpNet::V4(ipnet::Ipv4Net::new(a, (k & 0xff) as u8).expect("a length that came from a prefix"))
+    }
+}
+
+impl Split for V6 {
+    type B = u32;
+    type K = u128;
+    fn split(p: &IpNet) -> Option<(u32, u128)> {
+        let IpNet::V6(n) = p else { return None };
+        let a = u128::from(n.addr());
+        Some(((a >> 96) as u32, (a & ((1 << 96) - 1)) << 8 | n.prefix_len() as u128))
+    }
+    fn join(b: u32, k: u128) -> IpNet {
+        let a = std::net::Ipv6Addr::from((b as u128) << 96 | k >> 8);
+        IpNet::V6(ipnet::Ipv6Net::new(a, (k & 0xff) as u8).expect("a length that came from a prefix"))
+    }
+}
+
+#[derive(Debug)]
+struct Buckets<S: Split> {
+    map: BTreeMap<S::B, Vec<(S::K, Paths)>>,
+    len: usize,
+}
+
+impl<S: Split> Default for Buckets<S> {
+    fn default() -> Self {
+        Buckets { map: BTreeMap::new(), len: 0 }
+    }
+}
+
+impl<S: Split> Buckets<S> {
+    fn get(&self, b: S::B, k: S::K) -> Option<&Paths> {
+        let v = self.map.get(&b)?;
+        v.binary_search_by_key(&k, |e| e.0).ok().map(|i| &v[i].1)
+    }
+
+    fn update(
+        &mut self,
+        prefix: IpNet,
+        (b, k): (S::B, S::K),
+        path: Option<Path>,
+        peer: PeerId,
+        peers: &dyn Fn(PeerId) -> PeerInfo,
+        sel: Selection,
+    ) -> (Option<Change>, bool) {
+        let v = match (&path, self.map.get_mut(&b)) {
+            (None, None) => return (None, false),
+            (_, Some(v)) => v,
+            (Some(_), None) => self.map.entry(b).or_default(),
+        };
+        match (v.binary_search_by_key(&k, |e| e.0), path) {
+            (Err(_), None) => (None, false),
+            (Err(i), Some(p)) => {
+                v.insert(i, (k, Paths::One(p.clone())));
+                self.len += 1;
+                (Some(Change { prefix, selected: vec![p] }), false)
+            }
+            (Ok(i), path) => {
+                let (change, had, empty) = replace(&mut v[i].1, path, peer, peers, sel);
+                if empty {
+                    v.remove(i);
+                    self.len -= 1;
+                    if v.is_empty() {
+                        self.map.remove(&b);
+                    }
+                }
+                (change.map(|selected| Change { prefix, selected }), had)
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (IpNet, &[Path], usize)> {
+        self.map.iter().flat_map(|(b, v)| v.iter().map(move |(k, e)| (S::join(*b, *k), e.all(), e.selected())))
+    }
+
+    fn reselect(&mut self, peers: &dyn Fn(PeerId) -> PeerInfo, sel: Selection, out: &mut Vec<Change>) {
+        for (b, v) in self.map.iter_mut() {
+            for (k, e) in v.iter_mut() {
+                if let Paths::Many(m) = e {
+                    let n = best::select(&mut m.list, peers, sel);
+                    if n != m.selected as usize {
+                        m.selected = n as u8;
+                        out.push(Change { prefix: S::join(*b, *k), selected: m.list[..n].to_vec() });
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Best-path settings the daemon derives from the configuration.
@@ -88,11 +212,19 @@ impl Default for Selection {
 
 impl Table {
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.v4.len + self.v6.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
+    }
+
+    fn get(&self, prefix: &IpNet) -> Option<&Paths> {
+        match (V4::split(prefix), V6::split(prefix)) {
+            (Some((b, k)), _) => self.v4.get(b, k),
+            (_, Some((b, k))) => self.v6.get(b, k),
+            _ => None,
+        }
     }
 
     /// Sets (Some) or removes (None) `peer`'s path for `prefix`. Returns the
@@ -106,84 +238,98 @@ impl Table {
         peers: &dyn Fn(PeerId) -> PeerInfo,
         sel: Selection,
     ) -> (Option<Change>, bool) {
-        use std::collections::btree_map::Entry as E;
-        match (self.entries.entry(prefix), path) {
-            (E::Vacant(_), None) => (None, false),
-            (E::Vacant(v), Some(p)) => {
-                let selected = vec![p.clone()];
-                v.insert(Entry { paths: Paths::One(p), selected: 1 });
-                (Some(Change { prefix, selected }), false)
-            }
-            (E::Occupied(mut o), path) => {
-                let e = o.get_mut();
-                let before: Vec<(PeerId, Arc<PathAttrs>)> =
-                    e.paths()[..e.selected as usize].iter().map(|p| (p.peer, p.attrs.clone())).collect();
-                let mut list = match std::mem::replace(&mut e.paths, Paths::Many(Box::default())) {
-                    Paths::One(p) => vec![p],
-                    Paths::Many(v) => *v,
-                };
-                let had = list.len();
-                list.retain(|p| p.peer != peer);
-                let had = list.len() != had;
-                if let Some(p) = path {
-                    list.push(p);
-                }
-                if list.is_empty() {
-                    o.remove();
-                    return (Some(Change { prefix, selected: Vec::new() }), had);
-                }
-                let n = best::select(&mut list, peers, sel);
-                e.selected = n as u8;
-                e.paths = if list.len() == 1 { Paths::One(list.pop().unwrap()) } else { Paths::Many(Box::new(list)) };
-                let after = &e.paths()[..n];
-                let same = after.len() == before.len()
-                    && after.iter().zip(&before).all(|(p, b)| p.peer == b.0 && Arc::ptr_eq(&p.attrs, &b.1));
-                ((!same).then(|| Change { prefix, selected: after.to_vec() }), had)
-            }
+        match (V4::split(&prefix), V6::split(&prefix)) {
+            (Some(bk), _) => self.v4.update(prefix, bk, path, peer, peers, sel),
+            (_, Some(bk)) => self.v6.update(prefix, bk, path, peer, peers, sel),
+            _ => (None, false),
         }
     }
 
     /// The selected paths for a prefix.
     pub fn selected(&self, prefix: &IpNet) -> &[Path] {
-        self.entries.get(prefix).map_or(&[], |e| &e.paths()[..e.selected as usize])
+        self.get(prefix).map_or(&[], |e| &e.all()[..e.selected()])
     }
 
     /// Every candidate for a prefix, best first.
     pub fn paths(&self, prefix: &IpNet) -> &[Path] {
-        self.entries.get(prefix).map_or(&[], |e| e.paths())
+        self.get(prefix).map_or(&[], |e| e.all())
     }
 
-    /// Each prefix with its candidates (best first) and how many are
-    /// selected, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&IpNet, &[Path], usize)> {
-        self.entries.iter().map(|(p, e)| (p, e.paths(), e.selected as usize))
+    /// Each prefix, in order, with its candidates (best first) and how
+    /// many are selected.
+    pub fn iter(&self) -> impl Iterator<Item = (IpNet, &[Path], usize)> {
+        self.v4.iter().chain(self.v6.iter())
     }
 
     /// Prefixes for which `peer` has a path (its Adj-RIB-In).
     pub fn prefixes_of(&self, peer: PeerId) -> Vec<IpNet> {
-        self.entries.iter().filter(|(_, e)| e.paths().iter().any(|p| p.peer == peer)).map(|(p, _)| *p).collect()
+        self.iter().filter(|(_, paths, _)| paths.iter().any(|p| p.peer == peer)).map(|(p, _, _)| p).collect()
     }
 
     pub fn count_of(&self, peer: PeerId) -> usize {
-        self.entries.values().filter(|e| e.paths().iter().any(|p| p.peer == peer)).count()
+        self.iter().filter(|(_, paths, _)| paths.iter().any(|p| p.peer == peer)).count()
     }
 
     /// Re-runs selection everywhere (after a change of maximum-paths).
     pub fn reselect(&mut self, peers: &dyn Fn(PeerId) -> PeerInfo, sel: Selection) -> Vec<Change> {
-        let prefixes: Vec<IpNet> = self.entries.keys().copied().collect();
         let mut out = Vec::new();
-        for p in prefixes {
-            let e = self.entries.get_mut(&p).unwrap();
-            if let Paths::Many(list) = &mut e.paths {
-                let n = best::select(list, peers, sel);
-                if n != e.selected as usize {
-                    e.selected = n as u8;
-                    out.push(Change { prefix: p, selected: list[..n].to_vec() });
-                }
-            }
-        }
+        self.v4.reselect(peers, sel, &mut out);
+        self.v6.reselect(peers, sel, &mut out);
         out
     }
+}
+
+/// Replaces `peer`'s path in an entry (None: removes it). Returns the new
+/// selection if it changed, whether the peer had a path, and whether the
+/// entry is now empty.
+fn replace(
+    e: &mut Paths,
+    path: Option<Path>,
+    peer: PeerId,
+    peers: &dyn Fn(PeerId) -> PeerInfo,
+    sel: Selection,
+) -> (Option<Vec<Path>>, bool, bool) {
+    // The common cases without a list: the only path replaced or removed.
+    if let Paths::One(p) = e {
+        if p.peer == peer {
+            return match path {
+                None => (Some(Vec::new()), true, true),
+                Some(new) => {
+                    let same = Arc::ptr_eq(&p.attrs, &new.attrs);
+                    *p = new;
+                    ((!same).then(|| vec![p.clone()]), true, false)
+                }
+            };
+        }
+        if path.is_none() {
+            return (None, false, false);
+        }
+    }
+    let before: Vec<(PeerId, Arc<PathAttrs>)> =
+        e.all()[..e.selected()].iter().map(|p| (p.peer, p.attrs.clone())).collect();
+    let mut list = match std::mem::replace(e, Paths::Many(Box::new(Many { list: Vec::new(), selected: 0 }))) {
+        Paths::One(p) => vec![p],
+        Paths::Many(m) => m.list,
+    };
+    let had = list.len();
+    list.retain(|p| p.peer != peer);
+    let had = list.len() != had;
+    if let Some(p) = path {
+        list.push(p);
+    }
+    if list.is_empty() {
+        return (Some(Vec::new()), had, true);
+    }
+    let n = best::select(&mut list, peers, sel);
+    *e = if list.len() == 1 {
+        Paths::One(list.pop().expect("one path"))
+    } else {
+        Paths::Many(Box::new(Many { list, selected: n as u8 }))
+    };
+    let after = &e.all()[..n];
+    let same = after.len() == before.len()
+        && after.iter().zip(&before).all(|(p, b)| p.peer == b.0 && Arc::ptr_eq(&p.attrs, &b.1));
+    ((!same).then(|| after.to_vec()), had, false)
 }
 
 #[cfg(test)]

@@ -121,3 +121,51 @@ fn interning_shares_equal_attributes() {
     i.sweep();
     assert!(i.is_empty());
 }
+
+#[test]
+fn buckets_keep_prefixes_whole_and_in_order() {
+    let mut want: Vec<IpNet> = [
+        "0.0.0.0/0",
+        "10.0.0.0/8",
+        "10.0.0.0/24",
+        "10.0.1.0/24",
+        "10.255.255.255/32",
+        "192.0.2.0/24",
+        "255.255.255.255/32",
+        "198.51.100.128/25",
+        "198.51.100.0/24",
+        "10.0.0.0/16",
+    ]
+    .iter()
+    .map(|p| p.parse().unwrap())
+    .collect();
+    let mut t4 = Table::default();
+    for p in &want {
+        let (b, k) = V4::split(p).unwrap();
+        assert_eq!(V4::join(b, k), *p);
+        t4.update(*p, Some(path(1, |_| {})), 1, &peers, Selection::default());
+    }
+    want.sort();
+    let got: Vec<IpNet> = t4.iter().map(|(p, _, _)| p).collect();
+    assert_eq!(got, want);
+    let v6: Vec<IpNet> =
+        ["::/0", "2001:db8::/32", "2001:db8::/48", "2001:db8:0:0:1::/80", "2001:db8::1/128", "ff00::/8"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+    let mut t6 = Table::default();
+    for p in v6.iter().rev() {
+        let (b, k) = V6::split(p).unwrap();
+        assert_eq!(V6::join(b, k), *p);
+        t6.update(*p, Some(path(1, |_| {})), 1, &peers, Selection::default());
+    }
+    let got: Vec<IpNet> = t6.iter().map(|(p, _, _)| p).collect();
+    let mut sorted = v6.clone();
+    sorted.sort();
+    assert_eq!(got, sorted);
+    assert_eq!(t6.len(), 6);
+    for p in &v6 {
+        t6.update(*p, None, 1, &peers, Selection::default());
+    }
+    assert!(t6.is_empty() && t6.v6.map.is_empty());
+}
