@@ -53,32 +53,56 @@ pub enum SegmentKind {
     ConfedSet = 4,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct AsSegment {
-    pub kind: SegmentKind,
-    pub asns: Vec<u32>,
-}
-
+/// An AS_PATH. The segments lie back to back in one allocation, each a
+/// header (type << 24 | count) and its AS numbers: an attribute set is
+/// shared by many routes, but a full table still has a few hundred
+/// thousand of them, and a vector per segment would double their cost.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct AsPath {
-    pub segments: Vec<AsSegment>,
+    data: Box<[u32]>,
+}
+
+fn kind_of(header: u32) -> SegmentKind {
+    match header >> 24 {
+        1 => SegmentKind::Set,
+        3 => SegmentKind::ConfedSequence,
+        4 => SegmentKind::ConfedSet,
+        _ => SegmentKind::Sequence,
+    }
 }
 
 impl AsPath {
-    pub fn sequence(asns: &[u32]) -> AsPath {
-        if asns.is_empty() {
-            return AsPath::default();
+    /// The segments: type and AS numbers.
+    pub fn segments(&self) -> impl Iterator<Item = (SegmentKind, &[u32])> {
+        let mut d = &self.data[..];
+        std::iter::from_fn(move || {
+            let (&h, rest) = d.split_first()?;
+            let n = ((h & 0xff_ffff) as usize).min(rest.len());
+            let (asns, tail) = rest.split_at(n);
+            d = tail;
+            Some((kind_of(h), asns))
+        })
+    }
+
+    /// A path of the given segments (empty ones are left out).
+    pub fn from_segments<'a>(segs: impl IntoIterator<Item = (SegmentKind, &'a [u32])>) -> AsPath {
+        let mut v = Vec::new();
+        for (kind, asns) in segs {
+            push_segment(&mut v, kind, asns);
         }
-        AsPath { segments: vec![AsSegment { kind: SegmentKind::Sequence, asns: asns.to_vec() }] }
+        AsPath { data: v.into_boxed_slice() }
+    }
+
+    pub fn sequence(asns: &[u32]) -> AsPath {
+        AsPath::from_segments([(SegmentKind::Sequence, asns)])
     }
 
     /// The length best-path selection compares: a set counts one,
     /// confederation segments nothing (RFC 4271 9.1.2.2, RFC 5065).
     pub fn len(&self) -> usize {
-        self.segments
-            .iter()
-            .map(|s| match s.kind {
-                SegmentKind::Sequence => s.asns.len(),
+        self.segments()
+            .map(|(kind, asns)| match kind {
+                SegmentKind::Sequence => asns.len(),
                 SegmentKind::Set => 1,
                 _ => 0,
             })
@@ -86,39 +110,55 @@ impl AsPath {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.segments.is_empty()
+        self.data.is_empty()
     }
 
     pub fn first_as(&self) -> Option<u32> {
-        match self.segments.first() {
-            Some(s) if s.kind == SegmentKind::Sequence => s.asns.first().copied(),
+        match self.segments().next() {
+            Some((SegmentKind::Sequence, asns)) => asns.first().copied(),
             _ => None,
         }
     }
 
     pub fn contains(&self, asn: u32) -> bool {
-        self.segments.iter().any(|s| s.asns.contains(&asn))
+        self.segments().any(|(_, asns)| asns.contains(&asn))
     }
 
     /// Prepends `asn` `times` times, as eBGP advertisement and
     /// `set as-path prepend` do.
     pub fn prepend(&mut self, asn: u32, times: usize) {
-        match self.segments.first_mut() {
-            Some(s) if s.kind == SegmentKind::Sequence && s.asns.len() + times <= 255 => {
-                s.asns.splice(0..0, std::iter::repeat_n(asn, times));
-            }
-            _ => self.segments.insert(0, AsSegment { kind: SegmentKind::Sequence, asns: vec![asn; times] }),
+        if times == 0 {
+            return;
         }
+        let mut v = Vec::with_capacity(self.data.len() + times + 1);
+        let mut rest = self.segments();
+        match rest.next() {
+            Some((SegmentKind::Sequence, first)) if first.len() + times <= 255 => {
+                let mut seq = vec![asn; times];
+                seq.extend_from_slice(first);
+                push_segment(&mut v, SegmentKind::Sequence, &seq);
+            }
+            other => {
+                push_segment(&mut v, SegmentKind::Sequence, &vec![asn; times]);
+                if let Some((kind, asns)) = other {
+                    push_segment(&mut v, kind, asns);
+                }
+            }
+        }
+        for (kind, asns) in rest {
+            push_segment(&mut v, kind, asns);
+        }
+        self.data = v.into_boxed_slice();
     }
 
     fn has_4octet(&self) -> bool {
-        self.segments.iter().flat_map(|s| &s.asns).any(|a| *a > 0xffff)
+        self.segments().flat_map(|(_, asns)| asns).any(|a| *a > 0xffff)
     }
 
     fn encode(&self, four: bool, out: &mut Vec<u8>) {
-        for s in &self.segments {
-            for chunk in s.asns.chunks(255) {
-                out.push(s.kind as u8);
+        for (kind, asns) in self.segments() {
+            for chunk in asns.chunks(255) {
+                out.push(kind as u8);
                 out.push(chunk.len() as u8);
                 for a in chunk {
                     if four {
@@ -135,7 +175,7 @@ impl AsPath {
     /// overrun or underrun).
     fn decode(mut b: &[u8], four: bool) -> Option<AsPath> {
         let width = if four { 4 } else { 2 };
-        let mut segments = Vec::new();
+        let mut v = Vec::new();
         while !b.is_empty() {
             let kind = match b.first()? {
                 1 => SegmentKind::Set,
@@ -149,20 +189,17 @@ impl AsPath {
                 return None;
             }
             let raw = b.get(2..2 + n * width)?;
-            let asns = raw
-                .chunks_exact(width)
-                .map(|c| {
-                    if four {
-                        u32::from_be_bytes([c[0], c[1], c[2], c[3]])
-                    } else {
-                        u16::from_be_bytes([c[0], c[1]]) as u32
-                    }
-                })
-                .collect();
-            segments.push(AsSegment { kind, asns });
+            v.push((kind as u32) << 24 | n as u32);
+            v.extend(raw.chunks_exact(width).map(|c| {
+                if four {
+                    u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]]) as u32
+                }
+            }));
             b = &b[2 + n * width..];
         }
-        Some(AsPath { segments })
+        Some(AsPath { data: v.into_boxed_slice() })
     }
 
     /// RFC 6793 4.2.3: rebuilds the path from a 2-octet-only speaker's
@@ -173,21 +210,28 @@ impl AsPath {
             return self.clone();
         }
         let mut keep = n - n4;
-        let mut out = AsPath::default();
-        for s in &self.segments {
+        let mut v = Vec::new();
+        for (kind, asns) in self.segments() {
             if keep == 0 {
                 break;
             }
-            let take = s.asns.len().min(keep);
-            out.segments.push(AsSegment { kind: s.kind, asns: s.asns[..take].to_vec() });
+            let take = asns.len().min(keep);
+            push_segment(&mut v, kind, &asns[..take]);
             keep -= take;
         }
-        out.segments.extend(as4.segments.iter().cloned());
-        out
+        v.extend_from_slice(&as4.data);
+        AsPath { data: v.into_boxed_slice() }
     }
 
     fn count_all(&self) -> usize {
-        self.segments.iter().map(|s| s.asns.len()).sum()
+        self.segments().map(|(_, asns)| asns.len()).sum()
+    }
+}
+
+fn push_segment(v: &mut Vec<u32>, kind: SegmentKind, asns: &[u32]) {
+    if !asns.is_empty() {
+        v.push((kind as u32) << 24 | asns.len() as u32);
+        v.extend_from_slice(asns);
     }
 }
 
@@ -195,8 +239,8 @@ impl fmt::Display for AsPath {
     /// FRR's form: `65000 65001 {65002,65003}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        for s in &self.segments {
-            let (open, sep, close) = match s.kind {
+        for (kind, asns) in self.segments() {
+            let (open, sep, close) = match kind {
                 SegmentKind::Sequence => ("", " ", ""),
                 SegmentKind::Set => ("{", ",", "}"),
                 SegmentKind::ConfedSequence => ("(", " ", ")"),
@@ -207,7 +251,7 @@ impl fmt::Display for AsPath {
             }
             first = false;
             f.write_str(open)?;
-            for (i, a) in s.asns.iter().enumerate() {
+            for (i, a) in asns.iter().enumerate() {
                 if i > 0 {
                     f.write_str(sep)?;
                 }
@@ -238,11 +282,42 @@ pub struct PathAttrs {
     pub link_local: Option<Ipv6Addr>,
     pub med: Option<u32>,
     pub local_pref: Option<u32>,
+    pub communities: Box<[u32]>,
+    /// What few routes carry, behind one pointer that is None for most:
+    /// a full table has a few hundred thousand attribute sets.
+    pub rare: Option<Box<Rare>>,
+}
+
+/// The attributes most routes do not have.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Rare {
     pub atomic_aggregate: bool,
     pub aggregator: Option<(u32, Ipv4Addr)>,
-    pub communities: Vec<u32>,
     pub large_communities: Vec<[u32; 3]>,
+    /// Unknown optional transitive attributes, passed on (partial set).
     pub other: Vec<RawAttr>,
+}
+
+impl PathAttrs {
+    pub fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
+    pub fn atomic_aggregate(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.atomic_aggregate)
+    }
+
+    pub fn aggregator(&self) -> Option<(u32, Ipv4Addr)> {
+        self.rare.as_ref().and_then(|r| r.aggregator)
+    }
+
+    pub fn large_communities(&self) -> &[[u32; 3]] {
+        self.rare.as_ref().map_or(&[], |r| &r.large_communities)
+    }
+
+    pub fn other(&self) -> &[RawAttr] {
+        self.rare.as_ref().map_or(&[], |r| &r.other)
+    }
 }
 
 /// How one attribute's fault is handled (RFC 7606 2).
@@ -358,7 +433,7 @@ pub(super) fn decode(mut b: &[u8], codec: &Codec) -> Result<Decoded, Notificatio
                 return Err(Notification::new(err::UPDATE, err::UNRECOGNIZED_WELL_KNOWN, whole));
             }
             if flags & TRANSITIVE != 0 {
-                d.attrs.other.push(RawAttr { flags: flags | PARTIAL, code, data: value.to_vec() });
+                d.attrs.rare_mut().other.push(RawAttr { flags: flags | PARTIAL, code, data: value.to_vec() });
             }
             continue;
         };
@@ -427,18 +502,19 @@ pub(super) fn decode(mut b: &[u8], codec: &Codec) -> Result<Decoded, Notificatio
             },
             ATOMIC_AGGREGATE => match value {
                 [] => {
-                    a.atomic_aggregate = true;
+                    a.rare_mut().atomic_aggregate = true;
                     None
                 }
                 _ => discard(format!("ATOMIC_AGGREGATE length {len}")),
             },
             AGGREGATOR => match (four, value.len()) {
                 (true, 8) => {
-                    a.aggregator = Some((u32_of(&value[..4]).unwrap_or(0), ipv4_of(&value[4..])));
+                    a.rare_mut().aggregator = Some((u32_of(&value[..4]).unwrap_or(0), ipv4_of(&value[4..])));
                     None
                 }
                 (false, 6) => {
-                    a.aggregator = Some((u16::from_be_bytes([value[0], value[1]]) as u32, ipv4_of(&value[2..])));
+                    let asn = u16::from_be_bytes([value[0], value[1]]) as u32;
+                    a.rare_mut().aggregator = Some((asn, ipv4_of(&value[2..])));
                     None
                 }
                 _ => discard(format!("AGGREGATOR length {len}")),
@@ -458,7 +534,7 @@ pub(super) fn decode(mut b: &[u8], codec: &Codec) -> Result<Decoded, Notificatio
                     withdraw(format!("LARGE_COMMUNITY length {len}"))
                 } else {
                     {
-                        a.large_communities = value
+                        a.rare_mut().large_communities = value
                             .chunks_exact(12)
                             .map(|c| [0, 4, 8].map(|i| u32::from_be_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]])))
                             .collect();
@@ -520,8 +596,8 @@ pub(super) fn decode(mut b: &[u8], codec: &Codec) -> Result<Decoded, Notificatio
     if let Some(p4) = as4_path {
         d.attrs.as_path = d.attrs.as_path.merge_as4(&p4);
     }
-    if let (Some(agg4), Some((AS_TRANS, _))) = (as4_aggregator, d.attrs.aggregator) {
-        d.attrs.aggregator = Some(agg4);
+    if let (Some(agg4), Some((AS_TRANS, _))) = (as4_aggregator, d.attrs.aggregator()) {
+        d.attrs.rare_mut().aggregator = Some(agg4);
     }
     Ok(d)
 }
@@ -573,10 +649,10 @@ impl PathAttrs {
         if let Some(lp) = self.local_pref {
             put(out, TRANSITIVE, LOCAL_PREF, &lp.to_be_bytes());
         }
-        if self.atomic_aggregate {
+        if self.atomic_aggregate() {
             put(out, TRANSITIVE, ATOMIC_AGGREGATE, &[]);
         }
-        if let Some((asn, id)) = self.aggregator {
+        if let Some((asn, id)) = self.aggregator() {
             let mut v = Vec::new();
             if four {
                 v.extend_from_slice(&asn.to_be_bytes());
@@ -595,18 +671,18 @@ impl PathAttrs {
             self.as_path.encode(true, &mut v);
             put(out, OPTIONAL | TRANSITIVE, AS4_PATH, &v);
         }
-        if let (false, Some((asn, id))) = (four, self.aggregator) {
+        if let (false, Some((asn, id))) = (four, self.aggregator()) {
             if asn > 0xffff {
                 let mut v = asn.to_be_bytes().to_vec();
                 v.extend_from_slice(&id.octets());
                 put(out, OPTIONAL | TRANSITIVE, AS4_AGGREGATOR, &v);
             }
         }
-        if !self.large_communities.is_empty() {
-            let v: Vec<u8> = self.large_communities.iter().flatten().flat_map(|c| c.to_be_bytes()).collect();
+        if !self.large_communities().is_empty() {
+            let v: Vec<u8> = self.large_communities().iter().flatten().flat_map(|c| c.to_be_bytes()).collect();
             put(out, OPTIONAL | TRANSITIVE, LARGE_COMMUNITIES, &v);
         }
-        for r in &self.other {
+        for r in self.other() {
             put(out, r.flags, r.code, &r.data);
         }
     }
@@ -622,14 +698,25 @@ mod tests {
 
     #[test]
     fn as_path_text_and_length() {
-        let mut p = AsPath::sequence(&[65000, 65001]);
-        p.segments.push(AsSegment { kind: SegmentKind::Set, asns: vec![1, 2] });
+        let mut p = AsPath::from_segments([(SegmentKind::Sequence, &[65000, 65001][..]), (SegmentKind::Set, &[1, 2])]);
         assert_eq!(p.to_string(), "65000 65001 {1,2}");
         assert_eq!(p.len(), 3);
         p.prepend(65002, 2);
         assert_eq!(p.to_string(), "65002 65002 65000 65001 {1,2}");
         assert_eq!(p.first_as(), Some(65002));
         assert!(p.contains(2));
+        // A set first: the prepend opens a sequence before it.
+        let mut q = AsPath::from_segments([(SegmentKind::Set, &[1, 2][..])]);
+        q.prepend(7, 1);
+        assert_eq!(q.to_string(), "7 {1,2}");
+        assert_eq!(q.len(), 2);
+        // A full sequence: a new one in front, as 255 ASes fit a segment.
+        let mut r = AsPath::sequence(&[9; 255]);
+        r.prepend(7, 1);
+        assert_eq!(r.segments().map(|(_, a)| a.len()).collect::<Vec<_>>(), [1, 255]);
+        let mut wire = Vec::new();
+        r.encode(true, &mut wire);
+        assert_eq!(AsPath::decode(&wire, true), Some(r));
     }
 
     #[test]

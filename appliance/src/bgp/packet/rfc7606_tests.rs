@@ -98,12 +98,12 @@ fn attribute_discard_cases() {
         &[ORIGIN_OK, AS_PATH_OK, NEXT_HOP_OK, &[TRANSITIVE, ATOMIC_AGGREGATE, 1, 0]],
         "ATOMIC_AGGREGATE length 1",
     );
-    assert!(!u.attrs.unwrap().atomic_aggregate);
+    assert!(!u.attrs.unwrap().atomic_aggregate());
     let u = discarded(
         &[ORIGIN_OK, AS_PATH_OK, NEXT_HOP_OK, &[OPTIONAL | TRANSITIVE, AGGREGATOR, 5, 0, 1, 2, 3, 4]],
         "AGGREGATOR length 5",
     );
-    assert_eq!(u.attrs.unwrap().aggregator, None);
+    assert_eq!(u.attrs.unwrap().aggregator(), None);
     let u = discarded(
         &[ORIGIN_OK, AS_PATH_OK, NEXT_HOP_OK, &[OPTIONAL, MED, 4, 0, 0, 0, 7], &[OPTIONAL, MED, 4, 0, 0, 0, 9]],
         "MED twice",
@@ -137,7 +137,7 @@ fn unknown_optional_transitive_is_passed_on_with_partial() {
     ))
     .unwrap();
     let a = u.attrs.unwrap();
-    assert_eq!(a.other, vec![RawAttr { flags: OPTIONAL | TRANSITIVE | PARTIAL, code: 200, data: vec![7, 7] }]);
+    assert_eq!(a.other(), vec![RawAttr { flags: OPTIONAL | TRANSITIVE | PARTIAL, code: 200, data: vec![7, 7] }]);
 }
 
 #[test]

@@ -289,11 +289,13 @@ mod tests {
             next_hop: Some("192.0.2.254".parse().unwrap()),
             med: Some(1),
             local_pref: None,
-            atomic_aggregate: true,
-            aggregator: Some((65000, Ipv4Addr::new(192, 0, 2, 254))),
-            communities: vec![0xfde8_0001],
-            large_communities: vec![[65000, 1, 2]],
-            other: vec![RawAttr { flags: OPTIONAL | TRANSITIVE | PARTIAL, code: 99, data: vec![1, 2, 3] }],
+            communities: vec![0xfde8_0001].into(),
+            rare: Some(Box::new(Rare {
+                atomic_aggregate: true,
+                aggregator: Some((65000, Ipv4Addr::new(192, 0, 2, 254))),
+                large_communities: vec![[65000, 1, 2]],
+                other: vec![RawAttr { flags: OPTIONAL | TRANSITIVE | PARTIAL, code: 99, data: vec![1, 2, 3] }],
+            })),
             link_local: None,
         }
     }

@@ -127,14 +127,13 @@ impl RouteMap {
                     Set::LocalPreference(v) => a.local_pref = Some(*v),
                     Set::Metric(v) => a.med = Some(*v),
                     Set::Community(list, additive) => {
-                        if !additive {
-                            a.communities.clear();
-                        }
+                        let mut cs: Vec<u32> = if *additive { a.communities.to_vec() } else { Vec::new() };
                         for c in list {
-                            if !a.communities.contains(c) {
-                                a.communities.push(*c);
+                            if !cs.contains(c) {
+                                cs.push(*c);
                             }
                         }
+                        a.communities = cs.into();
                     }
                     Set::AsPathPrepend(asns) => {
                         for asn in asns.iter().rev() {
@@ -206,11 +205,11 @@ mod tests {
             },
         );
         rm.entries.insert(20, RouteMapEntry { action: Action::Deny, matches: vec![], sets: vec![] });
-        let attrs = PathAttrs { as_path: AsPath::sequence(&[65000]), communities: vec![1], ..Default::default() };
+        let attrs = PathAttrs { as_path: AsPath::sequence(&[65000]), communities: vec![1].into(), ..Default::default() };
         let out = rm.apply(&"10.1.2.0/24".parse().unwrap(), &attrs, &lists).unwrap();
         assert_eq!(out.local_pref, Some(200));
         assert_eq!(out.med, Some(5));
-        assert_eq!(out.communities, vec![1, 65001 << 16 | 100]);
+        assert_eq!(&out.communities[..], [1, 65001 << 16 | 100]);
         assert_eq!(out.as_path.to_string(), "65001 65001 65000");
         assert!(rm.apply(&"10.2.0.0/24".parse().unwrap(), &attrs, &lists).is_none());
         assert!(RouteMap::default().apply(&"10.2.0.0/24".parse().unwrap(), &attrs, &lists).is_none());
