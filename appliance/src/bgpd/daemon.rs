@@ -65,7 +65,22 @@ pub struct Daemon {
     /// When each non-BGP kernel route was first seen, for its age in
     /// `show ip route`.
     pub kernel_since: HashMap<IpNet, Instant>,
+    /// Read permits kept while the kernel is far behind (see FIB_HIGH),
+    /// and since when.
+    held: Vec<OwnedSemaphorePermit>,
+    held_since: Option<Instant>,
 }
+
+/// Route changes queued for the kernel above which bgpd keeps the read
+/// permits of the messages it handles, so that peers wait in TCP's flow
+/// control instead of a full table waiting in bgpd's memory; they are
+/// given back below FIB_LOW. The kernel is the bottleneck either way: the
+/// writer never runs dry, and the table is in the FIB no later. Never
+/// longer than FIB_HOLD_MAX: a stuck kernel must not stall the sessions
+/// into their hold timers.
+const FIB_HIGH: usize = 131_072;
+const FIB_LOW: usize = 65_536;
+const FIB_HOLD_MAX: Duration = Duration::from_secs(2);
 
 fn log(line: &str) {
     eprintln!("bgpd: {line}");
@@ -100,6 +115,8 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         conns: HashMap::new(),
         started: now,
         kernel_since: HashMap::new(),
+        held: Vec::new(),
+        held_since: None,
     };
     let first = d.speaker.kernel.clone();
     d.note_kernel(&first, now);
@@ -136,6 +153,12 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
             _ = sleep => d.speaker.timeout(Instant::now()),
             _ = std::future::ready(()), if d.speaker.has_work() => {
                 d.speaker.work(Instant::now(), crate::bgp::speaker::WITHDRAW_SLICE);
+            }
+            _ = tokio::time::sleep(Duration::from_millis(5)), if !d.held.is_empty() => {
+                if d.fib.backlog() < FIB_LOW || d.held_since.is_some_and(|t| t.elapsed() > FIB_HOLD_MAX) {
+                    d.held.clear();
+                    d.held_since = None;
+                }
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
@@ -183,9 +206,13 @@ impl Daemon {
                 }
             }
             Event::Connected(conn, Err(e)) => self.speaker.closed(now, conn, &io_reason(&e)),
-            Event::Messages(conn, msgs, _permit) => {
+            Event::Messages(conn, msgs, permit) => {
                 for m in msgs {
                     self.speaker.message(now, conn, &m);
+                }
+                if self.fib.backlog() > FIB_HIGH {
+                    self.held.push(permit);
+                    self.held_since.get_or_insert(now);
                 }
             }
             Event::FramingError(conn, n) => self.speaker.framing_error(now, conn, n),

@@ -306,6 +306,11 @@ impl Fib {
         }
     }
 
+    /// Route changes waiting for the writer.
+    pub fn backlog(&self) -> usize {
+        self.queue.as_ref().map_or(0, |q| q.work.lock().map_or(0, |w| w.len())) + self.local.len()
+    }
+
     /// Hands what `set` gathered to the writer.
     pub fn flush(&mut self) {
         if let (Some(q), false) = (&self.queue, self.local.is_empty()) {

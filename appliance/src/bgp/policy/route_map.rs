@@ -205,7 +205,8 @@ mod tests {
             },
         );
         rm.entries.insert(20, RouteMapEntry { action: Action::Deny, matches: vec![], sets: vec![] });
-        let attrs = PathAttrs { as_path: AsPath::sequence(&[65000]), communities: vec![1].into(), ..Default::default() };
+        let attrs =
+            PathAttrs { as_path: AsPath::sequence(&[65000]), communities: vec![1].into(), ..Default::default() };
         let out = rm.apply(&"10.1.2.0/24".parse().unwrap(), &attrs, &lists).unwrap();
         assert_eq!(out.local_pref, Some(200));
         assert_eq!(out.med, Some(5));
