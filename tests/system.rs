@@ -348,6 +348,7 @@ fn churn_leaves_fib_and_memory_as_they_were() {
                 (a.ip(&["route", "show", "proto", "bgp"]).lines().count() as u64 == N).then_some(())
             });
             first = rss();
+            eprintln!("churn: after the first load:\n{}", da.show("show bgp memory"));
         }
         if round == 49 {
             wait_for(Duration::from_secs(60), || {
@@ -372,6 +373,7 @@ fn churn_leaves_fib_and_memory_as_they_were() {
             assert_eq!(fib.len(), rib.len());
             assert!(fib == rib, "FIB and Loc-RIB differ");
             let now = rss();
+            eprintln!("churn: after 50 flaps:\n{}", da.show("show bgp memory"));
             eprintln!("churn: RSS {first} kB after the first load, {now} kB after 50 flaps");
         }
         drop(feed.stdin.take());
