@@ -54,6 +54,15 @@ enum Cmd {
         #[arg(long)]
         expect: usize,
     },
+    /// The kernel's floor: the feeder's IPv4 table written straight into
+    /// the FIB over netlink, in sends of 2,000 routes with one ack each (as
+    /// bgpd writes), then deleted; prints the seconds each took.
+    Floor {
+        #[arg(long)]
+        v4: usize,
+        #[arg(long)]
+        via: IpAddr,
+    },
 }
 
 fn now_ns() -> u128 {
@@ -348,11 +357,48 @@ fn counts(r: &netlink::Route) -> bool {
     r.table == netlink::RT_TABLE_MAIN as u32 && !matches!(r.protocol, 0..=4) && r.kind == 1
 }
 
+fn floor(n: usize, via: IpAddr) {
+    let prefixes = v4_prefixes(n);
+    let mut sock = Socket::open(0).expect("netlink");
+    let mut seq = 1u32;
+    let mut run = |hops: &[IpAddr]| {
+        let t0 = Instant::now();
+        let mut buf = Vec::new();
+        for chunk in prefixes.chunks(2000) {
+            buf.clear();
+            let first = seq;
+            for (i, p) in chunk.iter().enumerate() {
+                netlink::route_change(&mut buf, seq, p, hops, i + 1 == chunk.len());
+                seq += 1;
+            }
+            let last = seq - 1;
+            sock.send(&buf).expect("netlink send");
+            let mut done = false;
+            while !done {
+                sock.recv_acks(|s, errno| {
+                    if s == last {
+                        done = true;
+                    }
+                    if errno != 0 && s >= first && s <= last {
+                        eprintln!("floor: route {} refused: errno {errno}", s - first);
+                    }
+                })
+                .expect("netlink receive");
+            }
+        }
+        t0.elapsed().as_secs_f64()
+    };
+    let install = run(&[via]);
+    let delete = run(&[]);
+    println!("floor {install:.2} {delete:.2}");
+}
+
 fn main() {
     match Args::parse().cmd {
         Cmd::Feed { peer, port, local_as, peer_as, router_id, next_hop, v4, v6 } => {
             feed(peer, port, local_as, peer_as, router_id, next_hop, v4, v6)
         }
         Cmd::Watch { expect } => watch(expect),
+        Cmd::Floor { v4, via } => floor(v4, via),
     }
 }
