@@ -396,8 +396,8 @@ fn churn_leaves_fib_and_memory_as_they_were() {
 #[ignore = "needs root, namespaces and FRR: run scripts/test"]
 fn a_refused_route_is_shown_and_retried() {
     require_root();
-    let a = Ns::new("ka");
-    let b = Ns::new("kb");
+    let a = Ns::new("fa");
+    let b = Ns::new("fb");
     veth(&a, "eth0", &["192.0.2.1/24"], &b, "eth0", &["192.0.2.2/24"]);
     b.addr("vm", "203.0.113.1/24");
     let da = Bgpbox::start(

@@ -16,8 +16,9 @@ use ipnet::IpNet;
 use tokio::sync::mpsc;
 
 use super::daemon::Event;
-use crate::bgp::speaker::{Hops, Kernel, KernelRoute};
-use crate::netlink::{self, Msg, Route, Socket, RTPROT_BGP, RT_TABLE_MAIN};
+use super::kernel_view::View;
+use crate::bgp::speaker::{Hops, Kernel};
+use crate::netlink::{self, Socket};
 
 fn log(line: &str) {
     eprintln!("bgpd: {line}");
@@ -28,51 +29,9 @@ fn log(line: &str) {
 /// an earlier run's). Route by route: a full table is never held decoded.
 pub fn read(bgp: bool) -> std::io::Result<(Kernel, Vec<IpNet>)> {
     let mut s = Socket::open(0)?;
-    let mut k = Kernel::default();
-    s.dump_each(netlink::RTM_GETADDR, 1, |m| {
-        if let Msg::Addr(true, a) = m {
-            if let Ok(name) = nix::net::if_::if_indextoname(a.index) {
-                k.names.insert(a.net, name.to_string_lossy().into_owned());
-            }
-            k.addresses.push(a.net);
-        }
-    })?;
     let mut ours = Vec::new();
-    s.dump_each(netlink::RTM_GETROUTE, 2, |m| {
-        let Msg::Route(true, r) = m else { return };
-        if r.table != RT_TABLE_MAIN as u32 {
-            return;
-        }
-        if r.protocol == RTPROT_BGP {
-            if bgp {
-                ours.push(r.prefix);
-            }
-            return;
-        }
-        k.routes.insert(r.prefix);
-        if r.kind == netlink::RTN_UNICAST {
-            k.table.push(kernel_route(&r));
-        }
-    })?;
-    k.addresses.sort();
-    k.table.sort();
-    Ok((k, ours))
-}
-
-fn kernel_route(r: &Route) -> KernelRoute {
-    let oif = r.oif.or_else(|| r.gateways.iter().find_map(|g| g.1));
-    let ifname = oif
-        .and_then(|i| nix::net::if_::if_indextoname(i).ok())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    KernelRoute {
-        prefix: r.prefix,
-        protocol: r.protocol,
-        connected: r.gateways.is_empty() && r.scope == netlink::RT_SCOPE_LINK,
-        metric: r.metric,
-        gateways: r.gateways.iter().map(|g| g.0).collect(),
-        ifname,
-    }
+    let v = View::read(&mut s, bgp.then_some(&mut ours))?;
+    Ok((v.kernel(), ours))
 }
 
 pub async fn snapshot() -> Kernel {
@@ -109,30 +68,42 @@ pub fn watch(tx: mpsc::UnboundedSender<Event>) {
         }
         // Send the view as of now, after subscribing: whatever changed
         // between bgpd's first snapshot and this point (netsetup still at
-        // work at boot) would otherwise never be seen.
-        let mut last = Kernel::default();
-        if let Ok((k, _)) = read(false) {
-            last = k.clone();
-            if tx.send(Event::Kernel(k)).is_err() {
-                return;
-            }
-        }
+        // work at boot) would otherwise never be seen. From then on the
+        // notifications keep the view; only a lost one (ENOBUFS) costs a
+        // re-read.
+        let mut view = View::default();
+        let mut last: Option<Kernel> = None;
+        let mut fresh = true;
         loop {
-            // Anything but BGP routes (ours, or an earlier run's) makes us
-            // look again; ENOBUFS (missed some) too.
-            let relevant = s.recv_relevant().unwrap_or(true);
-            if !relevant {
-                continue;
-            }
-            // Let a burst (an interface coming up with its routes) settle.
-            std::thread::sleep(Duration::from_millis(20));
-            if let Ok((k, _)) = read(false) {
-                if k != last {
-                    last = k.clone();
-                    if tx.send(Event::Kernel(k)).is_err() {
-                        return;
-                    }
+            if fresh {
+                match View::read(&mut s, None) {
+                    Ok(v) => view = v,
+                    Err(e) => log(&format!("kernel watcher: cannot read the kernel: {e}")),
                 }
+                fresh = false;
+            }
+            let k = view.kernel();
+            if last.as_ref() != Some(&k) {
+                last = Some(k.clone());
+                if tx.send(Event::Kernel(k)).is_err() {
+                    return;
+                }
+            }
+            match s.recv() {
+                Ok(msgs) => {
+                    let mut changed = false;
+                    for m in msgs {
+                        changed |= view.apply(m);
+                    }
+                    if !changed && !view.stale {
+                        continue;
+                    }
+                    // Let a burst (an interface coming up with its routes)
+                    // settle into one view.
+                    std::thread::sleep(Duration::from_millis(20));
+                    fresh = view.stale;
+                }
+                Err(_) => fresh = true,
             }
         }
     });

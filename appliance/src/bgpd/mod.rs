@@ -3,6 +3,7 @@
 mod commands;
 pub mod daemon;
 pub mod kernel;
+mod kernel_view;
 mod show;
 mod show_neighbor;
 mod show_policy;
