@@ -145,9 +145,6 @@ impl KernelDelta {
     }
 }
 
-/// Routes to write: shared next-hop sets, no allocation per route.
-type Batch = Vec<(IpNet, Arc<[IpAddr]>)>;
-
 /// Work for the FIB writer: a prefix and an interned next-hop set (0:
 /// delete). 24 bytes a route, so a full table waiting for the kernel
 /// costs little.
@@ -174,13 +171,6 @@ impl HopSets {
         let i = self.sets.len() as u32;
         self.index.insert(a, i);
         i
-    }
-
-    fn get(&self, id: u32) -> Arc<[IpAddr]> {
-        if id == 0 {
-            return Arc::from(Vec::new());
-        }
-        self.sets[id as usize - 1].clone()
     }
 }
 
@@ -343,10 +333,12 @@ impl Fib {
         let _ = tokio::task::spawn_blocking(|| -> std::io::Result<()> {
             let (_, ours) = read(true)?;
             let mut sock = Socket::open(0)?;
-            let none: Arc<[IpAddr]> = Arc::from(Vec::new());
-            let gone: Batch = ours.into_iter().map(|p| (p, none.clone())).collect();
+            let gone: Vec<Work> = ours.into_iter().map(|p| (p, 0)).collect();
             let n = gone.len();
-            write_batch(&mut sock, gone, &Mutex::new(HashMap::new()), &mut 1);
+            let (mut buf, mut seq, none) = (Vec::new(), 1, Mutex::new(HashMap::new()));
+            for chunk in gone.chunks(CHUNK) {
+                write_batch(&mut sock, &mut buf, chunk, &[], &none, &mut seq);
+            }
             log(&format!("removed {n} routes from the FIB"));
             Ok(())
         })
@@ -359,7 +351,8 @@ const WRITER_SLICE: usize = 65536;
 
 fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, String>>>) {
     let mut seq = 1u32;
-    let mut retry: Batch = Vec::new();
+    let mut retry: Vec<Work> = Vec::new();
+    let mut buf = Vec::new();
     loop {
         let mut work = {
             let mut w = q.work.lock().unwrap_or_else(|e| e.into_inner());
@@ -384,84 +377,78 @@ fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, St
         work.reverse();
         work.dedup_by_key(|(p, _)| *p);
         work.reverse();
-        let last = work;
-        let mut batch: Batch = std::mem::take(&mut retry);
-        batch.retain(|(p, _)| last.binary_search_by_key(p, |(x, _)| *x).is_err());
-        {
-            let hops = q.hops.lock().unwrap_or_else(|e| e.into_inner());
-            // Resolved chunk by chunk below would hold the lock longer;
-            // sets are few and Arc clones cheap.
-            let sets: Vec<Arc<[IpAddr]>> = (0..=hops.sets.len() as u32).map(|i| hops.get(i)).collect();
-            drop(hops);
-            for chunk in last.chunks(2000) {
-                let b: Batch = chunk.iter().map(|(p, id)| (*p, sets[*id as usize].clone())).collect();
-                batch.extend(b);
-                if batch.len() >= 2000 {
-                    retry.extend(write_batch(&mut sock, std::mem::take(&mut batch), &rejected, &mut seq));
-                }
-            }
-        }
-        if !batch.is_empty() {
-            retry.extend(write_batch(&mut sock, batch, &rejected, &mut seq));
+        // Earlier refusals go again, unless this slice supersedes them.
+        let mut again = std::mem::take(&mut retry);
+        again.retain(|(p, _)| work.binary_search_by_key(p, |(x, _)| *x).is_err());
+        // The sets are few; a copy of the list keeps the lock short.
+        let sets = q.hops.lock().unwrap_or_else(|e| e.into_inner()).sets.clone();
+        for chunk in again.chunks(CHUNK).chain(work.chunks(CHUNK)) {
+            retry.extend(write_batch(&mut sock, &mut buf, chunk, &sets, &rejected, &mut seq));
         }
     }
 }
 
-/// Sends a batch in large chunks. Only the last message of a chunk asks
-/// for an acknowledgement: the kernel handles a send in order and reports
-/// every error anyway, so when that ack arrives the chunk is done, and a
-/// full table costs a few hundred acks instead of a million.
-/// Returns the routes the kernel refused (to retry later).
-fn write_batch(sock: &mut Socket, batch: Batch, rejected: &Mutex<HashMap<IpNet, String>>, seq: &mut u32) -> Batch {
-    const CHUNK: usize = 2000;
+/// Routes a netlink send carries.
+const CHUNK: usize = 2000;
+
+/// Sends one chunk. Only its last message asks for an acknowledgement:
+/// the kernel handles a send in order and reports every error anyway, so
+/// when that ack arrives the chunk is done, and a full table costs a few
+/// hundred acks instead of a million. Returns the routes the kernel
+/// refused (to retry later).
+fn write_batch(
+    sock: &mut Socket,
+    buf: &mut Vec<u8>,
+    chunk: &[Work],
+    sets: &[Arc<[IpAddr]>],
+    rejected: &Mutex<HashMap<IpNet, String>>,
+    seq: &mut u32,
+) -> Vec<Work> {
+    let hops = |id: u32| if id == 0 { &[][..] } else { &sets[id as usize - 1][..] };
+    buf.clear();
+    let first = *seq;
+    for (i, (p, id)) in chunk.iter().enumerate() {
+        netlink::route_change(buf, *seq, p, hops(*id), i + 1 == chunk.len());
+        *seq = seq.wrapping_add(1);
+    }
+    let last = seq.wrapping_sub(1);
+    if let Err(e) = sock.send(buf) {
+        log(&format!("FIB: netlink send failed: {e}; {} routes will be retried", chunk.len()));
+        return chunk.to_vec();
+    }
+    let mut refused: Vec<(usize, i32)> = Vec::new();
+    let mut done = false;
+    while !done {
+        let got = sock.recv_acks(|s, errno| {
+            let Some(i) = s.checked_sub(first).map(|i| i as usize).filter(|i| *i < chunk.len()) else { return };
+            // Deleting what is not there is fine.
+            if errno != 0 && !(chunk[i].1 == 0 && errno == nix::libc::ESRCH) {
+                refused.push((i, errno));
+            }
+            done |= s == last;
+        });
+        if let Err(e) = got {
+            log(&format!("FIB: netlink receive failed: {e}"));
+            break;
+        }
+    }
+    let mut r = rejected.lock().unwrap_or_else(|e| e.into_inner());
+    if !r.is_empty() {
+        // Whatever was not refused now is in (or out of) the kernel.
+        for (i, (p, _)) in chunk.iter().enumerate() {
+            if !refused.iter().any(|(j, _)| *j == i) {
+                r.remove(p);
+            }
+        }
+    }
     let mut failed = Vec::new();
-    let mut buf = Vec::with_capacity(CHUNK * 64);
-    for chunk in batch.chunks(CHUNK) {
-        buf.clear();
-        let first = *seq;
-        for (i, (p, h)) in chunk.iter().enumerate() {
-            netlink::route_change(&mut buf, *seq, p, h, i + 1 == chunk.len());
-            *seq = seq.wrapping_add(1);
-        }
-        let last = seq.wrapping_sub(1);
-        if let Err(e) = sock.send(&buf) {
-            log(&format!("FIB: netlink send failed: {e}; {} routes will be retried", chunk.len()));
-            failed.extend(chunk.iter().cloned());
-            continue;
-        }
-        let mut refused: Vec<(usize, i32)> = Vec::new();
-        let mut done = false;
-        while !done {
-            let got = sock.recv_acks(|s, errno| {
-                let Some(i) = s.checked_sub(first).map(|i| i as usize).filter(|i| *i < chunk.len()) else { return };
-                // Deleting what is not there is fine.
-                if errno != 0 && !(chunk[i].1.is_empty() && errno == nix::libc::ESRCH) {
-                    refused.push((i, errno));
-                }
-                done |= s == last;
-            });
-            if let Err(e) = got {
-                log(&format!("FIB: netlink receive failed: {e}"));
-                break;
-            }
-        }
-        let mut r = rejected.lock().unwrap_or_else(|e| e.into_inner());
-        if !r.is_empty() {
-            // Whatever was not refused now is in (or out of) the kernel.
-            for (i, (p, _)) in chunk.iter().enumerate() {
-                if !refused.iter().any(|(j, _)| *j == i) {
-                    r.remove(p);
-                }
-            }
-        }
-        for (i, errno) in refused {
-            let (p, h) = &chunk[i];
-            let why = std::io::Error::from_raw_os_error(errno).to_string();
-            let via: Vec<String> = h.iter().map(|a| a.to_string()).collect();
-            log(&format!("FIB: kernel refused {p} via {}: {why}; will retry", via.join(", ")));
-            r.insert(*p, why);
-            failed.push((*p, h.clone()));
-        }
+    for (i, errno) in refused {
+        let (p, id) = chunk[i];
+        let why = std::io::Error::from_raw_os_error(errno).to_string();
+        let via: Vec<String> = hops(id).iter().map(|a| a.to_string()).collect();
+        log(&format!("FIB: kernel refused {p} via {}: {why}; will retry", via.join(", ")));
+        r.insert(p, why);
+        failed.push((p, id));
     }
     failed
 }
