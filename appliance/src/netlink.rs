@@ -255,6 +255,9 @@ pub fn route_change(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, hops: &[IpAddr]
     } else {
         (RTM_NEWROUTE, F_REQUEST | ack | F_CREATE | F_REPLACE)
     };
+    if hops.len() <= 1 {
+        return route_change_simple(out, typ, flags, seq, prefix, hops.first());
+    }
     let at = header(out, typ, flags, seq);
     let scope = 0; // universe
     out.extend_from_slice(&[family(prefix), prefix.prefix_len(), 0, 0, RT_TABLE_MAIN, RTPROT_BGP, scope, RTN_UNICAST]);
@@ -277,6 +280,30 @@ pub fn route_change(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, hops: &[IpAddr]
         }
     }
     close(out, at);
+}
+
+/// `route_change` for a route with at most one next hop, a full table's
+/// case: the message is built on the stack and appended in one copy.
+fn route_change_simple(out: &mut Vec<u8>, typ: u16, flags: u16, seq: u32, prefix: &IpNet, hop: Option<&IpAddr>) {
+    let mut m = [0u8; 96];
+    m[4..6].copy_from_slice(&typ.to_ne_bytes());
+    m[6..8].copy_from_slice(&flags.to_ne_bytes());
+    m[8..12].copy_from_slice(&seq.to_ne_bytes());
+    m[16..24].copy_from_slice(&[family(prefix), prefix.prefix_len(), 0, 0, RT_TABLE_MAIN, RTPROT_BGP, 0, RTN_UNICAST]);
+    let mut at = 28;
+    let mut put = |typ: u16, data: &[u8]| {
+        m[at..at + 2].copy_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
+        m[at + 2..at + 4].copy_from_slice(&typ.to_ne_bytes());
+        m[at + 4..at + 4 + data.len()].copy_from_slice(data);
+        at += align(4 + data.len());
+    };
+    put(RTA_DST, &ip_bytes(&prefix.network()));
+    put(RTA_PRIORITY, &BGP_METRIC.to_ne_bytes());
+    if let Some(h) = hop {
+        put(RTA_GATEWAY, &ip_bytes(h));
+    }
+    m[0..4].copy_from_slice(&(at as u32).to_ne_bytes());
+    out.extend_from_slice(&m[..at]);
 }
 
 fn attrs(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
@@ -538,6 +565,12 @@ mod tests {
         assert_eq!(r.gateways.len(), 2);
         assert_eq!(r.gateways[1].0, "2001:db8::2".parse::<IpAddr>().unwrap());
         assert!(matches!(&msgs[2], Msg::Route(false, r) if r.gateways.is_empty()));
+        let mut one6 = Vec::new();
+        let p6: IpNet = "2001:db8:1::/48".parse().unwrap();
+        route_change(&mut one6, 10, &p6, &["2001:db8::1".parse().unwrap()], false);
+        let Msg::Route(true, r) = &parse(&one6)[0] else { panic!() };
+        assert_eq!((r.prefix, r.metric), (p6, 20));
+        assert_eq!(r.gateways, vec![("2001:db8::1".parse().unwrap(), None)]);
     }
 
     #[test]
