@@ -279,6 +279,10 @@ impl Fib {
             w.extend(self.local.drain(..));
             q.ready.notify_one();
         }
+        // A burst (a whole table withdrawn at once) must not stay reserved.
+        if self.local.capacity() > LOCAL_KEEP {
+            self.local.shrink_to(LOCAL_KEEP);
+        }
     }
 
     /// The kernel's view changed: routes may become (un)reachable or
@@ -345,6 +349,9 @@ impl Fib {
         .await;
     }
 }
+
+/// Route changes `Fib` keeps room for between flushes.
+const LOCAL_KEEP: usize = 8192;
 
 /// How many queued route changes the writer takes at a time.
 const WRITER_SLICE: usize = 65536;
