@@ -432,3 +432,41 @@ fn a_refused_route_is_shown_and_retried() {
         .unwrap_or_else(|| panic!("the route was not retried:\n{}\n{}", view(), da.log_text()));
     assert!(a.ip(&["route", "show", "203.0.113.0/24"]).contains("via 192.0.2.2 dev eth0 proto bgp metric 20"));
 }
+
+/// A route whose next hop becomes unreachable leaves the FIB (and is shown
+/// without `>*`), and comes back with its next hop. The session runs over
+/// one link; FRR points the route at its address on a second one.
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn a_route_follows_its_next_hop() {
+    require_root();
+    let a = Ns::new("na");
+    let b = Ns::new("nb");
+    veth(&a, "eth0", &["192.0.2.1/24"], &b, "eth0", &["192.0.2.2/24"]);
+    veth(&a, "eth1", &["198.51.100.1/24"], &b, "eth1", &["198.51.100.2/24"]);
+    b.addr("vm", "203.0.113.1/24");
+    let da = Bgpbox::start(
+        &a,
+        "nh-a",
+        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n",
+    );
+    let _frr = Frr::start(
+        &b,
+        "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n \
+         address-family ipv4 unicast\n  network 203.0.113.0/24\n  neighbor 192.0.2.1 route-map NH out\n exit-address-family\n\
+         route-map NH permit 10\n set ip next-hop 198.51.100.2\n",
+    );
+    let view = || da.show("show ip route bgp");
+    let in_fib =
+        || a.ip(&["route", "show", "203.0.113.0/24"]).contains("via 198.51.100.2 dev eth1 proto bgp metric 20");
+    wait_for(Duration::from_secs(30), || (in_fib() && view().contains("B>* 203.0.113.0/24")).then_some(()))
+        .unwrap_or_else(|| panic!("not installed:\n{}\n{}", view(), da.log_text()));
+    // The next hop's subnet goes: the route leaves the FIB, stays in BGP.
+    a.ip(&["addr", "del", "198.51.100.1/24", "dev", "eth1"]);
+    wait_for(Duration::from_secs(10), || (!in_fib() && view().contains("B   203.0.113.0/24")).then_some(()))
+        .unwrap_or_else(|| panic!("still installed:\n{}\n{}", view(), a.routes(false)));
+    // And comes back with it.
+    a.ip(&["addr", "add", "198.51.100.1/24", "dev", "eth1"]);
+    wait_for(Duration::from_secs(10), || (in_fib() && view().contains("B>* 203.0.113.0/24")).then_some(()))
+        .unwrap_or_else(|| panic!("not back:\n{}\n{}", view(), a.routes(false)));
+}
