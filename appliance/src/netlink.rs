@@ -494,6 +494,13 @@ impl Socket {
         Ok(())
     }
 
+    /// Makes `recv` give up (WouldBlock) after `t` without a datagram.
+    pub fn set_recv_timeout(&self, t: std::time::Duration) -> std::io::Result<()> {
+        let tv = nix::sys::time::TimeVal::new(t.as_secs() as _, t.subsec_micros() as _);
+        socket::setsockopt(&self.fd, socket::sockopt::ReceiveTimeout, &tv)?;
+        Ok(())
+    }
+
     pub fn raw_fd(&self) -> std::os::fd::RawFd {
         self.fd.as_raw_fd()
     }

@@ -353,8 +353,11 @@ impl Fib {
 /// Route changes `Fib` keeps room for between flushes.
 const LOCAL_KEEP: usize = 8192;
 
-/// How many queued route changes the writer takes at a time.
-const WRITER_SLICE: usize = 65536;
+/// How many queued route changes the writer takes at a time: sorted
+/// together, they go to the kernel in prefix order, which its trie takes
+/// faster (6 MB of slice and as much sort scratch at most; 65,536 was 0.1
+/// to 0.2 s slower on a full table).
+const WRITER_SLICE: usize = 262_144;
 
 fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, String>>>) {
     let mut seq = 1u32;

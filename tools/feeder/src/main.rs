@@ -309,13 +309,19 @@ fn watch(expect: usize) {
     }
     println!("ready {} {}", now_ns(), have.len());
     std::io::stdout().flush().unwrap();
+    // A quiet socket while routes are still counted: look again, in case
+    // the notifications of the last ones were lost with the buffer.
+    sock.set_recv_timeout(Duration::from_millis(100)).expect("netlink timeout");
     let mut full = false;
     loop {
         let msgs = match sock.recv() {
             Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !(full && !have.is_empty()) => continue,
             Err(e) => {
                 // Lost notifications: count from a dump instead.
-                eprintln!("watch: {e}; resyncing");
+                if e.kind() != std::io::ErrorKind::WouldBlock {
+                    eprintln!("watch: {e}; resyncing");
+                }
                 have.clear();
                 for m in dumper.dump(netlink::RTM_GETROUTE, 2).expect("dump") {
                     if let Msg::Route(true, r) = m {
