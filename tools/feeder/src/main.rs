@@ -316,7 +316,7 @@ fn watch(expect: usize) {
     loop {
         let msgs = match sock.recv() {
             Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !(full && !have.is_empty()) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && (!full || have.is_empty()) => continue,
             Err(e) => {
                 // Lost notifications: count from a dump instead.
                 if e.kind() != std::io::ErrorKind::WouldBlock {
