@@ -374,8 +374,10 @@ fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, St
             // scratch space, stay small however far the RIB is ahead.
             let n = w.len().min(WRITER_SLICE);
             let work: Vec<Work> = w.drain(..n).collect();
-            if w.is_empty() && w.capacity() > WRITER_SLICE {
-                w.shrink_to(WRITER_SLICE);
+            // Drained: a burst's room goes back (churn must not ratchet
+            // bgpd's memory up).
+            if w.is_empty() && w.capacity() > LOCAL_KEEP {
+                w.shrink_to(LOCAL_KEEP);
             }
             work
         };
