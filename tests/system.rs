@@ -389,6 +389,25 @@ fn churn_leaves_fib_and_memory_as_they_were() {
     }
 }
 
+/// bgpbox in `a` (192.0.2.1, AS 65001) and FRR in `b` (192.0.2.2, AS
+/// 65002), FRR announcing 203.0.113.0/24 with next hop `via`.
+fn frr_sends_via(a: &Ns, b: &Ns, name: &str, via: &str) -> (Bgpbox, Frr) {
+    let da = Bgpbox::start(
+        a,
+        name,
+        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n",
+    );
+    let frr = Frr::start(
+        b,
+        &format!(
+            "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n \
+             address-family ipv4 unicast\n  network 203.0.113.0/24\n  neighbor 192.0.2.1 route-map NH out\n exit-address-family\n\
+             route-map NH permit 10\n set ip next-hop {via}\n"
+        ),
+    );
+    (da, frr)
+}
+
 /// A route the kernel refuses (here its next hop is the subnet's broadcast
 /// address, which FRR was told to send) is shown `B>r`, logged with the
 /// prefix, and installed once a good next hop replaces it.
@@ -400,17 +419,7 @@ fn a_refused_route_is_shown_and_retried() {
     let b = Ns::new("fb");
     veth(&a, "eth0", &["192.0.2.1/24"], &b, "eth0", &["192.0.2.2/24"]);
     b.addr("vm", "203.0.113.1/24");
-    let da = Bgpbox::start(
-        &a,
-        "refuse-a",
-        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n",
-    );
-    let frr = Frr::start(
-        &b,
-        "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n \
-         address-family ipv4 unicast\n  network 203.0.113.0/24\n  neighbor 192.0.2.1 route-map NH out\n exit-address-family\n\
-         route-map NH permit 10\n set ip next-hop 192.0.2.255\n",
-    );
+    let (da, frr) = frr_sends_via(&a, &b, "refuse-a", "192.0.2.255");
     let view = || da.show("show ip route bgp");
     wait_for(Duration::from_secs(30), || view().contains("B>r 203.0.113.0/24 [20/0] via 192.0.2.255").then_some(()))
         .unwrap_or_else(|| panic!("no refused route:\n{}\n{}", view(), da.log_text()));
@@ -445,17 +454,7 @@ fn a_route_follows_its_next_hop() {
     veth(&a, "eth0", &["192.0.2.1/24"], &b, "eth0", &["192.0.2.2/24"]);
     veth(&a, "eth1", &["198.51.100.1/24"], &b, "eth1", &["198.51.100.2/24"]);
     b.addr("vm", "203.0.113.1/24");
-    let da = Bgpbox::start(
-        &a,
-        "nh-a",
-        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n",
-    );
-    let _frr = Frr::start(
-        &b,
-        "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n \
-         address-family ipv4 unicast\n  network 203.0.113.0/24\n  neighbor 192.0.2.1 route-map NH out\n exit-address-family\n\
-         route-map NH permit 10\n set ip next-hop 198.51.100.2\n",
-    );
+    let (da, _frr) = frr_sends_via(&a, &b, "nh-a", "198.51.100.2");
     let view = || da.show("show ip route bgp");
     let in_fib =
         || a.ip(&["route", "show", "203.0.113.0/24"]).contains("via 198.51.100.2 dev eth1 proto bgp metric 20");
