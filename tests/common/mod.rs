@@ -100,7 +100,17 @@ impl Drop for Cleanup {
     fn drop(&mut self) {
         while let Some(cmd) = self.undo.pop() {
             let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
-            if let Err(e) = try_run(&args) {
+            // LXD refuses while an operation on the instance is still running
+            // (a failed stop): a few more tries before giving up.
+            let mut last = Ok(String::new());
+            for attempt in 0..5 {
+                last = try_run(&args);
+                if last.is_ok() || args[0] != "lxc" {
+                    break;
+                }
+                std::thread::sleep(Duration::from_secs(1 + attempt));
+            }
+            if let Err(e) = last {
                 eprintln!("cleanup: {e}");
             }
         }

@@ -290,6 +290,13 @@ impl Frr {
 
 impl Drop for Frr {
     fn drop(&mut self) {
+        // The daemons go with their namespace, but not if the namespace was
+        // already gone (they would keep an unnamed one alive).
+        for d in ["bgpd", "zebra"] {
+            if let Ok(pid) = std::fs::read_to_string(self.dir.join(format!("{d}.pid"))) {
+                let _ = try_run(&["kill", "-9", pid.trim()]);
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
