@@ -62,6 +62,13 @@ impl Tmux {
     fn last_line(&self) -> String {
         self.screen().lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().to_string()
     }
+
+    /// Waits until the cursor's line is `want`: the shell redraws its
+    /// prompt after the output, a moment later than the output shows.
+    fn wait_line(&self, want: &str) {
+        wait_for(Duration::from_secs(10), || (self.last_line().trim_end() == want).then_some(()))
+            .unwrap_or_else(|| panic!("the prompt line never became {want:?}:\n{}", self.screen()));
+    }
 }
 
 impl Drop for Tmux {
@@ -85,7 +92,7 @@ fn interactive_shell_helps_completes_and_marks_errors() {
     let s = t.wait("running-config  running configuration");
     assert!(s.contains("  bgp             BGP information"), "{s}");
     assert!(s.contains("  ip              IP information"), "{s}");
-    assert_eq!(t.last_line().trim_end(), "vt1# show");
+    t.wait_line("vt1# show");
     t.keys(&["C-u"]);
 
     // Tab completes `config` to `configure`.
@@ -97,21 +104,21 @@ fn interactive_shell_helps_completes_and_marks_errors() {
     t.keys(&["router bgp", "Enter"]);
     t.wait("vt1(config-router)#");
     t.keys(&["nei 192.0.2.2 desc the home router", "Enter"]);
-    wait_for(Duration::from_secs(5), || (t.last_line().trim_end() == "vt1(config-router)#").then_some(()));
+    t.wait_line("vt1(config-router)#");
     t.keys(&["end", "Enter"]);
-    wait_for(Duration::from_secs(5), || (t.last_line().trim_end() == "vt1#").then_some(()));
+    t.wait_line("vt1#");
 
     // Abbreviations, then a bad word marked where it is.
     t.keys(&["sh bgp nei 192.0.2.2", "Enter"]);
     t.wait("Description: the home router");
-    wait_for(Duration::from_secs(5), || (t.last_line().trim_end() == "vt1#").then_some(()));
+    t.wait_line("vt1#");
     t.keys(&["sh ip ro bgpx", "Enter"]);
     let s = t.wait("% Invalid input detected at '^' marker.");
-    wait_for(Duration::from_secs(5), || (t.last_line().trim_end() == "vt1#").then_some(()));
+    t.wait_line("vt1#");
     assert!(s.contains("sh ip ro bgpx\n         ^\n% Invalid input"), "{s}");
     t.keys(&["frobnicate", "Enter"]);
     t.wait("% Unknown command: frobnicate");
-    wait_for(Duration::from_secs(5), || (t.last_line().trim_end() == "vt1#").then_some(()));
+    t.wait_line("vt1#");
     t.keys(&["exit", "Enter"]);
 }
 
