@@ -233,6 +233,11 @@ fn ecmp_in_the_kernel() {
         (r.contains("via 192.0.2.3 dev eth0 proto bgp metric 20") && !r.contains("192.0.2.2")).then_some(())
     })
     .unwrap_or_else(|| panic!("the route did not follow:\n{}", a.routes(false)));
+    // A clean stop: bgpd's routes and nexthop objects leave the kernel.
+    let mut da = da;
+    da.stop();
+    let left = a.routes(false) + &a.ip(&["nexthop", "show"]);
+    assert!(!left.contains("proto bgp"), "left behind by a clean stop:\n{left}");
 }
 
 /// kill -9 of bgpd and a restart: the routes stay in the FIB all along,
@@ -278,6 +283,12 @@ fn restart_without_a_gap_and_stale_routes_swept() {
         log.contains("BGP routes from an earlier run kept") && log.contains("removing 1 stale BGP routes"),
         "{log}"
     );
+    // The earlier run's nexthop object went with its stale route; the new
+    // run's one carries the route that stayed.
+    let ours = || a.ip(&["nexthop", "show"]).lines().filter(|l| l.contains("proto bgp")).count();
+    wait_for(Duration::from_secs(10), || (ours() == 1).then_some(()))
+        .unwrap_or_else(|| panic!("nexthop objects:\n{}\n{}", a.ip(&["nexthop", "show"]), da.log_text()));
+    assert!(da.log_text().contains("removing 1 nexthop objects of an earlier run"));
 }
 
 /// A peer flaps 50 times with 100,000 routes: afterwards the FIB equals
@@ -468,4 +479,24 @@ fn a_route_follows_its_next_hop() {
     a.ip(&["addr", "add", "198.51.100.1/24", "dev", "eth1"]);
     wait_for(Duration::from_secs(10), || (in_fib() && view().contains("B>* 203.0.113.0/24")).then_some(()))
         .unwrap_or_else(|| panic!("not back:\n{}\n{}", view(), a.routes(false)));
+    // The route goes through a nexthop object of bgpd's.
+    let nexthops = || a.ip(&["nexthop", "show"]);
+    assert!(nexthops().contains("via 198.51.100.2 dev eth1 scope link proto bgp"), "{}", nexthops());
+    // The interface goes down (the address stays, the connected route and
+    // the nexthop object go), then up again.
+    a.ip(&["link", "set", "eth1", "down"]);
+    wait_for(Duration::from_secs(10), || (!in_fib() && view().contains("B   203.0.113.0/24")).then_some(()))
+        .unwrap_or_else(|| panic!("still installed with the link down:\n{}\n{}", view(), a.routes(false)));
+    a.ip(&["link", "set", "eth1", "up"]);
+    wait_for(Duration::from_secs(10), || (in_fib() && view().contains("B>* 203.0.113.0/24")).then_some(()))
+        .unwrap_or_else(|| panic!("not back with the link:\n{}\n{}\n{}", view(), a.routes(false), da.log_text()));
+    // The far end goes down: the kernel drops the nexthop object on
+    // carrier loss (and its routes, silently); bgpd puts them back.
+    b.ip(&["link", "set", "eth1", "down"]);
+    std::thread::sleep(Duration::from_millis(500));
+    wait_for(Duration::from_secs(10), || in_fib().then_some(()))
+        .unwrap_or_else(|| panic!("lost on carrier loss:\n{}\n{}\n{}", view(), a.routes(false), da.log_text()));
+    b.ip(&["link", "set", "eth1", "up"]);
+    wait_for(Duration::from_secs(10), || (in_fib() && view().contains("B>* 203.0.113.0/24")).then_some(()))
+        .unwrap_or_else(|| panic!("not back after carrier loss:\n{}\n{}", view(), a.routes(false)));
 }

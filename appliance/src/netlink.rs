@@ -35,6 +35,14 @@ const RTA_GATEWAY: u16 = 5;
 const RTA_PRIORITY: u16 = 6;
 const RTA_MULTIPATH: u16 = 9;
 const RTA_TABLE: u16 = 15;
+const RTA_NH_ID: u16 = 30;
+pub const RTM_NEWNEXTHOP: u16 = 104;
+pub const RTM_DELNEXTHOP: u16 = 105;
+pub const RTM_GETNEXTHOP: u16 = 106;
+const NHA_ID: u16 = 1;
+const NHA_GROUP: u16 = 2;
+const NHA_OIF: u16 = 5;
+const NHA_GATEWAY: u16 = 6;
 const IFA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
 const IFLA_MTU: u16 = 4;
@@ -62,6 +70,8 @@ pub const GROUP_IPV4_IFADDR: u32 = 0x10;
 pub const GROUP_IPV4_ROUTE: u32 = 0x40;
 pub const GROUP_IPV6_IFADDR: u32 = 0x100;
 pub const GROUP_IPV6_ROUTE: u32 = 0x400;
+/// RTNLGRP_NEXTHOP (32), the last group the bind mask can name.
+pub const GROUP_NEXTHOP: u32 = 1 << 31;
 
 /// FRR's metric for eBGP routes, shown as `[20/0]`.
 pub const BGP_METRIC: u32 = 20;
@@ -77,6 +87,13 @@ pub struct Route {
     pub metric: u32,
     pub oif: Option<u32>,
     pub gateways: Vec<(IpAddr, Option<u32>)>,
+}
+
+/// A nexthop object (ip nexthop), as far as bgpd cares: whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nexthop {
+    pub id: u32,
+    pub protocol: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +116,7 @@ pub enum Msg {
     Route(bool, Route),
     Addr(bool, Addr),
     Link(bool, Link),
+    Nexthop(bool, Nexthop),
     /// An acknowledgement (errno 0) or error for request `seq`.
     Ack {
         seq: u32,
@@ -167,7 +185,7 @@ fn family(p: &IpNet) -> u8 {
 /// A dump request for routes or addresses of both families.
 pub fn dump(out: &mut Vec<u8>, typ: u16, seq: u32) {
     let at = header(out, typ, F_REQUEST | F_DUMP, seq);
-    if typ == RTM_GETADDR {
+    if typ == RTM_GETADDR || typ == RTM_GETNEXTHOP {
         out.extend_from_slice(&[0; 8]);
     } else if typ == RTM_GETLINK {
         out.extend_from_slice(&[0; 16]);
@@ -280,6 +298,73 @@ pub fn route_change(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, hops: &[IpAddr]
         }
     }
     close(out, at);
+}
+
+/// A nexthop object (RTM_NEWNEXTHOP, Linux 5.3): a gateway on an interface,
+/// owned by bgpd (protocol bgp). Routes that name it by id skip the
+/// kernel's per-route gateway validation, which is most of what a route
+/// with RTA_GATEWAY costs beyond the trie insert.
+///
+/// Never a replace: an id stands for one gateway and interface for as long
+/// as bgpd runs, and replacing a nexthop in use makes the kernel walk every
+/// route. One that exists already answers EEXIST.
+pub fn nexthop_add(out: &mut Vec<u8>, seq: u32, id: u32, gateway: &IpAddr, oif: u32) {
+    let at = header(out, RTM_NEWNEXTHOP, F_REQUEST | F_ACK | F_CREATE, seq);
+    let fam = if gateway.is_ipv4() { nix::libc::AF_INET } else { nix::libc::AF_INET6 } as u8;
+    out.extend_from_slice(&[fam, 0, RTPROT_BGP, 0, 0, 0, 0, 0]);
+    attr(out, NHA_ID, &id.to_ne_bytes());
+    attr(out, NHA_OIF, &oif.to_ne_bytes());
+    attr(out, NHA_GATEWAY, &ip_bytes(gateway));
+    close(out, at);
+}
+
+/// A nexthop group (ECMP) of nexthop objects, each with weight 1;
+/// `replace` for one the kernel may have changed (a member removed).
+pub fn nexthop_group_add(out: &mut Vec<u8>, seq: u32, id: u32, members: &[u32], replace: bool) {
+    let replace = if replace { F_REPLACE } else { 0 };
+    let at = header(out, RTM_NEWNEXTHOP, F_REQUEST | F_ACK | F_CREATE | replace, seq);
+    out.extend_from_slice(&[0, 0, RTPROT_BGP, 0, 0, 0, 0, 0]);
+    attr(out, NHA_ID, &id.to_ne_bytes());
+    // struct nexthop_grp { u32 id; u8 weight (minus one); u8 resvd1; u16 resvd2 }
+    let grp: Vec<u8> = members.iter().flat_map(|m| m.to_ne_bytes().into_iter().chain([0, 0, 0, 0])).collect();
+    attr(out, NHA_GROUP, &grp);
+    close(out, at);
+}
+
+pub fn nexthop_del(out: &mut Vec<u8>, seq: u32, id: u32) {
+    let at = header(out, RTM_DELNEXTHOP, F_REQUEST | F_ACK, seq);
+    out.extend_from_slice(&[0; 8]);
+    attr(out, NHA_ID, &id.to_ne_bytes());
+    close(out, at);
+}
+
+/// A route's replace through nexthop object `nh` (or, with `None`, its
+/// delete); as `route_change` otherwise.
+pub fn route_change_nh(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, nh: Option<u32>, ack: bool) {
+    let ack = if ack { F_ACK } else { 0 };
+    let (typ, flags) = match nh {
+        None => (RTM_DELROUTE, F_REQUEST | ack),
+        Some(_) => (RTM_NEWROUTE, F_REQUEST | ack | F_CREATE | F_REPLACE),
+    };
+    let mut m = [0u8; 64];
+    m[4..6].copy_from_slice(&typ.to_ne_bytes());
+    m[6..8].copy_from_slice(&flags.to_ne_bytes());
+    m[8..12].copy_from_slice(&seq.to_ne_bytes());
+    m[16..24].copy_from_slice(&[family(prefix), prefix.prefix_len(), 0, 0, RT_TABLE_MAIN, RTPROT_BGP, 0, RTN_UNICAST]);
+    let mut at = 28;
+    let mut put = |typ: u16, data: &[u8]| {
+        m[at..at + 2].copy_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
+        m[at + 2..at + 4].copy_from_slice(&typ.to_ne_bytes());
+        m[at + 4..at + 4 + data.len()].copy_from_slice(data);
+        at += align(4 + data.len());
+    };
+    put(RTA_DST, &ip_bytes(&prefix.network()));
+    put(RTA_PRIORITY, &BGP_METRIC.to_ne_bytes());
+    if let Some(id) = nh {
+        put(RTA_NH_ID, &id.to_ne_bytes());
+    }
+    m[0..4].copy_from_slice(&(at as u32).to_ne_bytes());
+    out.extend_from_slice(&m[..at]);
 }
 
 /// `route_change` for a route with at most one next hop, a full table's
@@ -418,6 +503,11 @@ fn decode(typ: u16, seq: u32, b: &[u8]) -> Option<Msg> {
                 }
             }
             Msg::Link(typ == RTM_NEWLINK, link)
+        }
+        RTM_NEWNEXTHOP | RTM_DELNEXTHOP => {
+            let protocol = *b.get(2)?;
+            let id = attrs(b.get(8..)?).find(|(t, _)| *t == NHA_ID).and_then(|(_, d)| u32_of(d))?;
+            Msg::Nexthop(typ == RTM_NEWNEXTHOP, Nexthop { id, protocol })
         }
         _ => Msg::Other,
     })
@@ -581,6 +671,25 @@ mod tests {
     }
 
     #[test]
+    fn nexthop_objects_decode_back() {
+        let mut buf = Vec::new();
+        nexthop_add(&mut buf, 1, 7, &"192.0.2.2".parse().unwrap(), 3);
+        nexthop_group_add(&mut buf, 2, 9, &[7, 8], false);
+        nexthop_del(&mut buf, 3, 7);
+        let msgs = parse(&buf);
+        assert_eq!(msgs[0], Msg::Nexthop(true, Nexthop { id: 7, protocol: RTPROT_BGP }));
+        assert_eq!(msgs[1], Msg::Nexthop(true, Nexthop { id: 9, protocol: RTPROT_BGP }));
+        assert_eq!(msgs[2], Msg::Nexthop(false, Nexthop { id: 7, protocol: 0 }));
+        let mut r = Vec::new();
+        route_change_nh(&mut r, 4, &"198.51.100.0/24".parse().unwrap(), Some(7), false);
+        route_change_nh(&mut r, 5, &"198.51.100.0/24".parse().unwrap(), None, true);
+        let msgs = parse(&r);
+        assert!(matches!(&msgs[0], Msg::Route(true, r) if r.metric == 20 && r.protocol == RTPROT_BGP));
+        assert!(matches!(&msgs[1], Msg::Route(false, _)));
+        assert_eq!(u16::from_ne_bytes([r[6], r[7]]) & F_ACK, 0);
+    }
+
+    #[test]
     fn only_the_asked_for_acks_and_errors() {
         let mut buf = Vec::new();
         route_change(&mut buf, 5, &"10.0.0.0/8".parse().unwrap(), &[], false);
@@ -610,6 +719,11 @@ mod tests {
             b[cut] ^= 0xff;
             let _ = parse(&b);
             let _ = acks(&b).count();
+        }
+        let mut nh = Vec::new();
+        nexthop_group_add(&mut nh, 1, 9, &[7, 8], true);
+        for cut in 0..nh.len() {
+            let _ = parse(&nh[..cut]);
         }
     }
 }

@@ -84,9 +84,24 @@ pub struct KernelRoute {
     pub metric: u32,
     pub gateways: Vec<IpAddr>,
     pub ifname: String,
+    /// The interface index of a route straight on an interface (0: none).
+    pub oif: u32,
 }
 
 impl Kernel {
+    /// The interface `hop` is directly reachable on: the longest route
+    /// without gateway that covers it (a connected network, or a device
+    /// route). The kernel takes a gateway on exactly those terms, and
+    /// removes the connected route when the link goes down, when an
+    /// IPv4 address stays.
+    pub fn link_of(&self, hop: &IpAddr) -> Option<u32> {
+        self.table
+            .iter()
+            .filter(|r| r.gateways.is_empty() && r.oif != 0 && r.prefix.contains(hop))
+            .max_by_key(|r| r.prefix.prefix_len())
+            .map(|r| r.oif)
+    }
+
     fn on_link(&self, a: IpAddr, b: IpAddr) -> bool {
         self.addresses.iter().any(|n| n.trunc().contains(&a) && n.trunc().contains(&b))
     }

@@ -19,7 +19,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::commands;
-use super::kernel::{self, Fib};
+use super::kernel::{self, Fib, KernelDelta};
 use super::sockopt;
 use crate::bgp::config::{self, Config};
 use crate::bgp::fsm::ConnId;
@@ -44,6 +44,10 @@ pub enum Event {
     Closed(ConnId, String),
     Control(Request, oneshot::Sender<Response>),
     Kernel(crate::bgp::speaker::Kernel),
+    /// A nexthop object of ours was deleted (by id).
+    NexthopGone(u32),
+    /// Our nexthop objects in the kernel, after a link changed.
+    Nexthops(Vec<u32>),
 }
 
 struct Conn {
@@ -230,28 +234,41 @@ impl Daemon {
                 self.note_kernel(&k, now);
                 let delta = self.fib.kernel_changed(&k);
                 self.speaker.set_kernel(now, k);
-                if delta.is_empty() {
-                    return;
+                self.rewrite(&delta);
+            }
+            Event::NexthopGone(id) => {
+                let delta = self.fib.nexthop_gone(id);
+                self.rewrite(&delta);
+            }
+            Event::Nexthops(ids) => {
+                let delta = self.fib.nexthops_present(&ids);
+                self.rewrite(&delta);
+            }
+        }
+    }
+
+    /// Writes again the selected routes a kernel change can affect, not a
+    /// whole table.
+    fn rewrite(&mut self, delta: &KernelDelta) {
+        if delta.is_empty() {
+            return;
+        }
+        let mut reach: HashMap<IpAddr, bool> = HashMap::new();
+        for afi in 0..2 {
+            let mut sel: Vec<(IpNet, Hops)> = Vec::new();
+            for (p, paths, n) in self.speaker.tables[afi].iter() {
+                if n == 0 || paths[0].peer == crate::bgp::rib::LOCAL {
+                    continue;
                 }
-                // Only the routes the change can affect go to the FIB again.
-                let mut reach: HashMap<IpAddr, bool> = HashMap::new();
-                for afi in 0..2 {
-                    let mut sel: Vec<(IpNet, Hops)> = Vec::new();
-                    for (p, paths, n) in self.speaker.tables[afi].iter() {
-                        if n == 0 || paths[0].peer == crate::bgp::rib::LOCAL {
-                            continue;
-                        }
-                        let mut hops = paths[..n].iter().filter_map(|x| x.attrs.next_hop);
-                        let hit = delta.shadows(&p)
-                            || hops.any(|h| *reach.entry(h).or_insert_with(|| delta.reach_changed(&self.fib, &h)));
-                        if hit {
-                            sel.push((p, Hops::from_vec(paths[..n].iter().filter_map(|x| x.attrs.next_hop).collect())));
-                        }
-                    }
-                    for (p, hops) in sel {
-                        self.fib.set(p, hops);
-                    }
+                let mut hops = paths[..n].iter().filter_map(|x| x.attrs.next_hop);
+                let hit = delta.shadows(&p)
+                    || hops.any(|h| *reach.entry(h).or_insert_with(|| delta.reach_changed(&self.fib, &h)));
+                if hit {
+                    sel.push((p, Hops::from_vec(paths[..n].iter().filter_map(|x| x.attrs.next_hop).collect())));
                 }
+            }
+            for (p, hops) in sel {
+                self.fib.set(p, hops);
             }
         }
     }

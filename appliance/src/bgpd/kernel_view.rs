@@ -114,6 +114,7 @@ fn kernel_route(r: &Route) -> KernelRoute {
         metric: r.metric,
         gateways: r.gateways.iter().map(|g| g.0).collect::<Vec<IpAddr>>(),
         ifname: oif.and_then(ifname).unwrap_or_default(),
+        oif: if r.gateways.is_empty() { r.oif.unwrap_or(0) } else { 0 },
     }
 }
 

@@ -62,6 +62,9 @@ enum Cmd {
         v4: usize,
         #[arg(long)]
         via: IpAddr,
+        /// Routes through a nexthop object on this interface index.
+        #[arg(long)]
+        nh_oif: Option<u32>,
     },
 }
 
@@ -363,10 +366,16 @@ fn counts(r: &netlink::Route) -> bool {
     r.table == netlink::RT_TABLE_MAIN as u32 && !matches!(r.protocol, 0..=4) && r.kind == 1
 }
 
-fn floor(n: usize, via: IpAddr) {
+fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>) {
     let prefixes = v4_prefixes(n);
     let mut sock = Socket::open(0).expect("netlink");
     let mut seq = 1u32;
+    if let Some(oif) = nh_oif {
+        let mut buf = Vec::new();
+        netlink::nexthop_add(&mut buf, 0, 4242, &via, oif);
+        sock.send(&buf).expect("netlink send");
+        sock.recv_acks(|_, errno| assert_eq!(errno, 0, "nexthop refused")).expect("netlink receive");
+    }
     let mut run = |hops: &[IpAddr]| {
         let t0 = Instant::now();
         let mut buf = Vec::new();
@@ -374,7 +383,17 @@ fn floor(n: usize, via: IpAddr) {
             buf.clear();
             let first = seq;
             for (i, p) in chunk.iter().enumerate() {
-                netlink::route_change(&mut buf, seq, p, hops, i + 1 == chunk.len());
+                if nh_oif.is_some() {
+                    netlink::route_change_nh(
+                        &mut buf,
+                        seq,
+                        p,
+                        (!hops.is_empty()).then_some(4242),
+                        i + 1 == chunk.len(),
+                    );
+                } else {
+                    netlink::route_change(&mut buf, seq, p, hops, i + 1 == chunk.len());
+                }
                 seq += 1;
             }
             let last = seq - 1;
@@ -405,6 +424,6 @@ fn main() {
             feed(peer, port, local_as, peer_as, router_id, next_hop, v4, v6)
         }
         Cmd::Watch { expect } => watch(expect),
-        Cmd::Floor { v4, via } => floor(v4, via),
+        Cmd::Floor { v4, via, nh_oif } => floor(v4, via, nh_oif),
     }
 }
