@@ -559,6 +559,11 @@ impl Socket {
         Ok(Socket { fd, buf: vec![0; 1 << 20] })
     }
 
+    /// A larger receive buffer than `open` gives (root only).
+    pub fn set_rcvbuf(&self, bytes: usize) -> std::io::Result<()> {
+        Ok(socket::setsockopt(&self.fd, socket::sockopt::RcvBufForce, &bytes)?)
+    }
+
     pub fn send(&self, data: &[u8]) -> std::io::Result<()> {
         let mut at = 0;
         while at < data.len() {

@@ -2,6 +2,7 @@
 
 mod commands;
 pub mod daemon;
+mod fib_writer;
 pub mod kernel;
 mod kernel_view;
 mod show;

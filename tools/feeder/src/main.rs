@@ -300,6 +300,10 @@ fn feed(
 fn watch(expect: usize) {
     let groups = netlink::GROUP_IPV4_ROUTE | netlink::GROUP_IPV6_ROUTE;
     let mut sock = Socket::open(groups).expect("netlink");
+    // A daemon writes faster than this loop counts: room for a whole
+    // table's notifications, so that counting rarely falls back to dumps
+    // (which make the measured time an upper bound).
+    sock.set_rcvbuf(1 << 30).expect("netlink receive buffer");
     let mut have: HashSet<IpNet> = HashSet::new();
     // Routes already there (a restart) count too.
     let mut dumper = Socket::open(0).expect("netlink");
@@ -316,14 +320,20 @@ fn watch(expect: usize) {
     // the notifications of the last ones were lost with the buffer.
     sock.set_recv_timeout(Duration::from_millis(100)).expect("netlink timeout");
     let mut full = false;
+    // Notifications were lost since the last complete count: a dump taken
+    // while routes are still being written can miss some of them too, so
+    // a quiet socket short of the count means another look.
+    let mut lost = false;
     loop {
         let msgs = match sock.recv() {
             Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && (!full || have.is_empty()) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !full && !lost => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && full && have.is_empty() => continue,
             Err(e) => {
                 // Lost notifications: count from a dump instead.
                 if e.kind() != std::io::ErrorKind::WouldBlock {
                     eprintln!("watch: {e}; resyncing");
+                    lost = true;
                 }
                 have.clear();
                 for m in dumper.dump(netlink::RTM_GETROUTE, 2).expect("dump") {
@@ -349,6 +359,7 @@ fn watch(expect: usize) {
         }
         if !full && have.len() >= expect {
             full = true;
+            lost = false;
             println!("full {}", now_ns());
             std::io::stdout().flush().unwrap();
         }
