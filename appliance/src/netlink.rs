@@ -274,7 +274,8 @@ pub fn route_change(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, hops: &[IpAddr]
         (RTM_NEWROUTE, F_REQUEST | ack | F_CREATE | F_REPLACE)
     };
     if hops.len() <= 1 {
-        return route_change_simple(out, typ, flags, seq, prefix, hops.first());
+        let gw = hops.first().map(ip_bytes);
+        return route_change_simple(out, typ, flags, seq, prefix, gw.as_deref().map(|g| (RTA_GATEWAY, g)));
     }
     let at = header(out, typ, flags, seq);
     let scope = 0; // universe
@@ -346,30 +347,16 @@ pub fn route_change_nh(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, nh: Option<u
         None => (RTM_DELROUTE, F_REQUEST | ack),
         Some(_) => (RTM_NEWROUTE, F_REQUEST | ack | F_CREATE | F_REPLACE),
     };
-    let mut m = [0u8; 64];
-    m[4..6].copy_from_slice(&typ.to_ne_bytes());
-    m[6..8].copy_from_slice(&flags.to_ne_bytes());
-    m[8..12].copy_from_slice(&seq.to_ne_bytes());
-    m[16..24].copy_from_slice(&[family(prefix), prefix.prefix_len(), 0, 0, RT_TABLE_MAIN, RTPROT_BGP, 0, RTN_UNICAST]);
-    let mut at = 28;
-    let mut put = |typ: u16, data: &[u8]| {
-        m[at..at + 2].copy_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
-        m[at + 2..at + 4].copy_from_slice(&typ.to_ne_bytes());
-        m[at + 4..at + 4 + data.len()].copy_from_slice(data);
-        at += align(4 + data.len());
-    };
-    put(RTA_DST, &ip_bytes(&prefix.network()));
-    put(RTA_PRIORITY, &BGP_METRIC.to_ne_bytes());
-    if let Some(id) = nh {
-        put(RTA_NH_ID, &id.to_ne_bytes());
+    match nh {
+        Some(id) => route_change_simple(out, typ, flags, seq, prefix, Some((RTA_NH_ID, &id.to_ne_bytes()))),
+        None => route_change_simple(out, typ, flags, seq, prefix, None),
     }
-    m[0..4].copy_from_slice(&(at as u32).to_ne_bytes());
-    out.extend_from_slice(&m[..at]);
 }
 
-/// `route_change` for a route with at most one next hop, a full table's
-/// case: the message is built on the stack and appended in one copy.
-fn route_change_simple(out: &mut Vec<u8>, typ: u16, flags: u16, seq: u32, prefix: &IpNet, hop: Option<&IpAddr>) {
+/// A route change whose next hop is at most one attribute (a gateway, or a
+/// nexthop object's id), a full table's case: the message is built on the
+/// stack and appended in one copy.
+fn route_change_simple(out: &mut Vec<u8>, typ: u16, flags: u16, seq: u32, prefix: &IpNet, via: Option<(u16, &[u8])>) {
     let mut m = [0u8; 96];
     m[4..6].copy_from_slice(&typ.to_ne_bytes());
     m[6..8].copy_from_slice(&flags.to_ne_bytes());
@@ -384,8 +371,8 @@ fn route_change_simple(out: &mut Vec<u8>, typ: u16, flags: u16, seq: u32, prefix
     };
     put(RTA_DST, &ip_bytes(&prefix.network()));
     put(RTA_PRIORITY, &BGP_METRIC.to_ne_bytes());
-    if let Some(h) = hop {
-        put(RTA_GATEWAY, &ip_bytes(h));
+    if let Some((t, data)) = via {
+        put(t, data);
     }
     m[0..4].copy_from_slice(&(at as u32).to_ne_bytes());
     out.extend_from_slice(&m[..at]);
