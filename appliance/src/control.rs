@@ -26,15 +26,19 @@ pub enum Request {
 pub struct Response {
     pub ok: bool,
     pub output: String,
+    /// More parts of the same answer follow (a paged show); the last part
+    /// has none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
 }
 
 impl Response {
     pub fn ok(output: impl Into<String>) -> Response {
-        Response { ok: true, output: output.into() }
+        Response { ok: true, output: output.into(), more: false }
     }
 
     pub fn err(output: impl Into<String>) -> Response {
-        Response { ok: false, output: output.into() }
+        Response { ok: false, output: output.into(), more: false }
     }
 }
 
@@ -62,6 +66,18 @@ impl Client {
         let mut line = serde_json::to_string(req).map_err(|e| e.to_string())?;
         line.push('\n');
         self.writer.write_all(line.as_bytes()).map_err(|e| format!("bgpd went away: {e}"))?;
+        let mut whole = Response::ok("");
+        loop {
+            let part = self.part()?;
+            whole.ok = part.ok;
+            whole.output.push_str(&part.output);
+            if !part.more {
+                return Ok(whole);
+            }
+        }
+    }
+
+    fn part(&mut self) -> Result<Response, String> {
         let mut answer = String::new();
         match self.reader.read_line(&mut answer) {
             Ok(0) => Err("bgpd closed the connection".into()),

@@ -34,6 +34,7 @@ struct Args {
 const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 pub fn main(args: Vec<OsString>) -> ExitCode {
+    crate::log::init("init");
     let args: Args = match super::parse(args) {
         Ok(a) => a,
         Err(code) => return code,
@@ -41,15 +42,11 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            log(&format!("cannot start: {e}"));
+            crate::warn!("init", "cannot start: {e}");
             return ExitCode::FAILURE;
         }
     };
     rt.block_on(run(args))
-}
-
-fn log(msg: &str) {
-    eprintln!("init: {msg}");
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,11 +211,11 @@ async fn run(args: Args) -> ExitCode {
     let mut sig = match Signals::install() {
         Ok(s) => s,
         Err(e) => {
-            log(&format!("cannot install signal handlers: {e}"));
+            crate::warn!("init", "cannot install signal handlers: {e}");
             return ExitCode::FAILURE;
         }
     };
-    log(&format!("bgpbox {} starting as pid {}", crate::VERSION, std::process::id()));
+    crate::info!("init", "bgpbox {} starting as pid {}", crate::VERSION, std::process::id());
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/bin/bgpbox"));
     let mut svcs = services(&args.etc);
     let mut ready = !Path::new(LXD_SOCK).exists();
@@ -227,8 +224,8 @@ async fn run(args: Args) -> ExitCode {
         if !ready && svcs.iter().any(|s| s.name == "bgpd" && s.pid.is_some()) && Path::new(BGPD_SOCK).exists() {
             ready = true;
             match report_ready() {
-                Ok(()) => log("bgpd is up: reported Ready to LXD"),
-                Err(e) => log(&format!("bgpd is up, but telling LXD failed: {e}")),
+                Ok(()) => crate::info!("init", "bgpd is up: reported Ready to LXD"),
+                Err(e) => crate::warn!("init", "bgpd is up, but telling LXD failed: {e}"),
             }
         }
         let mut next = svcs.iter().filter_map(|s| s.next_start).min();
@@ -251,7 +248,7 @@ async fn run(args: Args) -> ExitCode {
             _ = sleep => {}
         }
     };
-    log(&format!("{} requested: stopping services", if stop == Stop::Halt { "halt" } else { "reboot" }));
+    crate::info!("init", "{} requested: stopping services", if stop == Stop::Halt { "halt" } else { "reboot" });
     shutdown(&mut svcs, &mut sig).await;
     finish(stop)
 }
@@ -280,11 +277,11 @@ fn start_due(exe: &Path, svcs: &mut [Service]) {
                 std::mem::forget(child);
                 s.pid = Some(pid);
                 s.backoff.started(now);
-                log(&format!("started {} (pid {pid})", s.name));
+                crate::info!("init", "started {} (pid {pid})", s.name);
             }
             Err(e) => {
                 let delay = s.backoff.exited(now);
-                log(&format!("cannot start {}: {e}; retrying in {delay:?}", s.name));
+                crate::warn!("init", "cannot start {}: {e}; retrying in {delay:?}", s.name);
                 s.next_start = Some(now + delay);
             }
         }
@@ -301,7 +298,7 @@ fn reap(svcs: &mut [Service], stopping: bool) {
             Ok(_) => continue,
             Err(Errno::EINTR) => continue,
             Err(e) => {
-                log(&format!("waitpid: {e}"));
+                crate::warn!("init", "waitpid: {e}");
                 return;
             }
         };
@@ -314,16 +311,16 @@ fn reap(svcs: &mut [Service], stopping: bool) {
             Err(sig) => format!("was killed by {sig}"),
         };
         if stopping {
-            log(&format!("{} (pid {pid}) {why}", s.name));
+            crate::info!("init", "{} (pid {pid}) {why}", s.name);
             continue;
         }
         if s.kind == Kind::Oneshot && how == Ok(0) {
             s.done = true;
-            log(&format!("{} (pid {pid}) finished", s.name));
+            crate::info!("init", "{} (pid {pid}) finished", s.name);
             continue;
         }
         let delay = s.backoff.exited(Instant::now());
-        log(&format!("{} (pid {pid}) {why}; restarting in {delay:?}", s.name));
+        crate::warn!("init", "{} (pid {pid}) {why}; restarting in {delay:?}", s.name);
         s.next_start = Some(Instant::now() + delay);
     }
 }
@@ -340,7 +337,7 @@ async fn shutdown(svcs: &mut [Service], sig: &mut Signals) {
         }
     }
     for s in svcs.iter().filter(|s| s.pid.is_some()) {
-        log(&format!("{} did not stop within {STOP_GRACE:?}: killing it", s.name));
+        crate::warn!("init", "{} did not stop within {STOP_GRACE:?}: killing it", s.name);
         let _ = kill(s.pid.unwrap(), Signal::SIGKILL);
     }
     // Whatever else is left in the container goes with us.
@@ -353,11 +350,11 @@ async fn shutdown(svcs: &mut [Service], sig: &mut Signals) {
 fn finish(stop: Stop) -> ExitCode {
     match stop {
         Stop::Halt => {
-            log("halted");
+            crate::info!("init", "halted");
             ExitCode::SUCCESS
         }
         Stop::Reboot => {
-            log("rebooting");
+            crate::info!("init", "rebooting");
             // In a container's PID namespace, reboot(2) ends init with
             // SIGHUP, which LXD takes as "restart me". Outside PID 1 (a test)
             // plain exit.

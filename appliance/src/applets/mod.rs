@@ -3,6 +3,7 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+pub mod bgpd;
 pub mod build;
 pub mod healthcheck;
 pub mod init;
@@ -28,7 +29,7 @@ pub const APPLETS: &[Applet] = &[
         name: "bgpd",
         about: "the BGP daemon: FRR's config dialect, sessions, RIB, kernel FIB",
         linked: true,
-        run: crate::bgpd::main,
+        run: bgpd::main,
     },
     Applet {
         name: "vtysh",

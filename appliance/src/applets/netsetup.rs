@@ -184,6 +184,7 @@ fn apply(c: &Change, cur: &Current, sock: &mut Socket, seq: u32) -> Result<(), S
 }
 
 pub fn main(args: Vec<OsString>) -> ExitCode {
+    crate::log::init("netsetup");
     let a: Args = match super::parse(args) {
         Ok(a) => a,
         Err(code) => return code,
@@ -192,7 +193,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         return match host_shim(&parent, address, &route, &name) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("netsetup: {e}");
+                crate::error!("netsetup", "{e}");
                 ExitCode::FAILURE
             }
         };
@@ -201,14 +202,14 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("netsetup: {}: {e}", a.config.display());
+            crate::error!("netsetup", "{}: {e}", a.config.display());
             return ExitCode::FAILURE;
         }
     };
     let cur = match Current::read() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("netsetup: cannot read the kernel's network state: {e}");
+            crate::error!("netsetup", "cannot read the kernel's network state: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -218,7 +219,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             println!("netsetup: would change: {c}");
         }
         for e in &errors {
-            eprintln!("netsetup: {e}");
+            crate::error!("netsetup", "{e}");
         }
         if changes.is_empty() && errors.is_empty() {
             println!("netsetup: nothing to change");
@@ -232,7 +233,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let mut sock = match Socket::open(0) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("netsetup: netlink: {e}");
+            crate::error!("netsetup", "netlink: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -243,7 +244,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     }
     for e in &errors {
-        eprintln!("netsetup: {e}");
+        crate::error!("netsetup", "{e}");
     }
     if errors.is_empty() {
         ExitCode::SUCCESS

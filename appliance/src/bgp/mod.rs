@@ -3,6 +3,7 @@
 //! daemon (`crate::bgpd`) feeds it events and carries out its actions.
 
 pub mod config;
+pub mod family;
 pub mod fsm;
 pub mod packet;
 pub mod policy;

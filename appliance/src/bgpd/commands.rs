@@ -1,104 +1,160 @@
 //! Requests on the control socket: exec commands, configuration changes
-//! and `write memory`.
+//! and `write memory`, against the Speaker and the FIB's state. Only the
+//! daemon's loop calls `handle`; it carries out the Speaker's output after.
+//! The grammar resolves every word first; a word it let through that the
+//! dispatch cannot read is an error for the client, never a panic.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::Path;
 use std::time::Instant;
 
 use ipnet::IpNet;
 
-use super::daemon::Daemon;
-use super::show;
-use super::show_neighbor::{self, Routes};
-use super::show_policy;
-use super::show_route::{self, Filter, Proto};
+use super::fib::Installed;
+use super::show::{self, Filter, Paged, Proto, RouteShow, Routes, Rows, TableShow, View};
 use crate::bgp::config::{self, Node};
 use crate::bgp::packet::Afi;
+use crate::bgp::speaker::Speaker;
 use crate::cli::{self, Kind, Mode};
 use crate::control::{Request, Response};
 
-pub fn handle(d: &mut Daemon, req: Request) -> Response {
+/// What a request may read and change.
+pub struct Ctx<'a> {
+    pub speaker: &'a mut Speaker,
+    pub fib: &'a dyn Installed,
+    pub kernel_since: &'a HashMap<IpNet, Instant>,
+    pub started: Instant,
+    pub config_path: &'a Path,
+}
+
+impl Ctx<'_> {
+    pub fn view(&self) -> View<'_> {
+        View {
+            speaker: self.speaker,
+            fib: self.fib,
+            kernel_since: self.kernel_since,
+            started: self.started,
+            now: Instant::now(),
+        }
+    }
+}
+
+/// An answer: whole, or a show to page out to the client.
+pub enum Answer {
+    Done(Response),
+    Paged(Box<dyn Paged>),
+}
+
+impl From<Result<String, String>> for Answer {
+    fn from(r: Result<String, String>) -> Answer {
+        Answer::Done(match r {
+            Ok(t) => Response::ok(t),
+            Err(e) => Response::err(e),
+        })
+    }
+}
+
+fn paged(p: impl Paged + 'static) -> Result<Answer, String> {
+    Ok(Answer::Paged(Box::new(p)))
+}
+
+fn text(t: String) -> Result<Answer, String> {
+    Ok(Answer::from(Ok(t)))
+}
+
+pub fn handle(c: &mut Ctx, req: Request) -> Answer {
     match req {
-        Request::Exec(line) => exec(d, &line),
-        Request::Config(lines) => configure(d, &lines),
-        Request::Write => write(d),
+        Request::Exec(line) => exec(c, &line),
+        Request::Config(lines) => Answer::Done(configure(c.speaker, &lines)),
+        Request::Write => Answer::Done(write(c.speaker, c.config_path)),
     }
 }
 
 /// An exec command, resolved by the grammar vtysh uses (abbreviations,
 /// FRR's error messages), then dispatched on its words in full.
-fn exec(d: &mut Daemon, line: &str) -> Response {
+fn exec(c: &mut Ctx, line: &str) -> Answer {
     let r = match cli::grammar().resolve(Mode::Exec, line) {
         Ok(r) if r.spec.kind == Kind::Remote => r,
-        Ok(_) => return Response::err(format!("% {} is a command of vtysh, not of bgpd", line.trim())),
-        Err(e) => return Response::err(e.message(line)),
+        Ok(_) => return Answer::from(Err(format!("% {} is a command of vtysh, not of bgpd", line.trim()))),
+        Err(e) => return Answer::from(Err(e.message(line))),
     };
     let w: Vec<&str> = r.words.iter().map(String::as_str).collect();
-    let out = match w[0] {
-        "show" => show_cmd(d, &w[1..]),
-        "clear" => clear(d, &w[1..]),
-        "write" if w.get(1) == Some(&"terminal") => Ok(config::render(&d.speaker.config)),
-        "write" | "copy" => return write(d),
+    let out = match w.as_slice() {
+        ["show", rest @ ..] => show_cmd(c, rest),
+        ["clear", rest @ ..] => clear(c.speaker, rest).map(|t| Answer::from(Ok(t))),
+        ["write", "terminal", ..] => text(config::render(c.speaker.config())),
+        ["write", ..] | ["copy", ..] => Ok(Answer::Done(write(c.speaker, c.config_path))),
         _ => Err(format!("% Unknown command: {line}")),
     };
-    match out {
-        Ok(text) => Response::ok(text),
-        Err(e) => Response::err(e),
-    }
+    out.unwrap_or_else(|e| Answer::from(Err(e)))
 }
 
-fn clear(d: &mut Daemon, w: &[&str]) -> Result<String, String> {
-    let w = if w[0] == "ip" { &w[1..] } else { w };
+fn addr(s: &str) -> Result<IpAddr, String> {
+    s.parse().map_err(|_| format!("% Malformed address: {s}"))
+}
+
+fn clear(sp: &mut Speaker, w: &[&str]) -> Result<String, String> {
+    let w = if w.first() == Some(&"ip") { &w[1..] } else { w };
     // w: bgp <*|ADDR> [soft [in|out]]
-    let target = match w[1] {
-        "*" => None,
-        a => Some(a.parse::<IpAddr>().map_err(|_| format!("% Invalid input: {a}"))?),
+    let target = match w.get(1) {
+        Some(&"*") => None,
+        Some(a) => Some(addr(a)?),
+        None => return Err("% Command incomplete: clear bgp".into()),
     };
     if let Some(a) = target {
-        if !d.speaker.peers.iter().any(|p| p.cfg.addr == a && !p.removed) {
+        if sp.peer(a).is_none() {
             return Err(format!("% No such neighbor: {a}"));
         }
     }
     let now = Instant::now();
     let n = match w.get(2..) {
-        Some(["soft"]) => d.speaker.clear_soft(now, target, true, true),
-        Some(["soft", "in"]) => d.speaker.clear_soft(now, target, true, false),
-        Some(["soft", "out"]) => d.speaker.clear_soft(now, target, false, true),
-        _ => d.speaker.clear(now, target),
+        Some(["soft"]) => sp.clear_soft(now, target, true, true),
+        Some(["soft", "in"]) => sp.clear_soft(now, target, true, false),
+        Some(["soft", "out"]) => sp.clear_soft(now, target, false, true),
+        _ => sp.clear(now, target),
     };
-    d.perform();
     Ok(if n == 0 { "% No neighbor was cleared\n".to_string() } else { String::new() })
 }
 
-fn show_cmd(d: &mut Daemon, w: &[&str]) -> Result<String, String> {
+fn show_cmd(c: &mut Ctx, w: &[&str]) -> Result<Answer, String> {
     let json = w.last() == Some(&"json");
     let w = if json { &w[..w.len() - 1] } else { w };
+    let v = c.view();
     match w {
-        ["running-config"] => return Ok(config::render(&d.speaker.config)),
-        ["health"] => return Ok(show::health(d)),
-        ["version"] => return Ok(format!("bgpbox {} (bgpd, FRR-compatible)\n", crate::VERSION)),
+        ["running-config"] => text(config::render(c.speaker.config())),
+        ["health"] => text(show::health(&v)),
+        ["version"] => text(format!("bgpbox {} (bgpd, FRR-compatible)\n", crate::VERSION)),
         [fam @ ("ip" | "ipv6"), "route", rest @ ..] => {
             let afi = if *fam == "ip" { Afi::Ipv4 } else { Afi::Ipv6 };
             let (proto, rest) = match rest.first().and_then(|x| Proto::from_word(x)) {
                 Some(p) => (Some(p), &rest[1..]),
                 None => (None, rest),
             };
-            let filter = rest.first().map(|x| match x.parse::<IpNet>() {
-                Ok(p) => Filter::Prefix(p),
-                Err(_) => Filter::Address(x.parse().expect("the grammar checked the address")),
-            });
-            return Ok(show_route::route(d, afi, proto, filter, json));
+            let filter = match rest.first() {
+                None => None,
+                Some(x) => Some(match x.parse::<IpNet>() {
+                    Ok(p) => Filter::Prefix(p),
+                    Err(_) => Filter::Address(addr(x)?),
+                }),
+            };
+            paged(RouteShow::new(afi, proto, filter, json))
         }
         [fam @ ("ip" | "ipv6"), "prefix-list", rest @ ..] => {
             let afi = if *fam == "ip" { Afi::Ipv4 } else { Afi::Ipv6 };
-            return show_policy::prefix_lists(d, afi, rest.first().copied(), json);
+            show::prefix_lists(&v, afi, rest.first().copied(), json).map(|t| Answer::from(Ok(t)))
         }
-        ["route-map", rest @ ..] => return show_policy::route_maps(d, rest.first().copied(), json),
-        _ => {}
+        ["route-map", rest @ ..] => show::route_maps(&v, rest.first().copied(), json).map(|t| Answer::from(Ok(t))),
+        [first, ..] if *first == "ip" || *first == "bgp" => show_bgp(&v, w, json),
+        _ => Err(format!("% Unknown command: show {}", w.join(" "))),
     }
-    // show [ip] bgp [ipv4|ipv6 [unicast]] ...
-    // `show ip bgp` is IPv4 unicast unless a family follows.
+}
+
+/// show [ip] bgp [ipv4|ipv6 [unicast]] ...: `show ip bgp` is IPv4 unicast
+/// unless a family follows.
+fn show_bgp(v: &View, w: &[&str], json: bool) -> Result<Answer, String> {
     let mut afi = (w[0] == "ip").then_some(Afi::Ipv4);
-    let mut w = if w[0] == "ip" { &w[2..] } else { &w[1..] };
+    let mut w = if w[0] == "ip" { w.get(2..).unwrap_or_default() } else { &w[1..] };
     let named = matches!(w.first(), Some(&("ipv4" | "ipv6")));
     if let Some(&f @ ("ipv4" | "ipv6")) = w.first() {
         afi = Some(if f == "ipv4" { Afi::Ipv4 } else { Afi::Ipv6 });
@@ -108,37 +164,37 @@ fn show_cmd(d: &mut Daemon, w: &[&str]) -> Result<String, String> {
         }
     }
     match w {
-        ["summary"] => Ok(show::summary(d, afi, !named, json)),
-        ["memory"] => Ok(show::memory(d)),
-        ["neighbors"] => show_neighbor::neighbors(d, None, json),
-        ["neighbors", a] => show_neighbor::neighbors(d, Some(addr(a)), json),
+        ["summary"] => text(show::summary(v, afi, !named, json)),
+        ["memory"] => text(show::memory(v)),
+        ["neighbors"] => show::neighbors(v, None, json).map(|t| Answer::from(Ok(t))),
+        ["neighbors", a] => show::neighbors(v, Some(addr(a)?), json).map(|t| Answer::from(Ok(t))),
         ["neighbors", a, which] => {
-            let a = addr(a);
+            let a = addr(a)?;
             let which = match *which {
                 "advertised-routes" => Routes::Advertised,
                 "received-routes" => Routes::Received,
                 _ => Routes::Accepted,
             };
             let afi = afi.unwrap_or(if a.is_ipv4() { Afi::Ipv4 } else { Afi::Ipv6 });
-            show_neighbor::routes(d, afi, a, which, json)
+            paged(show::neighbor_routes(v, afi, a, which, json)?)
         }
-        [] => Ok(show::bgp_table(d, afi.unwrap_or(Afi::Ipv4), None, json)),
+        [] => paged(TableShow::new(afi.unwrap_or(Afi::Ipv4), Rows::All, json)),
         [p] => {
-            let p = p.parse::<IpNet>().unwrap_or_else(|_| IpNet::from(addr(p)));
-            Ok(show::bgp_table(d, afi.unwrap_or(Afi::of(&p)), Some(p), json))
+            let p = match p.parse::<IpNet>() {
+                Ok(p) => p,
+                Err(_) => IpNet::from(addr(p)?),
+            };
+            paged(TableShow::new(afi.unwrap_or(Afi::of(&p)), Rows::Prefix(p), json))
         }
         _ => Err(format!("% Unknown command: show {}", w.join(" "))),
     }
 }
 
-fn addr(s: &str) -> IpAddr {
-    s.parse().expect("the grammar checked the address")
-}
-
 /// Applies configuration lines as one change: parsed on a copy of the
-/// running config, handed to bgpd only if every line is valid.
-fn configure(d: &mut Daemon, lines: &[String]) -> Response {
-    let mut cfg = d.speaker.config.clone();
+/// running config, handed to bgpd only if every line is valid; a change
+/// bgpd refuses leaves the running config as it was.
+fn configure(sp: &mut Speaker, lines: &[String]) -> Response {
+    let mut cfg = sp.config().clone();
     let mut node = Node::Config;
     for (n, line) in lines.iter().enumerate() {
         match config::apply_line(&mut cfg, &node, line) {
@@ -152,19 +208,27 @@ fn configure(d: &mut Daemon, lines: &[String]) -> Response {
             }
         }
     }
-    match d.speaker.reconfigure(Instant::now(), cfg) {
+    let changed: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
+    match sp.reconfigure(Instant::now(), cfg) {
         Ok(()) => {
-            d.perform();
+            crate::info!("config", "applied from vtysh: {}", changed.join(" / "));
             Response::ok("")
         }
         Err(e) => Response::err(format!("% {e} (nothing was applied)")),
     }
 }
 
-fn write(d: &mut Daemon) -> Response {
-    let text = config::render(&d.speaker.config);
-    let path = d.opts.config_path.clone();
-    match bgpbox_image::fsutil::write_atomic(&path, text.as_bytes(), 0o640) {
+/// `write memory`: the running config, checked to read back, written
+/// atomically.
+fn write(sp: &Speaker, path: &Path) -> Response {
+    let text = config::render(sp.config());
+    if let Err(e) = config::parse(&path.display().to_string(), &text) {
+        return Response::err(format!(
+            "% the running config does not read back ({e}); {} is untouched",
+            path.display()
+        ));
+    }
+    match bgpbox_image::fsutil::write_atomic(path, text.as_bytes(), 0o640) {
         Ok(()) => Response::ok(format!("Building Configuration...\nConfiguration saved to {}\n[OK]\n", path.display())),
         Err(e) => Response::err(format!("% Cannot write {}: {e} (the old file is untouched)", path.display())),
     }

@@ -13,17 +13,16 @@ use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 
-use super::kernel::LOCAL_KEEP;
 use crate::netlink::{self, Socket};
-
-fn log(line: &str) {
-    eprintln!("bgpd: {line}");
-}
 
 /// Work for the FIB writer: a prefix and an interned next-hop set (0:
 /// delete). 24 bytes a route, so a full table waiting for the kernel
 /// costs little.
 pub(super) type Work = (IpNet, u32);
+
+/// Route changes `Fib` and the writer's queue keep room for between
+/// bursts.
+pub(super) const LOCAL_KEEP: usize = 8192;
 
 /// A next hop as the kernel takes it: the gateway and its interface.
 pub type Hop = (IpAddr, u32);
@@ -135,7 +134,7 @@ pub(super) fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMa
         if drained {
             let old = std::mem::take(&mut *q.retire.lock().unwrap_or_else(|e| e.into_inner()));
             if !old.is_empty() {
-                log(&format!("removing {} nexthop objects of an earlier run", old.len()));
+                crate::info!("fib", "removing {} nexthop objects of an earlier run", old.len());
                 retire(&mut sock, &old);
             }
         }
@@ -230,7 +229,7 @@ impl Objects {
         if !matches!(was, NhState::Failed(_)) {
             let via: Vec<String> = set.hops.iter().map(|h| h.0.to_string()).collect();
             let why = std::io::Error::from_raw_os_error(errno);
-            log(&format!("FIB: no nexthop object for {} ({why}); its routes go with their gateways", via.join(", ")));
+            crate::warn!("fib", "no nexthop object for {} ({why}); its routes go with their gateways", via.join(", "));
         }
         self.state[at] = NhState::Failed(Instant::now());
         None
@@ -283,7 +282,7 @@ pub(super) fn retire(sock: &mut Socket, ids: &[u32]) {
         netlink::nexthop_del(&mut buf, seq, id);
         let errno = request(sock, &buf, &mut seq);
         if errno != 0 && errno != nix::libc::ENOENT {
-            log(&format!("FIB: cannot remove nexthop object {id}: {}", std::io::Error::from_raw_os_error(errno)));
+            crate::warn!("fib", "cannot remove nexthop object {id}: {}", std::io::Error::from_raw_os_error(errno));
         }
     }
 }
@@ -334,7 +333,7 @@ impl Batch<'_> {
         let sent = self.sock.send(&buf);
         *self.buf = buf;
         if let Err(e) = sent {
-            log(&format!("FIB: netlink send failed: {e}; {} routes will be retried", chunk.len()));
+            crate::warn!("fib", "netlink send failed: {e}; {} routes will be retried", chunk.len());
             return chunk.to_vec();
         }
         let mut refused: Vec<(usize, i32)> = Vec::new();
@@ -349,7 +348,7 @@ impl Batch<'_> {
                 done |= s == last;
             });
             if let Err(e) = got {
-                log(&format!("FIB: netlink receive failed: {e}"));
+                crate::warn!("fib", "netlink receive failed: {e}");
                 break;
             }
         }
@@ -367,7 +366,7 @@ impl Batch<'_> {
             let (p, id) = chunk[i];
             let why = std::io::Error::from_raw_os_error(errno).to_string();
             let via: Vec<String> = self.gateways(id).iter().map(|a| a.to_string()).collect();
-            log(&format!("FIB: kernel refused {p} via {}: {why}; will retry", via.join(", ")));
+            crate::warn!("fib", "kernel refused {p} via {}: {why}; will retry", via.join(", "));
             r.insert(p, why);
             failed.push((p, id));
         }

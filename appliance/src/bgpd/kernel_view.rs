@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::bgp::speaker::{Kernel, KernelRoute};
+use crate::bgp::speaker::{Host, HostRoute};
 use crate::netlink::{self, Addr, Msg, Route, Socket, RTPROT_BGP, RT_TABLE_MAIN};
 
 #[derive(Debug, Default)]
@@ -81,8 +81,8 @@ impl View {
         true
     }
 
-    pub fn kernel(&self) -> Kernel {
-        let mut k = Kernel::default();
+    pub fn host(&self) -> Host {
+        let mut k = Host::default();
         for a in &self.addrs {
             if let Some(name) = ifname(a.index) {
                 k.names.insert(a.net, name);
@@ -105,9 +105,9 @@ fn ifname(index: u32) -> Option<String> {
     nix::net::if_::if_indextoname(index).ok().map(|n| n.to_string_lossy().into_owned())
 }
 
-fn kernel_route(r: &Route) -> KernelRoute {
+fn kernel_route(r: &Route) -> HostRoute {
     let oif = r.oif.or_else(|| r.gateways.iter().find_map(|g| g.1));
-    KernelRoute {
+    HostRoute {
         prefix: r.prefix,
         protocol: r.protocol,
         connected: r.gateways.is_empty() && r.scope == netlink::RT_SCOPE_LINK,
@@ -142,17 +142,17 @@ mod tests {
         assert!(!v.apply(Msg::Route(true, route("0.0.0.0/0", netlink::RTPROT_STATIC, 0))), "the same again");
         assert!(!v.apply(Msg::Route(true, route("198.51.100.0/24", RTPROT_BGP, 20))), "ours are not in the view");
         assert!(v.apply(Msg::Route(true, route("0.0.0.0/0", netlink::RTPROT_STATIC, 100))), "another metric");
-        assert_eq!(v.kernel().table.len(), 2);
+        assert_eq!(v.host().table.len(), 2);
         assert!(v.apply(Msg::Route(false, route("0.0.0.0/0", netlink::RTPROT_STATIC, 0))));
-        let k = v.kernel();
+        let k = v.host();
         assert_eq!(k.table.len(), 1);
         assert!(k.routes.contains(&"0.0.0.0/0".parse().unwrap()));
         assert!(v.apply(Msg::Route(false, route("0.0.0.0/0", netlink::RTPROT_STATIC, 100))));
-        assert!(v.kernel().routes.is_empty());
+        assert!(v.host().routes.is_empty());
         let a = Addr { index: 1, net: "192.0.2.1/24".parse().unwrap() };
         assert!(v.apply(Msg::Addr(true, a.clone())));
-        assert_eq!(v.kernel().addresses, vec!["192.0.2.1/24".parse::<IpNet>().unwrap()]);
+        assert_eq!(v.host().addresses, vec!["192.0.2.1/24".parse::<IpNet>().unwrap()]);
         assert!(v.apply(Msg::Addr(false, a)));
-        assert!(v.kernel().addresses.is_empty());
+        assert!(v.host().addresses.is_empty());
     }
 }

@@ -5,6 +5,7 @@
 //! Each function builds the option's bytes in safe code and makes exactly
 //! one setsockopt(2) call with a pointer and length that describe a live,
 //! correctly sized buffer.
+#![allow(unsafe_code)]
 
 use std::io;
 use std::net::IpAddr;

@@ -15,7 +15,7 @@ mod update;
 pub use attr::{AsPath, Origin, PathAttrs, Rare, RawAttr, SegmentKind};
 pub use nlri::{decode_prefixes, encode_prefix, Afi};
 pub use open::{Capability, Open};
-pub use update::{end_of_rib, pack_announce, pack_withdraw, AttrProblem, Update};
+pub use update::{end_of_rib, fits, pack_announce, pack_withdraw, AttrProblem, Update};
 
 pub const MARKER: [u8; 16] = [0xff; 16];
 pub const HEADER_LEN: usize = 19;
@@ -91,6 +91,8 @@ pub mod err {
 
     pub const HOLD_TIMER_EXPIRED: u8 = 4;
     pub const FSM: u8 = 5;
+    /// RFC 9687.
+    pub const SEND_HOLD_TIMER_EXPIRED: u8 = 8;
 
     pub const CEASE: u8 = 6;
     pub const MAX_PREFIXES: u8 = 1;
@@ -145,6 +147,7 @@ impl Notification {
             HOLD_TIMER_EXPIRED => "Hold Timer Expired",
             FSM => "Finite State Machine Error",
             CEASE => "Cease",
+            SEND_HOLD_TIMER_EXPIRED => "Send Hold Timer Expired",
             ROUTE_REFRESH => "ROUTE-REFRESH Message Error",
             _ => "Unknown error",
         };

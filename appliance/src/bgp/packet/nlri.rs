@@ -28,6 +28,14 @@ impl Afi {
         }
     }
 
+    /// FRR's name of the unicast family.
+    pub fn name(self) -> &'static str {
+        match self {
+            Afi::Ipv4 => "IPv4 Unicast",
+            Afi::Ipv6 => "IPv6 Unicast",
+        }
+    }
+
     pub fn of(p: &IpNet) -> Afi {
         match p {
             IpNet::V4(_) => Afi::Ipv4,

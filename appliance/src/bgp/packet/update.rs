@@ -109,8 +109,10 @@ fn room(codec: &Codec, attrs_len: usize) -> usize {
 
 /// Encodes announcements of one family sharing `attrs` into as few
 /// UPDATEs as fit the negotiated message size, appending them to `out`.
-pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: &mut Vec<u8>) {
-    let Some(first) = prefixes.first() else { return };
+/// Returns how many messages it appended. The caller checks `fits` first:
+/// a prefix whose attributes leave it no room is not sent at all.
+pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: &mut Vec<u8>) -> usize {
+    let Some(first) = prefixes.first() else { return 0 };
     let afi = Afi::of(first);
     let mut sample = Vec::new();
     let mp_next_hop = mp_hops(attrs);
@@ -120,6 +122,7 @@ pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: 
     attrs.encode(codec, afi == Afi::Ipv4, &mut sample);
     let room = room(codec, sample.len() + overhead);
     let mut i = 0;
+    let mut n = 0;
     while i < prefixes.len() {
         let mut used = 0;
         let mut j = i;
@@ -130,19 +133,45 @@ pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: 
         let j = j.max(i + 1);
         tmpl.announced = prefixes[i..j].to_vec();
         tmpl.encode(codec, out);
+        n += 1;
         i = j;
     }
+    n
+}
+
+/// Whether an UPDATE announcing `prefix` with `attrs` fits the negotiated
+/// message size (RFC 8654: a route learnt over extended messages may not
+/// fit a peer without them).
+pub fn fits(codec: &Codec, attrs: &PathAttrs, prefix: &IpNet) -> bool {
+    // Cheap bound first: nearly every route is far below 4,096 bytes.
+    let rare = attrs
+        .rare
+        .as_ref()
+        .map_or(0, |r| r.large_communities.len() * 12 + r.other.iter().map(|o| o.data.len() + 4).sum::<usize>() + 16);
+    let asns: usize = attrs.as_path.segments().map(|(_, a)| a.len() + 1).sum();
+    let bound = 100 + asns * 4 + attrs.communities.len() * 4 + rare;
+    if bound + HEADER_LEN + 4 + 17 + 40 <= codec.max_len {
+        return true;
+    }
+    let afi = Afi::of(prefix);
+    let mut sample = Vec::new();
+    attrs.encode(codec, afi == Afi::Ipv4, &mut sample);
+    let overhead = if afi == Afi::Ipv6 { 3 + 4 + 1 + 32 + 1 } else { 0 };
+    sample.len() + overhead + encoded_len(prefix) <= room(codec, 0)
 }
 
 /// Encodes withdrawals (any mix of families) into as few UPDATEs as fit.
-pub fn pack_withdraw(codec: &Codec, prefixes: &[IpNet], out: &mut Vec<u8>) {
+pub fn pack_withdraw(codec: &Codec, prefixes: &[IpNet], out: &mut Vec<u8>) -> usize {
+    let mut n = 0;
     for afi in [Afi::Ipv4, Afi::Ipv6] {
         let ps: Vec<IpNet> = prefixes.iter().filter(|p| Afi::of(p) == afi).copied().collect();
         let room = room(codec, if afi == Afi::Ipv6 { 3 + 4 } else { 0 });
         for chunk in chunk_by_size(&ps, room) {
             Update { withdrawn: chunk.to_vec(), ..Default::default() }.encode(codec, out);
+            n += 1;
         }
     }
+    n
 }
 
 fn chunk_by_size(ps: &[IpNet], room: usize) -> Vec<&[IpNet]> {

@@ -182,6 +182,19 @@ impl<S: Split> Buckets<S> {
         self.map.iter().flat_map(|(b, v)| v.iter().map(move |(k, e)| (S::join(*b, *k), e.all(), e.selected())))
     }
 
+    /// The prefixes after (b, k), in order; all of them for None.
+    fn iter_after(&self, after: Option<(S::B, S::K)>) -> impl Iterator<Item = (IpNet, &[Path], usize)> {
+        use std::ops::Bound;
+        let lower = after.map_or(Bound::Unbounded, |(b, _)| Bound::Included(b));
+        self.map.range((lower, Bound::Unbounded)).flat_map(move |(b, v)| {
+            let start = match after {
+                Some((ab, ak)) if ab == *b => v.partition_point(|e| e.0 <= ak),
+                _ => 0,
+            };
+            v[start..].iter().map(move |(k, e)| (S::join(*b, *k), e.all(), e.selected()))
+        })
+    }
+
     fn reselect(&mut self, peers: &dyn Fn(PeerId) -> PeerInfo, sel: Selection, out: &mut Vec<Change>) {
         for (b, v) in self.map.iter_mut() {
             for (k, e) in v.iter_mut() {
@@ -259,6 +272,16 @@ impl Table {
     /// many are selected.
     pub fn iter(&self) -> impl Iterator<Item = (IpNet, &[Path], usize)> {
         self.v4.iter().chain(self.v6.iter())
+    }
+
+    /// Like `iter`, from the first prefix after `after` (a paged show
+    /// resumes there, whatever changed meanwhile).
+    pub fn iter_after(&self, after: Option<IpNet>) -> Box<dyn Iterator<Item = (IpNet, &[Path], usize)> + '_> {
+        match after {
+            None => Box::new(self.iter()),
+            Some(p @ IpNet::V4(_)) => Box::new(self.v4.iter_after(V4::split(&p)).chain(self.v6.iter())),
+            Some(p @ IpNet::V6(_)) => Box::new(self.v6.iter_after(V6::split(&p))),
+        }
     }
 
     /// Prefixes for which `peer` has a path (its Adj-RIB-In).

@@ -1,6 +1,8 @@
-//! bgpd and the kernel: what the kernel has (addresses, its own routes,
-//! watched), and `Fib`, which decides what of the RIB goes into it and
-//! hands that to the writer (`fib_writer.rs`).
+//! `Fib`: what of the RIB goes into the kernel. The Speaker decides the
+//! next hops of each selection (`speaker::fib_hops`); here they are held
+//! back when the kernel has its own route for the prefix (distance) or no
+//! next hop is reachable, and the rest is handed to the FIB writer thread
+//! (`fib_writer.rs`), 24 bytes a route.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -9,122 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
-use tokio::sync::mpsc;
 
-use super::daemon::Event;
-use super::fib_writer::{delete_routes, our_nexthops, retire, writer, Hop, Queue, Work, NH_BASE};
-use super::kernel_view::View;
-use crate::bgp::speaker::{Hops, Kernel};
-use crate::netlink::{self, Socket};
+use super::fib_writer::{delete_routes, our_nexthops, retire, writer, Hop, Queue, Work, LOCAL_KEEP, NH_BASE};
+use super::kernel_watch::read;
+use crate::bgp::speaker::{Hops, Host};
+use crate::netlink::Socket;
 
-fn log(line: &str) {
-    eprintln!("bgpd: {line}");
-}
-
-/// The kernel's addresses and its non-BGP routes, read in one go; with
-/// `bgp`, also the prefixes of the BGP routes in the main table (ours, or
-/// an earlier run's). Route by route: a full table is never held decoded.
-pub fn read(bgp: bool) -> std::io::Result<(Kernel, Vec<IpNet>)> {
-    let mut s = Socket::open(0)?;
-    let mut ours = Vec::new();
-    let v = View::read(&mut s, bgp.then_some(&mut ours))?;
-    Ok((v.kernel(), ours))
-}
-
-pub async fn snapshot() -> Kernel {
-    match tokio::task::spawn_blocking(|| read(false)).await {
-        Ok(Ok((k, _))) => k,
-        Ok(Err(e)) => {
-            log(&format!("cannot read the kernel's addresses and routes: {e}"));
-            Kernel::default()
-        }
-        Err(_) => Kernel::default(),
-    }
-}
-
-/// Watches the kernel's address, link and (non-BGP) route changes and
-/// sends a fresh view when something changed. A thread of its own: it
-/// blocks in recv() and must not hold up the runtime's shutdown.
-pub fn watch(tx: mpsc::UnboundedSender<Event>) {
-    let groups = netlink::GROUP_LINK
-        | netlink::GROUP_IPV4_IFADDR
-        | netlink::GROUP_IPV6_IFADDR
-        | netlink::GROUP_IPV4_ROUTE
-        | netlink::GROUP_IPV6_ROUTE
-        | netlink::GROUP_NEXTHOP;
-    let _ = std::thread::Builder::new().name("kernel-watch".into()).spawn(move || {
-        let mut s = match Socket::open(groups) {
-            Ok(s) => s,
-            Err(e) => {
-                log(&format!("cannot watch the kernel: {e}"));
-                return;
-            }
-        };
-        // Without it the watcher still works: it skips our routes itself.
-        if let Err(e) = super::sockopt::drop_bgp_route_notifications(s.raw_fd()) {
-            log(&format!("kernel watcher: no socket filter ({e}); skipping BGP route changes by hand"));
-        }
-        // Send the view as of now, after subscribing: whatever changed
-        // between bgpd's first snapshot and this point (netsetup still at
-        // work at boot) would otherwise never be seen. From then on the
-        // notifications keep the view; only a lost one (ENOBUFS) costs a
-        // re-read.
-        let mut view = View::default();
-        let mut last: Option<Kernel> = None;
-        let mut fresh = true;
-        loop {
-            if fresh {
-                match View::read(&mut s, None) {
-                    Ok(v) => view = v,
-                    Err(e) => log(&format!("kernel watcher: cannot read the kernel: {e}")),
-                }
-                // A link that went down or lost its carrier took its nexthop
-                // objects, and their routes, without a word: only a look
-                // at what is left tells.
-                match our_nexthops() {
-                    Ok(ids) => {
-                        if tx.send(Event::Nexthops(ids)).is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => log(&format!("kernel watcher: cannot read the nexthop objects: {e}")),
-                }
-                fresh = false;
-            }
-            let k = view.kernel();
-            if last.as_ref() != Some(&k) {
-                last = Some(k.clone());
-                if tx.send(Event::Kernel(k)).is_err() {
-                    return;
-                }
-            }
-            match s.recv() {
-                Ok(msgs) => {
-                    let mut changed = false;
-                    for m in msgs {
-                        match m {
-                            // Someone deleted one of our nexthop objects, and
-                            // with it its routes.
-                            netlink::Msg::Nexthop(false, n) if n.protocol == netlink::RTPROT_BGP => {
-                                if tx.send(Event::NexthopGone(n.id)).is_err() {
-                                    return;
-                                }
-                            }
-                            m => changed |= view.apply(m),
-                        }
-                    }
-                    if !changed && !view.stale {
-                        continue;
-                    }
-                    // Let a burst (an interface coming up with its routes)
-                    // settle into one view.
-                    std::thread::sleep(Duration::from_millis(20));
-                    fresh = view.stale;
-                }
-                Err(_) => fresh = true,
-            }
-        }
-    });
+/// Whether a selected route is in the kernel: what `show` asks the FIB.
+pub trait Installed {
+    fn installed(&self, prefix: &IpNet) -> Result<(), NotInstalled>;
 }
 
 /// Why a selected BGP route is not in the kernel.
@@ -146,7 +41,7 @@ pub enum NotInstalled {
 #[derive(Default)]
 pub struct KernelDelta {
     shadow: HashSet<IpNet>,
-    old_links: Option<Kernel>,
+    old_links: Option<Host>,
     gone: Vec<IpAddr>,
 }
 
@@ -167,26 +62,26 @@ impl KernelDelta {
 }
 
 /// The kernel's directly reachable networks and their interfaces.
-fn links(k: &Kernel) -> Vec<(IpNet, u32)> {
+fn links(k: &Host) -> Vec<(IpNet, u32)> {
     k.table.iter().filter(|r| r.gateways.is_empty() && r.oif != 0).map(|r| (r.prefix, r.oif)).collect()
 }
 
 pub struct Fib {
     queue: Option<Arc<Queue>>,
-    kernel: Kernel,
+    kernel: Host,
     /// Routes the kernel refused, with the reason (shared with the writer).
     pub rejected: Arc<Mutex<HashMap<IpNet, String>>>,
     /// Routes we decided not to install, and why.
-    pub held: HashMap<IpNet, NotInstalled>,
+    pub not_installed: HashMap<IpNet, NotInstalled>,
     /// BGP routes found at start (an earlier bgpd's), kept until sessions
     /// have re-sent their tables, then removed if still unclaimed.
     stale: Option<(HashSet<IpNet>, Instant)>,
     local: Vec<Work>,
-    /// Kernel id of our nexthop set 0 (sets are `base + i`).
+    /// Host id of our nexthop set 0 (sets are `base + i`).
     nh_base: u32,
     /// An earlier run's nexthop objects, retired with its stale routes.
     old_nexthops: Vec<u32>,
-    /// Recent answers of `Kernel::link_of`: a full table has a handful of
+    /// Recent answers of `Host::link_of`: a full table has a handful of
     /// next hops, asked about for every route.
     link_cache: Vec<(IpAddr, Option<u32>)>,
 }
@@ -195,13 +90,13 @@ pub struct Fib {
 pub const STALE_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Fib {
-    pub async fn start(enabled: bool, _events: mpsc::UnboundedSender<Event>) -> Result<Fib, String> {
+    pub async fn start(enabled: bool) -> Result<Fib, String> {
         let rejected = Arc::new(Mutex::new(HashMap::new()));
         let mut fib = Fib {
             queue: None,
-            kernel: Kernel::default(),
+            kernel: Host::default(),
             rejected,
-            held: HashMap::new(),
+            not_installed: HashMap::new(),
             stale: None,
             local: Vec::new(),
             nh_base: NH_BASE,
@@ -222,10 +117,11 @@ impl Fib {
         fib.old_nexthops = old;
         let stale: HashSet<IpNet> = ours.into_iter().collect();
         if !stale.is_empty() {
-            log(&format!(
+            crate::info!(
+                "fib",
                 "{} BGP routes from an earlier run kept until the neighbors have re-sent theirs",
                 stale.len()
-            ));
+            );
         }
         let queue = Arc::new(Queue::default());
         let sock = Socket::open(0).map_err(|e| format!("netlink: {e}"))?;
@@ -263,10 +159,10 @@ impl Fib {
         let mut one: [Hop; 1] = [(hops.first().copied().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)), 0)];
         let many: Vec<Hop>;
         let want: &[Hop] = if hops.is_empty() {
-            self.held.remove(&prefix);
+            self.not_installed.remove(&prefix);
             &[]
         } else if self.kernel.routes.contains(&prefix) {
-            self.held.insert(prefix, NotInstalled::Shadowed);
+            self.not_installed.insert(prefix, NotInstalled::Shadowed);
             &[]
         } else {
             let ok: &[Hop] = if let [h] = hops {
@@ -282,9 +178,9 @@ impl Fib {
                 &many
             };
             if ok.is_empty() {
-                self.held.insert(prefix, NotInstalled::Unreachable);
+                self.not_installed.insert(prefix, NotInstalled::Unreachable);
             } else {
-                self.held.remove(&prefix);
+                self.not_installed.remove(&prefix);
             }
             ok
         };
@@ -315,7 +211,7 @@ impl Fib {
     /// The kernel's view changed: routes may become (un)reachable or
     /// (un)shadowed. The daemon re-sends the selected routes the returned
     /// delta says are affected, not a whole table.
-    pub fn kernel_changed(&mut self, k: &Kernel) -> KernelDelta {
+    pub fn kernel_changed(&mut self, k: &Host) -> KernelDelta {
         let shadow = self.kernel.routes.symmetric_difference(&k.routes).copied().collect();
         let old = std::mem::replace(&mut self.kernel, k.clone());
         self.link_cache.clear();
@@ -371,17 +267,20 @@ impl Fib {
         gone.sort();
         gone.dedup();
         let via: Vec<String> = gone.iter().map(|h| h.to_string()).collect();
-        log(&format!(
+        crate::info!(
+            "fib",
             "FIB: the nexthop objects via {} are gone (and their routes): writing them again",
             via.join(", ")
-        ));
+        );
         q.epoch.fetch_add(1, Ordering::Relaxed);
         KernelDelta { gone, ..Default::default() }
     }
+}
 
+impl Installed for Fib {
     /// Whether a selected route is in the kernel as far as we know.
-    pub fn installed(&self, prefix: &IpNet) -> Result<(), NotInstalled> {
-        if let Some(h) = self.held.get(prefix) {
+    fn installed(&self, prefix: &IpNet) -> Result<(), NotInstalled> {
+        if let Some(h) = self.not_installed.get(prefix) {
             return Err(h.clone());
         }
         if self.queue.is_none() {
@@ -392,7 +291,9 @@ impl Fib {
             None => Ok(()),
         }
     }
+}
 
+impl Fib {
     /// Removes an earlier run's leftovers once `done` (every neighbor sent
     /// End-of-RIB) or after the timeout.
     pub fn sweep_stale(&mut self, done: bool) {
@@ -402,7 +303,7 @@ impl Fib {
         }
         let gone: Vec<Work> = stale.iter().map(|p| (*p, 0)).collect();
         if !gone.is_empty() {
-            log(&format!("removing {} stale BGP routes of an earlier run", gone.len()));
+            crate::info!("fib", "removing {} stale BGP routes of an earlier run", gone.len());
         }
         self.stale = None;
         self.local.extend(gone);
@@ -430,13 +331,14 @@ impl Fib {
             retire(&mut sock, &nhs);
             let (_, left) = read(true)?;
             delete_routes(&mut sock, &left);
-            log(&format!("removed bgpd's routes from the FIB ({} nexthop objects, {} routes)", nhs.len(), left.len()));
+            crate::info!(
+                "fib",
+                "removed bgpd's routes from the FIB ({} nexthop objects, {} routes)",
+                nhs.len(),
+                left.len()
+            );
             Ok(())
         })
         .await;
     }
 }
-
-/// Route changes `Fib` (and the writer's queue) keep room for between
-/// bursts.
-pub(super) const LOCAL_KEEP: usize = 8192;

@@ -1,30 +1,32 @@
 //! Speakers wired together in memory: the seed's three routers on one
 //! subnet, policy, RFC 8212 and withdrawals, with no sockets at all.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
 
 use super::*;
 use crate::bgp::config::parse;
+use crate::bgp::fsm::State;
 use crate::bgp::packet::{frame, EXTENDED_MAX_LEN};
 
-struct Node {
-    name: &'static str,
-    addr: IpAddr,
-    sp: Speaker,
+pub(crate) struct Node {
+    pub name: &'static str,
+    pub addr: IpAddr,
+    pub sp: Speaker,
     fib: BTreeMap<IpNet, Vec<IpAddr>>,
     log: Vec<String>,
 }
 
 /// A LAN of speakers. Connections are pairs of (node, conn) ends.
-struct Lan {
-    nodes: Vec<Node>,
+pub(crate) struct Lan {
+    pub nodes: Vec<Node>,
     links: HashMap<(usize, ConnId), (usize, ConnId)>,
-    now: Instant,
+    pub now: Instant,
 }
 
 const LAN: &str = "192.0.2.0/24";
 
-fn kernel(addr: &str, extra: &[&str]) -> Kernel {
+pub(crate) fn host(addr: &str, extra: &[&str]) -> Host {
     let mut addresses: Vec<IpNet> = vec![format!("{addr}/24").parse().unwrap()];
     let mut routes: HashSet<IpNet> = [LAN.parse().unwrap()].into();
     for e in extra {
@@ -32,31 +34,31 @@ fn kernel(addr: &str, extra: &[&str]) -> Kernel {
         addresses.push(n);
         routes.insert(n.trunc());
     }
-    Kernel { addresses, routes, names: Default::default(), table: vec![] }
+    Host { addresses, routes, names: Default::default(), table: vec![] }
 }
 
 impl Lan {
-    fn new() -> Lan {
+    pub(crate) fn new() -> Lan {
         Lan { nodes: Vec::new(), links: HashMap::new(), now: Instant::now() }
     }
 
-    fn add(&mut self, name: &'static str, addr: &str, conf: &str, extra: &[&str]) -> usize {
+    pub(crate) fn add(&mut self, name: &'static str, addr: &str, conf: &str, extra: &[&str]) -> usize {
         let cfg = parse(name, conf).unwrap_or_else(|e| panic!("{e}"));
-        let sp = Speaker::new(cfg, kernel(addr, extra), self.now).unwrap();
+        let sp = Speaker::new(cfg, host(addr, extra), self.now).unwrap();
         self.nodes.push(Node { name, addr: addr.parse().unwrap(), sp, fib: BTreeMap::new(), log: Vec::new() });
         self.nodes.len() - 1
     }
 
-    fn node(&self, name: &str) -> &Node {
+    pub(crate) fn node(&self, name: &str) -> &Node {
         self.nodes.iter().find(|n| n.name == name).unwrap()
     }
 
-    fn idx(&self, name: &str) -> usize {
+    pub(crate) fn idx(&self, name: &str) -> usize {
         self.nodes.iter().position(|n| n.name == name).unwrap()
     }
 
     /// Delivers everything until no node has output left.
-    fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         for _ in 0..10_000 {
             let mut busy = false;
             for i in 0..self.nodes.len() {
@@ -76,7 +78,7 @@ impl Lan {
         panic!("the LAN never settled");
     }
 
-    fn carry(&mut self, i: usize, o: Output) {
+    pub(crate) fn carry(&mut self, i: usize, o: Output) {
         let now = self.now;
         match o {
             Output::Connect { conn, peer } => {
@@ -115,12 +117,12 @@ impl Lan {
                     self.nodes[i].fib.insert(p, hops.as_slice().to_vec());
                 }
             }
-            Output::Log(l) => self.nodes[i].log.push(l),
+            Output::Log(_, l) => self.nodes[i].log.push(l),
         }
     }
 
     /// Moves the clock and fires timers.
-    fn advance(&mut self, secs: u64) {
+    pub(crate) fn advance(&mut self, secs: u64) {
         let end = self.now + Duration::from_secs(secs);
         loop {
             let next = self.nodes.iter().filter_map(|n| n.sp.next_deadline()).min();
@@ -138,19 +140,19 @@ impl Lan {
         self.now = end;
     }
 
-    fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         self.settle();
         self.advance(5);
     }
 
-    fn reconfigure(&mut self, name: &str, conf: &str) {
+    pub(crate) fn reconfigure(&mut self, name: &str, conf: &str) {
         let i = self.idx(name);
         let cfg = parse(name, conf).unwrap();
         self.nodes[i].sp.reconfigure(self.now, cfg).unwrap();
         self.settle();
     }
 
-    fn hop(&self, name: &str, prefix: &str) -> Option<Vec<IpAddr>> {
+    pub(crate) fn hop(&self, name: &str, prefix: &str) -> Option<Vec<IpAddr>> {
         self.node(name).fib.get(&prefix.parse().unwrap()).cloned()
     }
 }
@@ -159,7 +161,7 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-const IX: &str = "
+pub(crate) const IX: &str = "
 router bgp 65000
  bgp router-id 192.0.2.254
  no bgp ebgp-requires-policy
@@ -173,7 +175,7 @@ router bgp 65000
 exit
 ";
 
-fn server(asn: u32, me: &str, vm: &str) -> String {
+pub(crate) fn server(asn: u32, me: &str, vm: &str) -> String {
     format!(
         "router bgp {asn}
  bgp router-id {me}
@@ -193,7 +195,7 @@ ip prefix-list allowed-in seq 5 permit any
     )
 }
 
-fn seed() -> Lan {
+pub(crate) fn seed() -> Lan {
     let mut lan = Lan::new();
     lan.add("ix", "192.0.2.254", IX, &[]);
     lan.add("ryzen", "192.0.2.203", &server(65001, "192.0.2.203", "198.51.100.0/24"), &["198.51.100.1/24"]);
@@ -206,8 +208,8 @@ fn seed() -> Lan {
 fn the_seed_on_one_subnet() {
     let lan = seed();
     for n in &lan.nodes {
-        for p in &n.sp.peers {
-            assert_eq!(p.session.state(), State::Established, "{} with {}: {:?}", n.name, p.cfg.addr, n.log);
+        for p in n.sp.peers() {
+            assert_eq!(p.session().state(), State::Established, "{} with {}: {:?}", n.name, p.addr(), n.log);
         }
     }
     // The home router has both VM networks, via each server.
@@ -223,7 +225,7 @@ fn the_seed_on_one_subnet() {
     assert_eq!(lan.hop("ryzen", "198.51.100.0/24"), None);
     // AS paths as FRR would show them.
     let r = &lan.node("ryzen").sp;
-    let p = &r.tables[0].selected(&"203.0.113.0/24".parse().unwrap())[0];
+    let p = &r.table(Afi::Ipv4).selected(&"203.0.113.0/24".parse().unwrap())[0];
     assert_eq!(p.attrs.as_path.to_string(), "65000 65002");
     assert_eq!(p.attrs.med, None, "MED is not passed on between ASes");
 }
@@ -236,7 +238,7 @@ fn withdrawal_and_session_loss() {
     assert_eq!(lan.hop("ix", "203.0.113.0/24"), None);
     assert_eq!(lan.hop("ryzen", "203.0.113.0/24"), None);
     // The session did not reset for that.
-    assert_eq!(lan.node("oplx").sp.peers[0].session.established_count, 1);
+    assert_eq!(lan.node("oplx").sp.peers()[0].session().established_count, 1);
     lan.reconfigure("oplx", &server(65002, "192.0.2.204", "203.0.113.0/24"));
     assert_eq!(lan.hop("ryzen", "203.0.113.0/24"), Some(vec![ip("192.0.2.204")]));
     // Stopping a server (what `lxc stop` does) takes its routes away at once.
@@ -270,7 +272,7 @@ fn prefix_lists_in_and_out() {
     assert_eq!(lan.hop("oplx", "198.51.100.0/24"), None);
     assert_eq!(lan.hop("oplx", "0.0.0.0/0"), Some(vec![ip("192.0.2.254")]));
     let o = lan.node("oplx");
-    assert_eq!(o.sp.peers[0].session.established_count, 1, "{:?}", o.log);
+    assert_eq!(o.sp.peers()[0].session().established_count, 1, "{:?}", o.log);
     assert!(o.log.iter().any(|l| l.contains("route refresh sent")), "{:?}", o.log);
     // And back: the refresh brings the route again.
     lan.reconfigure("oplx", &server(65002, "192.0.2.204", "203.0.113.0/24"));
@@ -285,7 +287,7 @@ fn rfc8212_blocks_ebgp_without_policy_and_says_how_to_fix_it() {
     lan.add("ryzen", "192.0.2.203", bare, &["198.51.100.1/24"]);
     lan.start();
     let r = lan.node("ryzen");
-    assert_eq!(r.sp.peers[0].session.state(), State::Established);
+    assert_eq!(r.sp.peers()[0].session().state(), State::Established);
     assert_eq!(lan.hop("ryzen", "0.0.0.0/0"), None, "nothing accepted");
     assert_eq!(lan.hop("ix", "198.51.100.0/24"), None, "nothing advertised");
     let blocks: Vec<&String> = r.log.iter().filter(|l| l.contains("RFC 8212")).collect();
@@ -297,7 +299,7 @@ fn rfc8212_blocks_ebgp_without_policy_and_says_how_to_fix_it() {
     // Turning the check off lets routes flow without a reset.
     lan.reconfigure("ryzen", &format!("{bare}exit\nrouter bgp 65001\n no bgp ebgp-requires-policy\n"));
     assert_eq!(lan.hop("ix", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
-    assert_eq!(lan.node("ryzen").sp.peers[0].session.established_count, 1);
+    assert_eq!(lan.node("ryzen").sp.peers()[0].session().established_count, 1);
 }
 
 #[test]
@@ -305,13 +307,13 @@ fn network_import_check_follows_the_kernel() {
     let mut lan = seed();
     let i = lan.idx("ryzen");
     let now = lan.now;
-    let mut k = lan.nodes[i].sp.kernel.clone();
+    let mut k = lan.nodes[i].sp.host().clone();
     k.routes.remove(&"198.51.100.0/24".parse().unwrap());
-    lan.nodes[i].sp.set_kernel(now, k.clone());
+    lan.nodes[i].sp.set_host(now, k.clone());
     lan.settle();
     assert_eq!(lan.hop("ix", "198.51.100.0/24"), None);
     k.routes.insert("198.51.100.0/24".parse().unwrap());
-    lan.nodes[i].sp.set_kernel(now, k);
+    lan.nodes[i].sp.set_host(now, k);
     lan.settle();
     assert_eq!(lan.hop("ix", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
 }
@@ -324,8 +326,8 @@ fn maximum_prefix_stops_the_session() {
     lan.reconfigure("ryzen", &limited);
     lan.advance(5);
     let r = lan.node("ryzen");
-    assert!(r.sp.peers[0].overflow, "{:?}", r.log);
-    assert_eq!(r.sp.peers[0].session.state(), State::Idle);
+    assert!(r.sp.peers()[0].overflow(), "{:?}", r.log);
+    assert_eq!(r.sp.peers()[0].session().state(), State::Idle);
     assert!(r.log.iter().any(|l| l.contains("exceed maximum-prefix 1")));
     let ix = lan.node("ix").log.join("\n");
     assert!(ix.contains("Maximum Number of Prefixes Reached"), "{ix}");
@@ -361,12 +363,12 @@ fn a_lost_table_leaves_in_slices() {
     }
     let sp = &lan.nodes[ix_i].sp;
     assert!(sp.has_work());
-    assert_eq!(sp.tables[0].len(), n - WITHDRAW_SLICE, "the first slice left at once");
+    assert_eq!(sp.table(Afi::Ipv4).len(), n - WITHDRAW_SLICE, "the first slice left at once");
     assert_eq!(lan.nodes[ix_i].fib.len(), n - WITHDRAW_SLICE);
     lan.nodes[ix_i].sp.work(now, WITHDRAW_SLICE);
     assert!(!lan.nodes[ix_i].sp.has_work());
     for o in lan.nodes[ix_i].sp.take_output() {
         lan.carry(ix_i, o);
     }
-    assert!(lan.nodes[ix_i].fib.is_empty() && lan.nodes[ix_i].sp.tables[0].is_empty());
+    assert!(lan.nodes[ix_i].fib.is_empty() && lan.nodes[ix_i].sp.table(Afi::Ipv4).is_empty());
 }

@@ -5,13 +5,13 @@ use std::fmt::Write;
 
 use serde_json::{json, Map, Value};
 
-use super::daemon::Daemon;
+use super::{pretty, View};
 use crate::bgp::packet::Afi;
 
-pub fn prefix_lists(d: &Daemon, afi: Afi, name: Option<&str>, json: bool) -> Result<String, String> {
+pub fn prefix_lists(v: &View, afi: Afi, name: Option<&str>, json: bool) -> Result<String, String> {
     let kw = if afi == Afi::Ipv4 { "ip" } else { "ipv6" };
     let lists: Vec<_> =
-        d.speaker.config.prefix_lists.iter().filter(|((a, n), _)| *a == afi && name.is_none_or(|x| x == n)).collect();
+        v.speaker.config().prefix_lists.iter().filter(|((a, n), _)| *a == afi && name.is_none_or(|x| x == n)).collect();
     if let (Some(n), true) = (name, lists.is_empty()) {
         return Err(format!("% Can't find specified prefix-list: {n}"));
     }
@@ -39,7 +39,7 @@ pub fn prefix_lists(d: &Daemon, afi: Afi, name: Option<&str>, json: bool) -> Res
             let family = if afi == Afi::Ipv4 { "IPv4" } else { "IPv6" };
             js.insert(n.clone(), json!({"addressFamily": family, "entries": entries}));
         }
-        return Ok(format!("{}\n", serde_json::to_string_pretty(&json!({"BGP": js})).unwrap_or_default()));
+        return Ok(pretty(&json!({"BGP": js})));
     }
     let mut s = String::new();
     for ((_, n), l) in lists {
@@ -51,8 +51,8 @@ pub fn prefix_lists(d: &Daemon, afi: Afi, name: Option<&str>, json: bool) -> Res
     Ok(s)
 }
 
-pub fn route_maps(d: &Daemon, name: Option<&str>, json: bool) -> Result<String, String> {
-    let maps: Vec<_> = d.speaker.config.route_maps.iter().filter(|(n, _)| name.is_none_or(|x| x == *n)).collect();
+pub fn route_maps(v: &View, name: Option<&str>, json: bool) -> Result<String, String> {
+    let maps: Vec<_> = v.speaker.config().route_maps.iter().filter(|(n, _)| name.is_none_or(|x| x == *n)).collect();
     if let (Some(n), true) = (name, maps.is_empty()) {
         return Err(format!("% Can't find route-map: {n}"));
     }
@@ -79,7 +79,7 @@ pub fn route_maps(d: &Daemon, name: Option<&str>, json: bool) -> Result<String, 
                 json!({"invoked": total, "disabledOptimization": false, "processedChange": false, "rules": rules}),
             );
         }
-        return Ok(format!("{}\n", serde_json::to_string_pretty(&json!({"BGP": js})).unwrap_or_default()));
+        return Ok(pretty(&json!({"BGP": js})));
     }
     let mut s = String::from("BGP:\n");
     for (n, m) in maps {

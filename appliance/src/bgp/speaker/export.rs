@@ -1,0 +1,201 @@
+//! The RIB out to each neighbor: what a neighbor should have for a
+//! prefix given the selection (split horizon, iBGP rules, RFC 8212,
+//! outbound policy, next hop, AS_PATH), into its Adj-RIB-Out, and from
+//! there into UPDATEs no larger than it accepts.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ipnet::IpNet;
+
+use super::{fib_hops, Output, Speaker};
+use crate::bgp::config::NeighborFamily;
+use crate::bgp::packet::{fits, Afi, AsPath, Origin, PathAttrs};
+use crate::bgp::rib::{Change, Path, LOCAL};
+use crate::log::Level;
+
+impl Speaker {
+    /// A selection changed: the FIB and every neighbor's Adj-RIB-Out.
+    pub(super) fn emit(&mut self, _now: Instant, afi: Afi, c: Change) {
+        self.out.push(Output::Fib(c.prefix, fib_hops(&c.selected)));
+        for i in 0..self.peers.len() {
+            if self.peers[i].active(afi) {
+                let attrs = self.export(i, afi, &c.prefix, c.selected.first());
+                self.set_out(i, c.prefix, attrs);
+            }
+        }
+    }
+
+    /// Into the Adj-RIB-Out, unless the route cannot fit a message the
+    /// neighbor accepts: then it is not sent (and withdrawn if it was),
+    /// said once per attribute set, as FRR and BIRD do.
+    fn set_out(&mut self, i: usize, prefix: IpNet, attrs: Option<Arc<PathAttrs>>) {
+        let attrs = match attrs {
+            Some(a) if !fits(&self.peers[i].codec(), &a, &prefix) => {
+                let p = &self.peers[i];
+                if self.oversize_said.insert((p.id, Arc::as_ptr(&a) as usize)) {
+                    let (addr, max) = (p.cfg.addr, p.codec().max_len);
+                    self.log(
+                        Level::Warn,
+                        format!("neighbor {addr}: {prefix}: attributes too long for a {max}-byte UPDATE: not sent"),
+                    );
+                }
+                None
+            }
+            a => a,
+        };
+        self.peers[i].adj_out.set(prefix, attrs);
+    }
+
+    pub(super) fn export_all(&mut self, i: usize) {
+        for afi in [Afi::Ipv4, Afi::Ipv6] {
+            if self.peers[i].active(afi) {
+                self.export_family(i, afi);
+            }
+        }
+    }
+
+    pub(super) fn export_family(&mut self, i: usize, afi: Afi) {
+        let selected: Vec<(IpNet, Option<Path>)> =
+            self.tables[afi].iter().map(|(p, paths, n)| (p, (n > 0).then(|| paths[0].clone()))).collect();
+        let mut seen = HashSet::with_capacity(selected.len());
+        for (prefix, best) in selected {
+            let attrs = self.export(i, afi, &prefix, best.as_ref());
+            seen.insert(prefix);
+            self.set_out(i, prefix, attrs);
+        }
+        // What we advertised that is no longer in the RIB, and the default
+        // route of default-originate.
+        let stale: Vec<IpNet> = self.peers[i].adj_out.prefixes(afi).filter(|p| !seen.contains(p)).copied().collect();
+        for prefix in stale {
+            let attrs = self.export(i, afi, &prefix, None);
+            self.set_out(i, prefix, attrs);
+        }
+        let default = default_route(afi);
+        if !seen.contains(&default) {
+            let attrs = self.export(i, afi, &default, None);
+            self.set_out(i, default, attrs);
+        }
+    }
+
+    /// What neighbor `i` should have for `prefix`, given the best path.
+    fn export(&mut self, i: usize, afi: Afi, prefix: &IpNet, best: Option<&Path>) -> Option<Arc<PathAttrs>> {
+        let b = self.config.bgp.as_ref()?;
+        let local_as = b.asn;
+        let q = &self.peers[i];
+        let f: &NeighborFamily = q.cfg.family(afi, b.default_ipv4_unicast);
+        let ebgp = q.ebgp(local_as);
+        if f.default_originate && *prefix == default_route(afi) {
+            let a = PathAttrs {
+                origin: Origin::Igp,
+                as_path: if ebgp { AsPath::sequence(&[local_as]) } else { AsPath::default() },
+                next_hop: self.next_hop_self(i, afi),
+                local_pref: (!ebgp).then_some(100),
+                ..Default::default()
+            };
+            return Some(self.interner.intern(a));
+        }
+        let best = best?;
+        if best.peer == q.id
+            || (best.peer != LOCAL && !self.peers[best.peer as usize - 1].ebgp(local_as) && !ebgp)
+            || self.policy_blocked(q, afi, false)
+            || (ebgp && q.remote_asn().is_some_and(|r| best.attrs.as_path.contains(r)))
+        {
+            return None;
+        }
+        if let Some(name) = &f.prefix_list_out {
+            if !self.config.prefix_lists.get(&(afi, name.clone())).is_some_and(|l| l.permits(prefix)) {
+                return None;
+            }
+        }
+        let mut a = self.rewrite_for(i, afi, f.next_hop_self, best);
+        if let Some(name) = &f.route_map_out {
+            a = self.config.route_maps.get(name)?.apply(prefix, &a, &self.config.prefix_lists)?;
+        }
+        Some(self.interner.intern(a))
+    }
+
+    /// The best path's attributes as neighbor `i` gets them: next hop,
+    /// AS_PATH, LOCAL_PREF and MED by the rules of RFC 4271 5.1.
+    fn rewrite_for(&self, i: usize, afi: Afi, next_hop_self: bool, best: &Path) -> PathAttrs {
+        let q = &self.peers[i];
+        let local_as = self.local_as();
+        let ebgp = q.ebgp(local_as);
+        let mut a = (*best.attrs).clone();
+        let keep_hop = !next_hop_self
+            && best.peer != LOCAL
+            && match (a.next_hop, ebgp) {
+                // RFC 4271 5.1.3: a next hop on the subnet shared with the
+                // receiving peer is kept (third-party next hop).
+                (Some(nh), true) => self.host.on_link(nh, q.cfg.addr),
+                (Some(_), false) => true,
+                (None, _) => false,
+            };
+        if !keep_hop {
+            a.next_hop = self.next_hop_self(i, afi);
+            // On a shared link an IPv6 next hop goes with our link-local
+            // address too (RFC 2545), as FRR sends it.
+            a.link_local = if afi == Afi::Ipv6 && ebgp { self.host.link_local_toward(q.cfg.addr) } else { None };
+        }
+        if ebgp {
+            a.as_path.prepend(local_as, 1);
+            a.local_pref = None;
+            if best.peer != LOCAL {
+                a.med = None;
+            }
+        } else {
+            a.local_pref = Some(a.local_pref.unwrap_or(100));
+        }
+        a
+    }
+
+    fn next_hop_self(&self, i: usize, afi: Afi) -> Option<IpAddr> {
+        let local = self.peers[i].local_addr?;
+        match (afi, local) {
+            (Afi::Ipv4, IpAddr::V4(_)) | (Afi::Ipv6, IpAddr::V6(_)) => Some(local),
+            // An IPv6 route over an IPv4 session: a global IPv6 address of
+            // ours, else the IPv4-mapped form.
+            (Afi::Ipv6, IpAddr::V4(v4)) => {
+                Some(IpAddr::V6(self.host.global_v6().unwrap_or_else(|| v4.to_ipv6_mapped())))
+            }
+            (Afi::Ipv4, IpAddr::V6(_)) => self.host.some_v4().map(IpAddr::V4),
+        }
+    }
+
+    /// Sends what each neighbor's Adj-RIB-Out gained or lost.
+    pub fn flush(&mut self) {
+        for i in 0..self.peers.len() {
+            self.flush_peer(i);
+        }
+    }
+
+    pub(super) fn flush_peer(&mut self, i: usize) {
+        let p = &mut self.peers[i];
+        if !p.adj_out.has_pending() || p.blocked_since.is_some() {
+            return;
+        }
+        let Some(conn) = p.conn else {
+            p.adj_out.clear_pending();
+            return;
+        };
+        let (buf, n) = p.adj_out.pack(&p.codec());
+        if !buf.is_empty() {
+            p.msgs_out += n;
+            self.out.push(Output::Send(conn, buf));
+        }
+    }
+
+    /// Whether UPDATEs wait for neighbors that read (see `work`).
+    pub(super) fn has_output_work(&self) -> bool {
+        self.peers.iter().any(|p| p.conn.is_some() && p.blocked_since.is_none() && p.adj_out.has_pending())
+    }
+}
+
+pub(super) fn default_route(afi: Afi) -> IpNet {
+    match afi {
+        Afi::Ipv4 => IpNet::V4(ipnet::Ipv4Net::default()),
+        Afi::Ipv6 => IpNet::V6(ipnet::Ipv6Net::default()),
+    }
+}

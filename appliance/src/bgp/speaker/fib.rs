@@ -1,0 +1,68 @@
+//! What a selection means for the kernel, decided here once: the daemon's
+//! FIB writer only carries it out. Also when the routes an earlier run
+//! left in the kernel may go (the stale sweep).
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::Speaker;
+use crate::bgp::packet::Afi;
+use crate::bgp::rib::{Path, LOCAL};
+
+/// Next hops for the FIB without an allocation in the common one-hop case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Hops {
+    None,
+    One(IpAddr),
+    Many(Box<[IpAddr]>),
+}
+
+impl Hops {
+    pub fn as_slice(&self) -> &[IpAddr] {
+        match self {
+            Hops::None => &[],
+            Hops::One(a) => std::slice::from_ref(a),
+            Hops::Many(v) => v,
+        }
+    }
+
+    pub fn from_vec(mut v: Vec<IpAddr>) -> Hops {
+        match v.len() {
+            0 => Hops::None,
+            1 => Hops::One(v.pop().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))),
+            _ => Hops::Many(v.into_boxed_slice()),
+        }
+    }
+}
+
+/// The kernel route for a selection (best and multipath, best first): the
+/// next hops of the learnt paths; none for a route we originate (the
+/// kernel has it already) or no selection at all.
+pub fn fib_hops(selected: &[Path]) -> Hops {
+    match selected {
+        [p] if p.peer != LOCAL => p.attrs.next_hop.map_or(Hops::None, Hops::One),
+        [p, ..] if p.peer != LOCAL => Hops::from_vec(selected.iter().filter_map(|p| p.attrs.next_hop).collect()),
+        _ => Hops::None,
+    }
+}
+
+impl Speaker {
+    /// The FIB routes of a family, in prefix order: what the kernel should
+    /// have from BGP (for re-writing the ones a kernel change touched).
+    pub fn fib_routes(&self, afi: Afi) -> impl Iterator<Item = (IpNet, Hops)> + '_ {
+        self.tables[afi].iter().filter_map(|(p, paths, n)| match fib_hops(&paths[..n]) {
+            Hops::None => None,
+            h => Some((p, h)),
+        })
+    }
+
+    /// Whether every neighbor that is to be up has re-sent its table
+    /// (End-of-RIB for each family), so that what an earlier run left in
+    /// the kernel and nobody re-announced can go.
+    pub fn initial_sync_done(&self) -> bool {
+        self.configured()
+            .filter(|p| p.cfg.shutdown.is_none())
+            .all(|p| p.negotiated.as_ref().is_some_and(|n| n.families.iter().all(|f| p.eor[*f])) && p.conn.is_some())
+    }
+}

@@ -1,0 +1,232 @@
+//! The routing core of bgpd, sans-IO: neighbors (session FSM plus their
+//! Adj-RIB-Out), the RIB, import and export policy, origination.
+//!
+//! # The contract (as quinn-proto's `Connection`)
+//! - **Events in.** The daemon calls in with what happened and the time:
+//!   `accept`, `connected`, `closed`, `message`, `framing_error` (the TCP
+//!   side), `output_blocked` / `output_drained` (a peer that stops
+//!   reading), `set_host` (addresses and routes of the host), `reconfigure`,
+//!   `clear`, `clear_soft`, `shutdown`; and `timeout` once `next_deadline`
+//!   has passed, `work` while `has_work`.
+//! - **Outputs out.** `take_output` hands over what to do, in order:
+//!   connections to open, bytes to send, connections to close, routes for
+//!   the FIB (`Output::Fib`, already decided: see `fib.rs`) and log lines.
+//!   Nothing here touches a socket or reads the clock.
+//! - **Reads.** `show` and `healthcheck` read the state through the
+//!   getters; nothing outside changes it but the calls above.
+//!
+//! One concern a file: `neighbor.rs` (sessions and their events),
+//! `import.rs` (UPDATEs into the RIB), `export.rs` (the RIB out to each
+//! neighbor), `adj_rib_out.rs` (what each neighbor has been sent and what
+//! waits), `originate.rs` (`network`), `reconfigure.rs` (config changes and
+//! `clear`), `fib.rs` (what a selection means for the kernel), `host.rs`.
+
+mod adj_rib_out;
+mod export;
+mod fib;
+mod host;
+mod import;
+mod neighbor;
+mod originate;
+mod reconfigure;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
+
+use ipnet::IpNet;
+
+pub use fib::{fib_hops, Hops};
+pub use host::{Host, HostRoute};
+pub use neighbor::Peer;
+pub use reconfigure::Refused;
+
+use super::config::Config;
+use super::family::PerFamily;
+use super::fsm::ConnId;
+use super::packet::Afi;
+use super::rib::{Interner, PeerId, Table};
+use crate::log::Level;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Connect {
+        conn: ConnId,
+        peer: IpAddr,
+    },
+    Send(ConnId, Vec<u8>),
+    Close(ConnId),
+    /// The selected next hops for a prefix (none: remove it).
+    Fib(IpNet, Hops),
+    Log(Level, String),
+}
+
+/// Paths of a neighbor that went down, still to leave the RIB.
+#[derive(Debug)]
+struct Withdrawal {
+    peer: PeerId,
+    afi: Afi,
+    prefixes: Vec<IpNet>,
+}
+
+/// How many prefixes one slice of a withdrawal handles.
+pub const WITHDRAW_SLICE: usize = 8192;
+
+pub struct Speaker {
+    config: Config,
+    router_id: Ipv4Addr,
+    /// Indexed by PeerId - 1; a removed neighbor keeps its slot.
+    peers: Vec<Peer>,
+    tables: PerFamily<Table>,
+    host: Host,
+    interner: Interner,
+    conns: HashMap<ConnId, usize>,
+    originated: HashSet<IpNet>,
+    /// RFC 8212 and oversized-route warnings already given.
+    said: HashSet<(IpAddr, Afi, bool)>,
+    oversize_said: HashSet<(PeerId, usize)>,
+    epoch: Instant,
+    out: Vec<Output>,
+    /// A full table leaves in slices, so that its FIB deletes start at
+    /// once and the daemon keeps answering meanwhile.
+    withdrawing: VecDeque<Withdrawal>,
+    /// After `shutdown`: sessions close, the RIB is left as it is (the
+    /// daemon removes every route from the FIB in one go).
+    stopping: bool,
+}
+
+impl Speaker {
+    pub fn new(config: Config, host: Host, now: Instant) -> Result<Speaker, Refused> {
+        let mut s = Speaker {
+            config: Config::default(),
+            router_id: Ipv4Addr::UNSPECIFIED,
+            peers: Vec::new(),
+            tables: PerFamily::default(),
+            host,
+            interner: Interner::default(),
+            conns: HashMap::new(),
+            originated: HashSet::new(),
+            said: HashSet::new(),
+            oversize_said: HashSet::new(),
+            epoch: now,
+            out: Vec::new(),
+            withdrawing: VecDeque::new(),
+            stopping: false,
+        };
+        s.reconfigure(now, config)?;
+        Ok(s)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn router_id(&self) -> Ipv4Addr {
+        self.router_id
+    }
+
+    pub fn local_as(&self) -> u32 {
+        self.config.bgp.as_ref().map_or(0, |b| b.asn)
+    }
+
+    /// Every neighbor slot, removed ones included (see `configured`).
+    pub fn peers(&self) -> &[Peer] {
+        &self.peers
+    }
+
+    /// The neighbors in the configuration.
+    pub fn configured(&self) -> impl Iterator<Item = &Peer> {
+        self.peers.iter().filter(|p| !p.removed)
+    }
+
+    pub fn peer(&self, addr: IpAddr) -> Option<&Peer> {
+        self.configured().find(|p| p.cfg.addr == addr)
+    }
+
+    /// The neighbor a path came from (None: originated here).
+    pub fn peer_by_id(&self, id: PeerId) -> Option<&Peer> {
+        id.checked_sub(1).and_then(|i| self.peers.get(i as usize))
+    }
+
+    pub fn table(&self, afi: Afi) -> &Table {
+        &self.tables[afi]
+    }
+
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// How many distinct attribute sets are interned.
+    pub fn attr_sets(&self) -> usize {
+        self.interner.len()
+    }
+
+    pub fn is_originated(&self, p: &IpNet) -> bool {
+        self.originated.contains(p)
+    }
+
+    /// Seconds since the daemon started, for route ages.
+    pub fn clock(&self, now: Instant) -> u32 {
+        now.saturating_duration_since(self.epoch).as_secs() as u32
+    }
+
+    pub fn epoch(&self) -> Instant {
+        self.epoch
+    }
+
+    /// How much output is waiting: the daemon performs it before it grows.
+    pub fn pending_output(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Everything to do, including the UPDATEs the changes since the last
+    /// call produced: the caller decides the batch (e.g. all messages one
+    /// socket read brought), so a burst of changes to one prefix sends only
+    /// its last state.
+    pub fn take_output(&mut self) -> Vec<Output> {
+        self.flush();
+        std::mem::take(&mut self.out)
+    }
+
+    fn log(&mut self, level: Level, line: String) {
+        self.out.push(Output::Log(level, line));
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.peers.iter().filter_map(|p| p.next_deadline()).min()
+    }
+
+    pub fn timeout(&mut self, now: Instant) {
+        for i in 0..self.peers.len() {
+            self.send_hold_check(now, i);
+            if self.peers[i].session.next_deadline().is_some_and(|t| t <= now) {
+                let a = self.peers[i].session.timeout(now);
+                self.run(now, i, a);
+            }
+        }
+    }
+
+    /// Whether a withdrawal is still going on, or UPDATEs wait for
+    /// neighbors that read (call `work`).
+    pub fn has_work(&self) -> bool {
+        !self.withdrawing.is_empty() || self.has_output_work()
+    }
+
+    /// The host's addresses or routes changed.
+    pub fn set_host(&mut self, now: Instant, h: Host) {
+        if h == self.host {
+            return;
+        }
+        self.host = h;
+        for i in 0..self.peers.len() {
+            self.peers[i].session.retry_soon(now);
+            let a = self.peers[i].session.timeout(now);
+            self.run(now, i, a);
+        }
+        self.originate(now);
+        self.flush();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

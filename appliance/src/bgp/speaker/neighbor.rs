@@ -1,0 +1,363 @@
+//! Neighbors: a session (the FSM of `fsm.rs`) with its connection, what
+//! the OPENs settled, counters, and the Adj-RIB-Out; the session events
+//! the daemon reports, and what a session going up or down means.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+
+use super::adj_rib_out::AdjRibOut;
+use super::{Output, Speaker, Withdrawal, WITHDRAW_SLICE};
+use crate::bgp::config::Neighbor;
+use crate::bgp::family::PerFamily;
+use crate::bgp::fsm::{Action, ConnId, Negotiated, RemoteAs, Session};
+use crate::bgp::packet::{self, decode, err, Afi, Codec, Message, Notification};
+use crate::bgp::rib::PeerId;
+use crate::log::Level;
+
+pub struct Peer {
+    pub(super) id: PeerId,
+    pub(super) cfg: Neighbor,
+    pub(super) session: Session,
+    /// The established connection.
+    pub(super) conn: Option<ConnId>,
+    pub(super) negotiated: Option<Negotiated>,
+    pub(super) local_addr: Option<IpAddr>,
+    pub(super) adj_out: AdjRibOut,
+    /// Prefixes accepted into the RIB.
+    pub(super) accepted: PerFamily<usize>,
+    pub(super) msgs_in: u64,
+    pub(super) msgs_out: u64,
+    pub(super) eor: PerFamily<bool>,
+    /// Stopped for exceeding maximum-prefix, until cleared.
+    pub(super) overflow: bool,
+    /// No longer in the configuration.
+    pub(super) removed: bool,
+    /// Since when the peer has not read what we sent (RFC 9687).
+    pub(super) blocked_since: Option<Instant>,
+}
+
+/// RFC 9687's Send Hold Timer when the session has no hold time.
+const SEND_HOLD_DEFAULT: Duration = Duration::from_secs(480);
+
+impl Peer {
+    pub(super) fn new(id: PeerId, cfg: Neighbor, session: Session) -> Peer {
+        Peer {
+            id,
+            cfg,
+            session,
+            conn: None,
+            negotiated: None,
+            local_addr: None,
+            adj_out: AdjRibOut::default(),
+            accepted: PerFamily::default(),
+            msgs_in: 0,
+            msgs_out: 0,
+            eor: PerFamily::default(),
+            overflow: false,
+            removed: false,
+            blocked_since: None,
+        }
+    }
+
+    pub fn id(&self) -> PeerId {
+        self.id
+    }
+
+    pub fn addr(&self) -> IpAddr {
+        self.cfg.addr
+    }
+
+    pub fn config(&self) -> &Neighbor {
+        &self.cfg
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.negotiated.as_ref()
+    }
+
+    pub fn local_addr(&self) -> Option<IpAddr> {
+        self.local_addr
+    }
+
+    pub fn accepted(&self, afi: Afi) -> usize {
+        self.accepted[afi]
+    }
+
+    /// How many prefixes of the family we advertise to it.
+    pub fn advertised(&self, afi: Afi) -> usize {
+        self.adj_out.len(afi)
+    }
+
+    pub fn advertises(&self, prefix: &IpNet) -> bool {
+        self.adj_out.contains(prefix)
+    }
+
+    /// Messages received and sent (FRR's MsgRcvd / MsgSent).
+    pub fn messages(&self) -> (u64, u64) {
+        (self.msgs_in, self.msgs_out)
+    }
+
+    pub fn overflow(&self) -> bool {
+        self.overflow
+    }
+
+    pub fn end_of_rib(&self, afi: Afi) -> bool {
+        self.eor[afi]
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    pub fn ebgp(&self, local_as: u32) -> bool {
+        self.cfg.is_ebgp(local_as)
+    }
+
+    pub fn remote_asn(&self) -> Option<u32> {
+        match self.cfg.remote_as {
+            RemoteAs::Asn(a) => Some(a),
+            _ => self.negotiated.as_ref().map(|n| n.peer.asn),
+        }
+    }
+
+    pub(super) fn active(&self, afi: Afi) -> bool {
+        self.conn.is_some() && self.negotiated.as_ref().is_some_and(|n| n.families.contains(&afi))
+    }
+
+    pub(super) fn codec(&self) -> Codec {
+        self.negotiated.as_ref().map(|n| n.codec).unwrap_or_default()
+    }
+
+    fn send_hold(&self) -> Duration {
+        match self.negotiated.as_ref().map_or(0, |n| n.hold_time) {
+            0 => SEND_HOLD_DEFAULT,
+            h => Duration::from_secs(h as u64),
+        }
+    }
+
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        let send_hold = self.blocked_since.map(|t| t + self.send_hold());
+        [self.session.next_deadline(), send_hold].into_iter().flatten().min()
+    }
+}
+
+impl Speaker {
+    /// An inbound TCP connection: the id to use for it, if it comes from
+    /// a configured neighbor.
+    pub fn accept(&mut self, now: Instant, remote: IpAddr, local: IpAddr) -> Option<ConnId> {
+        let i = self.peers.iter().position(|p| p.cfg.addr == remote && !p.removed)?;
+        let id = self.peers[i].session.new_conn_id();
+        self.conns.insert(id, i);
+        self.peers[i].local_addr = Some(local);
+        let a = self.peers[i].session.connected(now, id, false);
+        self.run(now, i, a);
+        Some(id)
+    }
+
+    /// Our outbound connection `conn` is up.
+    pub fn connected(&mut self, now: Instant, conn: ConnId, local: IpAddr) {
+        let Some(&i) = self.conns.get(&conn) else {
+            self.out.push(Output::Close(conn));
+            return;
+        };
+        self.peers[i].local_addr = Some(local);
+        let a = self.peers[i].session.connected(now, conn, true);
+        self.run(now, i, a);
+    }
+
+    pub fn closed(&mut self, now: Instant, conn: ConnId, why: &str) {
+        let Some(i) = self.conns.remove(&conn) else { return };
+        let a = self.peers[i].session.closed(now, conn, why);
+        self.run(now, i, a);
+    }
+
+    /// One whole message (from `packet::frame`) arrived on `conn`.
+    pub fn message(&mut self, now: Instant, conn: ConnId, bytes: &[u8]) {
+        let Some(&i) = self.conns.get(&conn) else { return };
+        self.peers[i].msgs_in += 1;
+        let codec = self.peers[i].codec();
+        // The reader frames up to the extended size; what was negotiated
+        // on this connection is known only here (RFC 8654 5).
+        let decoded = if bytes.len() > codec.max_len {
+            Err(Notification::new(err::HEADER, err::BAD_LENGTH, (bytes.len() as u16).to_be_bytes()))
+        } else {
+            decode(bytes, &codec)
+        };
+        let a = match decoded {
+            Ok(m) => self.peers[i].session.received(now, conn, m),
+            Err(n) => {
+                let addr = self.peers[i].cfg.addr;
+                self.log(
+                    Level::Warn,
+                    format!("neighbor {addr}: malformed message: {}: sending NOTIFICATION", n.describe()),
+                );
+                self.peers[i].session.decode_error(now, conn, n)
+            }
+        };
+        self.run(now, i, a);
+    }
+
+    /// The byte stream on `conn` broke framing (bad marker, length, type).
+    pub fn framing_error(&mut self, now: Instant, conn: ConnId, n: Notification) {
+        let Some(&i) = self.conns.get(&conn) else { return };
+        let a = self.peers[i].session.decode_error(now, conn, n);
+        self.run(now, i, a);
+    }
+
+    /// The connection's output queue is full: the peer is not reading.
+    /// Its UPDATEs wait in its Adj-RIB-Out until `output_drained`.
+    pub fn output_blocked(&mut self, now: Instant, conn: ConnId) {
+        if let Some(&i) = self.conns.get(&conn) {
+            self.peers[i].blocked_since.get_or_insert(now);
+        }
+    }
+
+    pub fn output_drained(&mut self, conn: ConnId) {
+        if let Some(&i) = self.conns.get(&conn) {
+            self.peers[i].blocked_since = None;
+            self.flush_peer(i);
+        }
+    }
+
+    /// RFC 9687: a peer that has not read for the send hold time is gone.
+    pub(super) fn send_hold_check(&mut self, now: Instant, i: usize) {
+        let p = &self.peers[i];
+        let (Some(since), Some(conn)) = (p.blocked_since, p.conn) else { return };
+        if now < since + p.send_hold() {
+            return;
+        }
+        let addr = p.cfg.addr;
+        self.peers[i].blocked_since = None;
+        self.log(
+            Level::Warn,
+            format!("neighbor {addr}: it has read nothing for the send hold time (RFC 9687): closing"),
+        );
+        let n = Notification::new(err::SEND_HOLD_TIMER_EXPIRED, 0, []);
+        let a = self.peers[i].session.decode_error(now, conn, n);
+        self.run(now, i, a);
+    }
+
+    pub(super) fn send(&mut self, i: usize, conn: ConnId, m: &Message) {
+        let mut buf = Vec::new();
+        packet::encode(m, &self.peers[i].codec(), &mut buf);
+        self.peers[i].msgs_out += 1;
+        self.out.push(Output::Send(conn, buf));
+    }
+
+    pub(super) fn run(&mut self, now: Instant, i: usize, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Connect(conn) => {
+                    self.conns.insert(conn, i);
+                    self.out.push(Output::Connect { conn, peer: self.peers[i].cfg.addr });
+                }
+                Action::Send(conn, m) => {
+                    if let Message::Notification(n) = &m {
+                        let addr = self.peers[i].cfg.addr;
+                        self.log(Level::Warn, format!("neighbor {addr}: NOTIFICATION sent: {}", n.describe()));
+                    }
+                    self.send(i, conn, &m)
+                }
+                Action::Close(conn) => {
+                    self.conns.remove(&conn);
+                    self.out.push(Output::Close(conn));
+                }
+                Action::Up(conn, neg) => self.up(now, i, conn, *neg),
+                Action::Down(why) => self.down(now, i, &why),
+                Action::Update(_, u) => self.update(now, i, *u),
+                Action::RouteRefresh(afi) => {
+                    self.peers[i].adj_out.forget(afi);
+                    self.export_family(i, afi);
+                    self.flush_peer(i);
+                }
+            }
+        }
+    }
+
+    fn up(&mut self, now: Instant, i: usize, conn: ConnId, neg: Negotiated) {
+        self.finish_withdrawal(now, self.peers[i].id);
+        let p = &mut self.peers[i];
+        p.conn = Some(conn);
+        p.eor = PerFamily::default();
+        p.blocked_since = None;
+        let fams: Vec<&str> = neg.families.iter().map(|f| f.name()).collect();
+        let line = format!(
+            "neighbor {} Up: AS {}, router-id {}, hold time {}s, families {}",
+            p.cfg.addr,
+            neg.peer.asn,
+            neg.peer.bgp_id,
+            neg.hold_time,
+            fams.join(", ")
+        );
+        p.negotiated = Some(neg);
+        self.log(Level::Info, line);
+        self.check_policy(i);
+        self.export_all(i);
+        self.flush_peer(i);
+        let fams = self.peers[i].negotiated.as_ref().map(|n| n.families.clone()).unwrap_or_default();
+        for afi in fams {
+            let mut buf = Vec::new();
+            packet::end_of_rib(afi, &mut buf);
+            self.peers[i].msgs_out += 1;
+            self.out.push(Output::Send(conn, buf));
+        }
+    }
+
+    fn down(&mut self, now: Instant, i: usize, why: &str) {
+        let addr = self.peers[i].cfg.addr;
+        self.log(Level::Warn, format!("neighbor {addr} Down: {why}"));
+        let id = self.peers[i].id;
+        let p = &mut self.peers[i];
+        p.conn = None;
+        p.adj_out = AdjRibOut::default();
+        p.accepted = PerFamily::default();
+        p.blocked_since = None;
+        if self.stopping {
+            return;
+        }
+        for afi in PerFamily::<()>::AFIS {
+            let prefixes = self.tables[afi].prefixes_of(id);
+            if !prefixes.is_empty() {
+                self.withdrawing.push_back(Withdrawal { peer: id, afi, prefixes });
+            }
+        }
+        self.work(now, WITHDRAW_SLICE);
+    }
+
+    /// Takes up to `budget` prefixes of pending withdrawals out of the RIB.
+    pub fn work(&mut self, now: Instant, budget: usize) {
+        let mut left = budget;
+        while left > 0 {
+            let Some(w) = self.withdrawing.front_mut() else { break };
+            let (id, afi) = (w.peer, w.afi);
+            let take = left.min(w.prefixes.len());
+            let slice: Vec<IpNet> = w.prefixes.drain(w.prefixes.len() - take..).collect();
+            if w.prefixes.is_empty() {
+                self.withdrawing.pop_front();
+            }
+            left -= take;
+            for prefix in slice {
+                self.rib_update(now, afi, prefix, None, id);
+            }
+        }
+        self.flush();
+    }
+
+    /// Finishes the withdrawal of `id`'s old paths (before it is up again).
+    fn finish_withdrawal(&mut self, now: Instant, id: PeerId) {
+        let (mine, rest): (std::collections::VecDeque<Withdrawal>, _) =
+            std::mem::take(&mut self.withdrawing).into_iter().partition(|w| w.peer == id);
+        self.withdrawing = rest;
+        for w in mine {
+            for prefix in w.prefixes {
+                self.rib_update(now, w.afi, prefix, None, id);
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Configuration changes and operator actions (`clear bgp`, shutdown):
+//! every check that can refuse a change runs before anything changes, so
+//! a refused change leaves the running config and the sessions as they
+//! were. Applied, a change touches only what it changed: sessions reset
+//! only when their own settings change; an import policy change asks for
+//! the routes again (ROUTE-REFRESH); everything is re-exported and the
+//! Adj-RIB-Out diff sends only what changed.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use super::{Peer, Speaker};
+use crate::bgp::config::{Config, Neighbor, NeighborFamily};
+use crate::bgp::fsm::{Session, SessionConfig, State};
+use crate::bgp::packet::{self, err, Afi, Message, Notification};
+use crate::bgp::policy::{Match, PrefixList, RouteMap};
+use crate::bgp::rib::PeerId;
+use crate::log::Level;
+
+/// Why the speaker refuses a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// No `bgp router-id` and no IPv4 address to take one from.
+    NoRouterId,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Refused::NoRouterId => {
+                f.write_str("no router-id: set `bgp router-id A.B.C.D` (there is no IPv4 address to take one from)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Everything a neighbor's import policy depends on: when it differs
+/// between two configs, the neighbor's routes are asked for again.
+#[derive(Debug, PartialEq, Eq)]
+struct ImportPolicy {
+    requires_policy: bool,
+    families: Vec<FamilyImport>,
+}
+
+/// One family's part: the neighbor's settings, its inbound prefix-list
+/// and route-map, and the prefix-lists that route-map matches on.
+#[derive(Debug, PartialEq, Eq)]
+struct FamilyImport {
+    settings: NeighborFamily,
+    prefix_list: Option<PrefixList>,
+    route_map: Option<RouteMap>,
+    matched_lists: Vec<Option<PrefixList>>,
+}
+
+impl ImportPolicy {
+    fn of(c: &Config, addr: IpAddr) -> Option<ImportPolicy> {
+        let b = c.bgp.as_ref()?;
+        let n = b.neighbor(addr)?;
+        let families = [Afi::Ipv4, Afi::Ipv6]
+            .into_iter()
+            .map(|afi| {
+                let f = n.family(afi, b.default_ipv4_unicast);
+                let list = f.prefix_list_in.as_ref().and_then(|l| c.prefix_lists.get(&(afi, l.clone()))).cloned();
+                let map = f.route_map_in.as_ref().and_then(|m| c.route_maps.get(m)).cloned();
+                let used = map
+                    .iter()
+                    .flat_map(|m| m.entries.values())
+                    .flat_map(|e| e.matches.iter())
+                    .map(|m| match m {
+                        Match::PrefixList(a, l) => c.prefix_lists.get(&(*a, l.clone())).cloned(),
+                    })
+                    .collect();
+                FamilyImport { settings: f.clone(), prefix_list: list, route_map: map, matched_lists: used }
+            })
+            .collect();
+        Some(ImportPolicy { requires_policy: b.ebgp_requires_policy, families })
+    }
+}
+
+/// The router-id a config gives on this host (FRR's choice when none is
+/// set: the highest IPv4 address that is not a loopback).
+fn router_id(c: &Config, host: &super::Host) -> Result<Ipv4Addr, Refused> {
+    match (c.bgp.as_ref().and_then(|b| b.router_id), &c.bgp) {
+        (Some(id), _) => Ok(id),
+        (None, None) => Ok(host.highest_v4().unwrap_or(Ipv4Addr::UNSPECIFIED)),
+        (None, Some(_)) => host.highest_v4().ok_or(Refused::NoRouterId),
+    }
+}
+
+impl Speaker {
+    /// Applies a new configuration, or refuses it and changes nothing.
+    pub fn reconfigure(&mut self, now: Instant, new: Config) -> Result<(), Refused> {
+        let new_id = router_id(&new, &self.host)?;
+        let old = std::mem::replace(&mut self.config, new);
+        let restart_all =
+            old.bgp.as_ref().map(|b| b.asn) != self.config.bgp.as_ref().map(|b| b.asn) || new_id != self.router_id;
+        self.router_id = new_id;
+        for i in 0..self.peers.len() {
+            self.reconfigure_peer(now, i, restart_all);
+        }
+        self.add_peers(now);
+        for i in 0..self.peers.len() {
+            let addr = self.peers[i].cfg.addr;
+            if self.peers[i].conn.is_some() && ImportPolicy::of(&old, addr) != ImportPolicy::of(&self.config, addr) {
+                self.refresh_in(now, i);
+            }
+        }
+        for afi in [Afi::Ipv4, Afi::Ipv6] {
+            let (sel, local_as) = (self.selection(afi), self.local_as());
+            let changes = self.tables[afi].reselect(&Self::peer_info(&self.peers, local_as), sel);
+            for c in changes {
+                self.emit(now, afi, c);
+            }
+        }
+        self.originate(now);
+        for i in 0..self.peers.len() {
+            self.export_all(i);
+        }
+        self.flush();
+        Ok(())
+    }
+
+    /// A neighbor that went away, or whose session settings changed.
+    fn reconfigure_peer(&mut self, now: Instant, i: usize, restart_all: bool) {
+        let addr = self.peers[i].cfg.addr;
+        let Some(n) = self.config.bgp.as_ref().and_then(|b| b.neighbor(addr)).cloned() else {
+            if !self.peers[i].removed {
+                self.stop_peer(now, i, Notification::new(err::CEASE, err::PEER_DECONFIGURED, []));
+                self.peers[i].removed = true;
+            }
+            return;
+        };
+        let sc = self.session_config(&n);
+        let old = &self.peers[i].cfg;
+        let transport = n.password != old.password
+            || n.ttl_security_hops != old.ttl_security_hops
+            || n.update_source != old.update_source
+            || n.ebgp_multihop != old.ebgp_multihop;
+        let revived = std::mem::take(&mut self.peers[i].removed);
+        if !(restart_all || transport || revived || sc != self.peers[i].session.cfg) {
+            self.peers[i].cfg = n;
+            return;
+        }
+        if self.peers[i].session.state() != State::Idle {
+            let why = match &sc.shutdown {
+                Some(m) => Notification::cease(err::ADMIN_SHUTDOWN, m),
+                None => Notification::new(err::CEASE, err::OTHER_CONFIG_CHANGE, []),
+            };
+            self.stop_peer(now, i, why);
+        }
+        self.peers[i].session.cfg = sc;
+        self.peers[i].overflow = false;
+        self.peers[i].cfg = n;
+        let a = self.peers[i].session.start(now);
+        self.run(now, i, a);
+    }
+
+    /// Neighbors new in the configuration. Peers are indexed by PeerId: a
+    /// removed one keeps its slot rather than renumbering the others' paths.
+    fn add_peers(&mut self, now: Instant) {
+        let existing: HashSet<IpAddr> = self.peers.iter().map(|p| p.cfg.addr).collect();
+        let added: Vec<Neighbor> = self
+            .config
+            .bgp
+            .iter()
+            .flat_map(|b| b.neighbors.iter().filter(|n| !existing.contains(&n.addr)).cloned())
+            .collect();
+        for n in added {
+            let id = self.peers.len() as PeerId + 1;
+            let session = Session::with_ids(self.session_config(&n), now, (id as u64) << 32);
+            self.peers.push(Peer::new(id, n, session));
+            let i = self.peers.len() - 1;
+            let a = self.peers[i].session.start(now);
+            self.run(now, i, a);
+        }
+    }
+
+    fn session_config(&self, n: &Neighbor) -> SessionConfig {
+        let (asn, default_v4) = self.config.bgp.as_ref().map_or((0, true), |b| (b.asn, b.default_ipv4_unicast));
+        let (keepalive, hold_time) = n.timers.unwrap_or((60, 180));
+        SessionConfig {
+            local_as: asn,
+            remote_as: n.remote_as,
+            router_id: self.router_id,
+            hold_time,
+            keepalive,
+            passive: n.passive,
+            connect_retry: Duration::from_secs(n.connect_retry.unwrap_or(30) as u64),
+            families: n.active_families(default_v4),
+            shutdown: n.shutdown.clone(),
+        }
+    }
+
+    fn refresh_in(&mut self, now: Instant, i: usize) {
+        let p = &self.peers[i];
+        let (Some(neg), Some(conn)) = (&p.negotiated, p.conn) else { return };
+        let addr = p.cfg.addr;
+        if neg.route_refresh {
+            for afi in neg.families.clone() {
+                let msg = Message::RouteRefresh(packet::RouteRefresh { afi: afi.code(), subtype: 0, safi: 1 });
+                self.send(i, conn, &msg);
+            }
+            self.log(Level::Info, format!("neighbor {addr}: inbound policy changed: route refresh sent"));
+        } else {
+            self.log(
+                Level::Info,
+                format!("neighbor {addr}: inbound policy changed and the peer cannot refresh: resetting"),
+            );
+            let a = self.peers[i].session.stop(now, Notification::cease(err::ADMIN_RESET, "policy changed"));
+            self.run(now, i, a);
+            let a = self.peers[i].session.start(now);
+            self.run(now, i, a);
+        }
+    }
+
+    pub(super) fn stop_peer(&mut self, now: Instant, i: usize, why: Notification) {
+        let a = self.peers[i].session.stop(now, why);
+        self.run(now, i, a);
+    }
+
+    /// Clean stop: Cease to every peer. The RIB is left as it is: the
+    /// daemon removes every BGP route from the FIB in one go, and no path
+    /// is selected or written again on the way out.
+    pub fn shutdown(&mut self, now: Instant, message: &str) {
+        self.stopping = true;
+        self.withdrawing.clear();
+        for i in 0..self.peers.len() {
+            self.stop_peer(now, i, Notification::cease(err::ADMIN_SHUTDOWN, message));
+        }
+        self.out.retain(|o| !matches!(o, super::Output::Fib(..)));
+    }
+
+    /// `clear bgp`: hard reset of one or all sessions.
+    pub fn clear(&mut self, now: Instant, which: Option<IpAddr>) -> usize {
+        let mut n = 0;
+        for i in 0..self.peers.len() {
+            let p = &self.peers[i];
+            if p.removed || which.is_some_and(|a| a != p.cfg.addr) || p.cfg.shutdown.is_some() {
+                continue;
+            }
+            self.stop_peer(now, i, Notification::cease(err::ADMIN_RESET, ""));
+            self.peers[i].overflow = false;
+            let a = self.peers[i].session.start(now);
+            self.run(now, i, a);
+            n += 1;
+        }
+        self.flush();
+        n
+    }
+
+    /// `clear bgp X soft in|out`.
+    pub fn clear_soft(&mut self, now: Instant, which: Option<IpAddr>, inbound: bool, outbound: bool) -> usize {
+        let mut n = 0;
+        for i in 0..self.peers.len() {
+            if which.is_some_and(|a| a != self.peers[i].cfg.addr) || self.peers[i].conn.is_none() {
+                continue;
+            }
+            if inbound {
+                self.refresh_in(now, i);
+            }
+            if outbound {
+                self.peers[i].adj_out = Default::default();
+                self.export_all(i);
+            }
+            n += 1;
+        }
+        self.flush();
+        n
+    }
+}

@@ -1,0 +1,35 @@
+//! What the tasks and threads around the main task report to it: the
+//! connections, the control socket and the kernel watcher all send these
+//! into one channel, so the main task is the only one that touches the
+//! Speaker.
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
+
+use crate::bgp::fsm::ConnId;
+use crate::bgp::packet::Notification;
+use crate::bgp::speaker::Host;
+use crate::control::{Request, Response};
+
+pub enum Event {
+    Accepted(TcpStream, SocketAddr, SocketAddr),
+    Connected(ConnId, std::io::Result<TcpStream>),
+    /// Framed messages from a connection; the permit goes back to its
+    /// reader once they are handled.
+    Messages(ConnId, Vec<Vec<u8>>, OwnedSemaphorePermit),
+    FramingError(ConnId, Notification),
+    Closed(ConnId, String),
+    /// A connection's send queue went below its low mark again.
+    Drained(ConnId),
+    /// A control request, and where its answer (one or more parts) goes.
+    Control(Request, mpsc::Sender<Response>),
+    Host(Host),
+    /// A nexthop object of ours was deleted (by id).
+    NexthopGone(u32),
+    /// Our nexthop objects in the kernel, after a link changed.
+    Nexthops(Vec<u32>),
+}
+
+pub type Events = mpsc::UnboundedSender<Event>;

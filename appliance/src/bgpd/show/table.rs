@@ -1,0 +1,207 @@
+//! The BGP table in FRR's layout (`show bgp ipv4 unicast [PREFIX]`, and a
+//! neighbor's received or advertised routes), text and JSON, produced a
+//! slice of prefixes at a time. Each slice resumes after the last prefix
+//! shown, so the table may change between slices without harm.
+
+use std::fmt::Write;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde_json::{json, Value};
+
+use super::{afi_word, next_hop_text, origin_name, Paged, View};
+use crate::bgp::packet::Afi;
+use crate::bgp::rib::{Path, PeerId, LOCAL};
+use crate::bgpd::fib::NotInstalled;
+
+/// Which rows of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    All,
+    Prefix(IpNet),
+    /// The paths learnt from a neighbor.
+    From(PeerId),
+    /// The best paths of what we advertise to a neighbor.
+    AdvertisedTo(IpAddr),
+}
+
+pub struct TableShow {
+    afi: Afi,
+    rows: Rows,
+    json: bool,
+    /// FRR's per-neighbor layout: the prefix on every line, the total only.
+    per_neighbor: bool,
+    after: Option<IpNet>,
+    started: bool,
+    done: bool,
+    prefixes: usize,
+    paths: usize,
+    note: Option<&'static str>,
+}
+
+const HEADER: &str = "Status codes:  s suppressed, d damped, h history, * valid, > best, = multipath,
+               i internal, r RIB-failure, S Stale, R Removed
+Nexthop codes: @NNN nexthop's vrf id, < announce-nh-self
+Origin codes:  i - IGP, e - EGP, ? - incomplete
+RPKI validation codes: V valid, I invalid, N Not found
+
+   Network          Next Hop            Metric LocPrf Weight Path
+";
+
+impl TableShow {
+    pub fn new(afi: Afi, rows: Rows, json: bool) -> TableShow {
+        let per_neighbor = matches!(rows, Rows::From(_) | Rows::AdvertisedTo(_));
+        TableShow {
+            afi,
+            rows,
+            json,
+            per_neighbor,
+            after: None,
+            started: false,
+            done: false,
+            prefixes: 0,
+            paths: 0,
+            note: None,
+        }
+    }
+
+    /// A line under the text output.
+    pub fn with_note(mut self, note: &'static str) -> TableShow {
+        self.note = Some(note);
+        self
+    }
+
+    fn keep(&self, v: &View, prefix: &IpNet, paths: &[Path], i: usize) -> bool {
+        match self.rows {
+            Rows::All => true,
+            Rows::Prefix(p) => *prefix == p,
+            Rows::From(id) => paths[i].peer == id,
+            Rows::AdvertisedTo(a) => i == 0 && v.speaker.peer(a).is_some_and(|p| p.advertises(prefix)),
+        }
+    }
+
+    fn header(&self, v: &View) -> String {
+        let sp = v.speaker;
+        if self.json {
+            return format!(
+                "{{\n  \"vrfId\": 0,\n  \"vrfName\": \"default\",\n  \"tableVersion\": 0,\n  \"routerId\": \"{}\",\n  \"defaultLocPrf\": 100,\n  \"localAS\": {},\n  \"routes\": {{",
+                sp.router_id(),
+                sp.local_as()
+            );
+        }
+        format!(
+            "BGP table version is 0, local router ID is {}, vrf id 0\nDefault local pref 100, local AS {}\n{HEADER}",
+            sp.router_id(),
+            sp.local_as()
+        )
+    }
+
+    fn footer(&self) -> String {
+        match (self.json, self.per_neighbor) {
+            (true, _) => format!(
+                "\n  }},\n  \"totalRoutes\": {},\n  \"totalPaths\": {},\n  \"totalPrefixCounter\": {}\n}}\n",
+                self.prefixes, self.paths, self.prefixes
+            ),
+            (false, true) => format!("\nTotal number of prefixes {}\n{}", self.paths, self.note.unwrap_or("")),
+            (false, false) => format!("\nDisplayed  {} routes and {} total paths\n", self.prefixes, self.paths),
+        }
+    }
+
+    fn row_text(&self, v: &View, out: &mut String, prefix: &IpNet, paths: &[Path], n: usize) {
+        let local_as = v.speaker.local_as();
+        for (i, p) in paths.iter().enumerate() {
+            if !self.keep(v, prefix, paths, i) {
+                continue;
+            }
+            let internal = v.speaker.peer_by_id(p.peer).is_some_and(|x| !x.ebgp(local_as));
+            let fib_fail =
+                i == 0 && p.peer != LOCAL && matches!(v.fib.installed(prefix), Err(NotInstalled::Rejected(_)));
+            let mark = match (i, i < n) {
+                (0, _) => '>',
+                (_, true) => '=',
+                _ => ' ',
+            };
+            let status = format!("{}{mark}{}", if fib_fail { 'r' } else { '*' }, if internal { 'i' } else { ' ' });
+            let net = if i == 0 || self.per_neighbor { prefix.to_string() } else { String::new() };
+            let hop = next_hop_text(p, self.afi);
+            let metric = p.attrs.med.map(|m| m.to_string()).unwrap_or_default();
+            let lp = p.attrs.local_pref.map(|m| m.to_string()).unwrap_or_default();
+            let weight = if p.peer == LOCAL { 32768 } else { 0 };
+            let path = p.attrs.as_path.to_string();
+            let path = if path.is_empty() { String::new() } else { format!("{path} ") };
+            let net = if net.len() > 16 { format!("{net}\n{:20}", "") } else { format!("{net:<17}") };
+            let _ =
+                writeln!(out, "{status}{net}{hop:<20}{metric:>6} {lp:>6} {weight:>6} {path}{}", p.attrs.origin.code());
+        }
+    }
+
+    fn row_json(&self, v: &View, prefix: &IpNet, paths: &[Path], n: usize) -> Value {
+        let local_as = v.speaker.local_as();
+        let list: Vec<Value> = (0..paths.len())
+            .filter(|i| self.keep(v, prefix, paths, *i))
+            .map(|i| {
+                let p = &paths[i];
+                let peer = v.speaker.peer_by_id(p.peer);
+                json!({
+                    "valid": true,
+                    "bestpath": i == 0,
+                    "multipath": i < n,
+                    "pathFrom": if peer.is_some_and(|x| !x.ebgp(local_as)) { "internal" } else { "external" },
+                    "prefix": prefix.network().to_string(),
+                    "prefixLen": prefix.prefix_len(),
+                    "network": prefix.to_string(),
+                    "metric": p.attrs.med,
+                    "locPrf": p.attrs.local_pref,
+                    "weight": if p.peer == LOCAL { 32768 } else { 0 },
+                    "peerId": peer.map_or("(unspec)".to_string(), |x| x.addr().to_string()),
+                    "path": p.attrs.as_path.to_string(),
+                    "origin": origin_name(p.attrs.origin),
+                    "nexthops": [{ "ip": next_hop_text(p, self.afi), "afi": afi_word(self.afi), "used": true }],
+                })
+            })
+            .collect();
+        Value::Array(list)
+    }
+}
+
+impl Paged for TableShow {
+    fn next(&mut self, v: &View, budget: usize) -> Option<String> {
+        if self.done {
+            return None;
+        }
+        if v.speaker.config().bgp.is_none() {
+            self.done = true;
+            return Some("% No BGP instance configured\n".into());
+        }
+        let mut out = if self.started { String::new() } else { self.header(v) };
+        self.started = true;
+        let mut seen = 0;
+        let mut last = None;
+        for (prefix, paths, n) in v.speaker.table(self.afi).iter_after(self.after) {
+            if seen == budget {
+                break;
+            }
+            seen += 1;
+            last = Some(prefix);
+            let kept = (0..paths.len()).filter(|i| self.keep(v, &prefix, paths, *i)).count();
+            if kept == 0 {
+                continue;
+            }
+            if self.json {
+                let sep = if self.prefixes == 0 { "" } else { "," };
+                let rows = serde_json::to_string(&self.row_json(v, &prefix, paths, n)).unwrap_or_default();
+                let _ = write!(out, "{sep}\n    \"{prefix}\": {rows}");
+            } else {
+                self.row_text(v, &mut out, &prefix, paths, n);
+            }
+            self.prefixes += 1;
+            self.paths += kept;
+        }
+        if seen < budget || matches!(self.rows, Rows::Prefix(p) if last.is_some_and(|l| l >= p)) {
+            out.push_str(&self.footer());
+            self.done = true;
+        }
+        self.after = last.or(self.after);
+        Some(out)
+    }
+}

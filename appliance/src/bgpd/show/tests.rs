@@ -1,0 +1,148 @@
+//! Each show on Speakers built in the test (the seed's three routers on
+//! one subnet, wired in memory): no daemon, no sockets.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use ipnet::IpNet;
+
+use super::*;
+use crate::bgp::speaker::tests::{seed, Lan};
+use crate::bgpd::fib::NotInstalled;
+
+/// The FIB as a test wants it: everything installed but what is listed.
+struct Fib(HashMap<IpNet, NotInstalled>);
+
+impl Installed for Fib {
+    fn installed(&self, p: &IpNet) -> Result<(), NotInstalled> {
+        self.0.get(p).cloned().map_or(Ok(()), Err)
+    }
+}
+
+fn view<'a>(lan: &'a Lan, name: &str, fib: &'a Fib, since: &'a HashMap<IpNet, Instant>) -> View<'a> {
+    View { speaker: &lan.node(name).sp, fib, kernel_since: since, started: lan.now, now: lan.now }
+}
+
+/// The whole of a paged show, `budget` prefixes a slice.
+fn all(p: &mut dyn Paged, v: &View, budget: usize) -> String {
+    let mut out = String::new();
+    while let Some(part) = p.next(v, budget) {
+        out.push_str(&part);
+    }
+    out
+}
+
+/// The seed with the servers' LAN interface named as in the container.
+fn lan() -> Lan {
+    let mut lan = seed();
+    for name in ["ryzen", "oplx"] {
+        let i = lan.idx(name);
+        let mut h = lan.nodes[i].sp.host().clone();
+        let lan_addr = h.addresses[0];
+        h.names.insert(lan_addr, "eth0".into());
+        let now = lan.now;
+        lan.nodes[i].sp.set_host(now, h);
+    }
+    lan.settle();
+    lan
+}
+
+#[test]
+fn show_ip_route_bgp_as_in_the_seed() {
+    let lan = lan();
+    // The home router's default is shadowed by the container's own.
+    let fib = Fib([("0.0.0.0/0".parse().unwrap(), NotInstalled::Shadowed)].into());
+    let since = HashMap::new();
+    let v = view(&lan, "ryzen", &fib, &since);
+    let out = all(&mut RouteShow::new(Afi::Ipv4, Some(Proto::Bgp), None, false), &v, 1000);
+    let (codes, routes) = out.split_once("\n\n").unwrap();
+    assert!(codes.starts_with("Codes: K - kernel route, C - connected, S - static, R - RIP,"));
+    assert!(codes.ends_with("       t - trapped, o - offload failure"));
+    let lines: Vec<&str> = routes.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("B   0.0.0.0/0 [20/0] via 192.0.2.254, eth0, weight 1, 00:00:0"), "{}", lines[0]);
+    assert!(lines[1].starts_with("B>* 203.0.113.0/24 [20/0] via 192.0.2.204, eth0, weight 1, 00:00:0"), "{}", lines[1]);
+    // A refused route is `B>r`, JSON says the same.
+    let fib = Fib([("203.0.113.0/24".parse().unwrap(), NotInstalled::Rejected("Invalid argument".into()))].into());
+    let v = view(&lan, "ryzen", &fib, &since);
+    let out = all(&mut RouteShow::new(Afi::Ipv4, Some(Proto::Bgp), None, false), &v, 1000);
+    assert!(out.contains("B>r 203.0.113.0/24 [20/0]"), "{out}");
+    let js = all(&mut RouteShow::new(Afi::Ipv4, Some(Proto::Bgp), None, true), &v, 1);
+    let j: serde_json::Value = serde_json::from_str(&js).unwrap();
+    assert_eq!(j["203.0.113.0/24"][0]["installed"], false);
+    assert_eq!(j["0.0.0.0/0"][0]["nexthops"][0]["ip"], "192.0.2.254");
+}
+
+#[test]
+fn show_bgp_summary_text_and_json() {
+    let lan = lan();
+    let (fib, since) = (Fib(HashMap::new()), HashMap::new());
+    let v = view(&lan, "ryzen", &fib, &since);
+    let out = summary(&v, None, true, false);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[1], "IPv4 Unicast Summary (VRF default):");
+    assert_eq!(lines[2], "BGP router identifier 192.0.2.203, local AS number 65001 vrf-id 0");
+    assert_eq!(
+        lines[7],
+        "Neighbor        V         AS   MsgRcvd   MsgSent   TblVer  InQ OutQ  Up/Down State/PfxRcd   PfxSnt Desc"
+    );
+    let row: Vec<&str> = lines[8].split_whitespace().collect();
+    assert_eq!(row[..3], ["192.0.2.254", "4", "65000"]);
+    // Up/Down, then what was received (the default and Oplx's network)
+    // and sent (our network only: the outbound list).
+    assert_eq!(row[row.len() - 4..], ["00:00:05", "2", "1", "N/A"], "{}", lines[8]);
+    assert_eq!(lines.last(), Some(&"Total number of neighbors 1"));
+    let j: serde_json::Value = serde_json::from_str(&summary(&v, Some(Afi::Ipv4), false, true)).unwrap();
+    let p = &j["ipv4Unicast"]["peers"]["192.0.2.254"];
+    assert_eq!(
+        (p["state"].as_str(), p["pfxRcd"].as_u64(), p["pfxSnt"].as_u64()),
+        (Some("Established"), Some(2), Some(1))
+    );
+    let (rcvd, sent) = lan.node("ryzen").sp.peers()[0].messages();
+    assert_eq!((p["msgRcvd"].as_u64(), p["msgSent"].as_u64()), (Some(rcvd), Some(sent)));
+    assert!(rcvd >= 4, "OPEN, KEEPALIVE, the UPDATEs, End-of-RIB are messages each: {rcvd}");
+}
+
+#[test]
+fn show_bgp_neighbors_text_and_json() {
+    let lan = lan();
+    let (fib, since) = (Fib(HashMap::new()), HashMap::new());
+    let v = view(&lan, "ryzen", &fib, &since);
+    let out = neighbors(&v, None, false).unwrap();
+    assert!(out.starts_with("BGP neighbor is 192.0.2.254, remote AS 65000, local AS 65001, external link\n"), "{out}");
+    for want in [
+        "  BGP version 4, remote router ID 192.0.2.254, local router ID 192.0.2.203",
+        "  BGP state = Established, up for 00:00:05",
+        "  Hold time is 180, keepalive interval is 60 seconds",
+        "    Route refresh: advertised and received",
+        "  Incoming update prefix filter list is *allowed-in",
+        "  2 accepted prefixes",
+        "Local host: 192.0.2.203\nForeign host: 192.0.2.254",
+    ] {
+        assert!(out.contains(want), "{want:?} not in\n{out}");
+    }
+    let j: serde_json::Value = serde_json::from_str(&neighbors(&v, None, true).unwrap()).unwrap();
+    assert_eq!(j["192.0.2.254"]["bgpState"], "Established");
+    assert_eq!(j["192.0.2.254"]["addressFamilyInfo"]["ipv4Unicast"]["sentPrefixCounter"], 1);
+    assert_eq!(
+        neighbors(&v, Some("192.0.2.9".parse().unwrap()), false).unwrap_err(),
+        "% No such neighbor in this view/vrf: 192.0.2.9"
+    );
+}
+
+#[test]
+fn the_bgp_table_pages_to_the_same_text() {
+    let lan = lan();
+    let (fib, since) = (Fib(HashMap::new()), HashMap::new());
+    let v = view(&lan, "ix", &fib, &since);
+    let whole = all(&mut TableShow::new(Afi::Ipv4, Rows::All, false), &v, 1000);
+    assert_eq!(all(&mut TableShow::new(Afi::Ipv4, Rows::All, false), &v, 1), whole);
+    assert!(whole.contains("*> 198.51.100.0/24  192.0.2.203              0             0 65001 i"), "{whole}");
+    assert!(whole.ends_with("Displayed  2 routes and 2 total paths\n"), "{whole}");
+    let js = all(&mut TableShow::new(Afi::Ipv4, Rows::All, true), &v, 1);
+    let j: serde_json::Value = serde_json::from_str(&js).unwrap();
+    assert_eq!(j["routes"]["203.0.113.0/24"][0]["path"], "65002");
+    assert_eq!(j["totalRoutes"], 2);
+    let one = all(&mut TableShow::new(Afi::Ipv4, Rows::Prefix("203.0.113.0/24".parse().unwrap()), false), &v, 1);
+    assert!(one.contains("203.0.113.0/24") && !one.contains("198.51.100.0/24"), "{one}");
+}
