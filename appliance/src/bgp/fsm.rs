@@ -126,6 +126,9 @@ pub struct Session {
     retry_at: Option<Instant>,
     retry_wait: Duration,
     started: bool,
+    /// What a connection attempt hears while stopped: why we stopped
+    /// (Cease, Maximum Number of Prefixes) or Administrative Shutdown.
+    refusal: Option<Notification>,
     since: Instant,
     shown: State,
     pub last_error: Option<String>,
@@ -149,6 +152,7 @@ impl Session {
             retry_at: None,
             retry_wait: FIRST_RETRY,
             started: false,
+            refusal: None,
             since: now,
             shown: State::Idle,
             last_error: None,
@@ -199,6 +203,7 @@ impl Session {
             return out;
         }
         self.started = true;
+        self.refusal = None;
         if !self.cfg.passive && self.connecting.is_none() && self.conns.is_empty() {
             self.retry_at = Some(now);
         }
@@ -213,6 +218,7 @@ impl Session {
         self.started = false;
         self.retry_at = None;
         self.connecting = None;
+        self.refusal = (why.code == err::CEASE && why.subcode == err::MAX_PREFIXES).then(|| why.clone());
         let was_up = self.established_conn().is_some();
         for c in std::mem::take(&mut self.conns) {
             if matches!(c.state, State::OpenSent | State::OpenConfirm | State::Established) {
@@ -253,8 +259,10 @@ impl Session {
         }
         if !self.started {
             if !outbound {
-                // Not configured to run (shut down): refuse politely.
-                out.push(Action::Send(id, Message::Notification(Notification::cease(err::ADMIN_SHUTDOWN, ""))));
+                // Not configured to run (shut down, or stopped by
+                // maximum-prefix): refuse, saying which.
+                let n = self.refusal.clone().unwrap_or_else(|| Notification::cease(err::ADMIN_SHUTDOWN, ""));
+                out.push(Action::Send(id, Message::Notification(n)));
             }
             out.push(Action::Close(id));
             return out;

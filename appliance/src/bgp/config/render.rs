@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Config, Neighbor, NeighborFamily};
+use super::model::{Bgp, Config, Neighbor, NeighborFamily};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
 
@@ -22,53 +22,63 @@ pub fn render(c: &Config) -> String {
     }
     let _ = writeln!(s, "!");
     if let Some(b) = &c.bgp {
-        let _ = writeln!(s, "router bgp {}", b.asn);
-        if let Some(id) = b.router_id {
-            let _ = writeln!(s, " bgp router-id {id}");
-        }
-        if b.log_neighbor_changes {
-            let _ = writeln!(s, " bgp log-neighbor-changes");
-        }
-        if !b.ebgp_requires_policy {
-            let _ = writeln!(s, " no bgp ebgp-requires-policy");
-        }
-        if !b.default_ipv4_unicast {
-            let _ = writeln!(s, " no bgp default ipv4-unicast");
-        }
-        if !b.network_import_check {
-            let _ = writeln!(s, " no bgp network import-check");
-        }
-        for n in &b.neighbors {
-            neighbor(&mut s, n);
-        }
-        for afi in [Afi::Ipv4, Afi::Ipv6] {
-            let mut body = String::new();
-            let fam = b.family(afi);
-            for net in &fam.networks {
-                let _ = writeln!(body, "  network {net}");
-            }
-            for n in &b.neighbors {
-                neighbor_family(
-                    &mut body,
-                    n,
-                    afi,
-                    n.family(afi, b.default_ipv4_unicast),
-                    afi == Afi::Ipv4 && b.default_ipv4_unicast,
-                );
-            }
-            if let Some(p) = fam.maximum_paths {
-                let _ = writeln!(body, "  maximum-paths {p}");
-            }
-            if let Some(p) = fam.maximum_paths_ibgp {
-                let _ = writeln!(body, "  maximum-paths ibgp {p}");
-            }
-            if !body.is_empty() {
-                let name = if afi == Afi::Ipv4 { "ipv4" } else { "ipv6" };
-                let _ = write!(s, " !\n address-family {name} unicast\n{body} exit-address-family\n");
-            }
-        }
-        let _ = writeln!(s, "exit\n!");
+        router_bgp(&mut s, b);
     }
+    policy(&mut s, c);
+    s.push_str("end\n");
+    s
+}
+
+fn router_bgp(s: &mut String, b: &Bgp) {
+    let _ = writeln!(s, "router bgp {}", b.asn);
+    if let Some(id) = b.router_id {
+        let _ = writeln!(s, " bgp router-id {id}");
+    }
+    if b.log_neighbor_changes {
+        let _ = writeln!(s, " bgp log-neighbor-changes");
+    }
+    if !b.ebgp_requires_policy {
+        let _ = writeln!(s, " no bgp ebgp-requires-policy");
+    }
+    if !b.default_ipv4_unicast {
+        let _ = writeln!(s, " no bgp default ipv4-unicast");
+    }
+    if !b.network_import_check {
+        let _ = writeln!(s, " no bgp network import-check");
+    }
+    for n in &b.neighbors {
+        neighbor(s, n);
+    }
+    for afi in [Afi::Ipv4, Afi::Ipv6] {
+        address_family(s, b, afi);
+    }
+    let _ = writeln!(s, "exit\n!");
+}
+
+fn address_family(s: &mut String, b: &Bgp, afi: Afi) {
+    let mut body = String::new();
+    let fam = b.family(afi);
+    for net in &fam.networks {
+        let _ = writeln!(body, "  network {net}");
+    }
+    for n in &b.neighbors {
+        let default_on = afi == Afi::Ipv4 && b.default_ipv4_unicast;
+        neighbor_family(&mut body, n, afi, n.family(afi, b.default_ipv4_unicast), default_on);
+    }
+    if let Some(p) = fam.maximum_paths {
+        let _ = writeln!(body, "  maximum-paths {p}");
+    }
+    if let Some(p) = fam.maximum_paths_ibgp {
+        let _ = writeln!(body, "  maximum-paths ibgp {p}");
+    }
+    if !body.is_empty() {
+        let name = if afi == Afi::Ipv4 { "ipv4" } else { "ipv6" };
+        let _ = write!(s, " !\n address-family {name} unicast\n{body} exit-address-family\n");
+    }
+}
+
+/// Prefix-lists and route-maps.
+fn policy(s: &mut String, c: &Config) {
     for ((afi, name), list) in &c.prefix_lists {
         let kw = if *afi == Afi::Ipv4 { "ip" } else { "ipv6" };
         for (seq, e) in &list.entries {
@@ -90,8 +100,6 @@ pub fn render(c: &Config) -> String {
             let _ = writeln!(s, "exit\n!");
         }
     }
-    s.push_str("end\n");
-    s
 }
 
 fn neighbor(s: &mut String, n: &Neighbor) {

@@ -12,7 +12,7 @@ mod open;
 mod rfc7606_tests;
 mod update;
 
-pub use attr::{AsPath, Origin, PathAttrs, Rare, RawAttr, SegmentKind};
+pub use attr::{AsPath, AttrFault, Fault, MpReach, MpUnreach, Origin, PathAttrs, Rare, RawAttr, SegmentKind};
 pub use nlri::{decode_prefixes, encode_prefix, Afi};
 pub use open::{Capability, Open};
 pub use update::{end_of_rib, fits, pack_announce, pack_withdraw, AttrProblem, Update};

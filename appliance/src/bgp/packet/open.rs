@@ -133,6 +133,9 @@ impl Open {
 
 pub fn decode(b: &[u8]) -> Result<Open, Notification> {
     let short = || Notification::new(err::HEADER, err::BAD_LENGTH, []);
+    // RFC 4271 6.2: a parameter field that does not parse is an OPEN
+    // Message Error; its length is the peer's, not the message's.
+    let malformed = || Notification::new(err::OPEN, 0, []);
     if b.len() < 10 {
         return Err(short());
     }
@@ -150,40 +153,50 @@ pub fn decode(b: &[u8]) -> Result<Open, Notification> {
     let extended = opt_len == 255 && params.first() == Some(&255);
     if extended {
         if params.len() < 3 {
-            return Err(short());
+            return Err(malformed());
         }
         opt_len = u16::from_be_bytes([params[1], params[2]]) as usize;
         params = &params[3..];
     }
     if params.len() != opt_len {
-        return Err(short());
+        return Err(malformed());
     }
     let mut capabilities = Vec::new();
     while !params.is_empty() {
         let (typ, len, hdr) = if extended {
-            let h = params.get(..3).ok_or_else(short)?;
+            let h = params.get(..3).ok_or_else(malformed)?;
             (h[0], u16::from_be_bytes([h[1], h[2]]) as usize, 3)
         } else {
-            let h = params.get(..2).ok_or_else(short)?;
+            let h = params.get(..2).ok_or_else(malformed)?;
             (h[0], h[1] as usize, 2)
         };
-        let value = params.get(hdr..hdr + len).ok_or_else(short)?;
+        let value = params.get(hdr..hdr + len).ok_or_else(malformed)?;
         params = &params[hdr + len..];
         if typ != 2 {
             return Err(Notification::new(err::OPEN, err::UNSUPPORTED_OPT_PARAM, []));
         }
         let mut caps = value;
         while !caps.is_empty() {
-            let h = caps.get(..2).ok_or_else(short)?;
+            let h = caps.get(..2).ok_or_else(malformed)?;
             let (code, len) = (h[0], h[1] as usize);
-            let v = caps.get(2..2 + len).ok_or_else(short)?;
+            let v = caps.get(2..2 + len).ok_or_else(malformed)?;
             capabilities.push(Capability::decode(code, v)?);
             caps = &caps[2 + len..];
         }
     }
     let mut open = Open { version, asn: as2, hold_time, bgp_id, capabilities };
+    let bad_as = |asn: u32| Notification::new(err::OPEN, err::BAD_PEER_AS, asn.to_be_bytes());
     if let Some(asn) = open.four_octet_as() {
+        // RFC 6793 4.1 (as FRR): a 2-octet My AS other than AS_TRANS must
+        // be the 4-octet AS itself.
+        if as2 != AS_TRANS && as2 != asn {
+            return Err(bad_as(asn));
+        }
         open.asn = asn;
+    }
+    // RFC 7607: AS 0 is no peer's AS.
+    if open.asn == 0 {
+        return Err(bad_as(0));
     }
     Ok(open)
 }
@@ -239,13 +252,41 @@ mod tests {
         let mut param = body.to_vec();
         param[10] = 1;
         assert_eq!(decode(&param).unwrap_err().subcode, err::UNSUPPORTED_OPT_PARAM);
+        // An optional-parameter length that overruns the message: OPEN
+        // Message Error, Unspecific (RFC 4271 6.2), not a header error.
         let mut short = body.to_vec();
         short[9] = 10;
-        assert!(decode(&short).is_err());
+        assert_eq!(decode(&short).unwrap_err(), Notification::new(err::OPEN, 0, []));
         assert!(decode(&body[..5]).is_err());
         let mut badcap = body.to_vec();
         badcap[13] = 1;
         assert!(decode(&badcap).is_err());
+    }
+
+    #[test]
+    fn peer_as_checks() {
+        let body = |o: Open| {
+            let mut buf = Vec::new();
+            o.encode(&mut buf);
+            buf[19..].to_vec()
+        };
+        // RFC 7607: AS 0, in either field.
+        assert_eq!(decode(&body(sample(0, vec![]))).unwrap_err().subcode, err::BAD_PEER_AS);
+        let mut zero4 = body(sample(65001, vec![Capability::FourOctetAs(65001)]));
+        let at = zero4.len() - 4;
+        zero4[at..].copy_from_slice(&0u32.to_be_bytes());
+        assert_eq!(decode(&zero4).unwrap_err().subcode, err::BAD_PEER_AS);
+        // RFC 6793: My AS 65001 with a 4-octet AS of 65002 disagrees.
+        let mut two = body(sample(65001, vec![Capability::FourOctetAs(65001)]));
+        two[at..].copy_from_slice(&65002u32.to_be_bytes());
+        let n = decode(&two).unwrap_err();
+        assert_eq!((n.code, n.subcode, n.data.clone()), (err::OPEN, err::BAD_PEER_AS, 65002u32.to_be_bytes().to_vec()));
+        // AS_TRANS with any 4-octet AS is fine; so is the same AS twice.
+        assert_eq!(
+            decode(&body(sample(4_200_000_001, vec![Capability::FourOctetAs(4_200_000_001)]))).unwrap().asn,
+            4_200_000_001
+        );
+        assert_eq!(decode(&body(sample(65001, vec![Capability::FourOctetAs(65001)]))).unwrap().asn, 65001);
     }
 
     #[test]

@@ -63,6 +63,19 @@ fn well_formed_baseline() {
 }
 
 #[test]
+fn as_zero_is_rfc7607_malformed() {
+    // AS_PATH 65000 0: treat-as-withdraw.
+    withdrawn(
+        &[ORIGIN_OK, &[TRANSITIVE, AS_PATH, 10, 2, 2, 0, 0, 0xfd, 0xe8, 0, 0, 0, 0], NEXT_HOP_OK],
+        "AS 0 in AS_PATH",
+    );
+    // AGGREGATOR AS 0: the attribute is discarded, the route stays.
+    let agg0: &[u8] = &[OPTIONAL | TRANSITIVE, AGGREGATOR, 8, 0, 0, 0, 0, 192, 0, 2, 1];
+    let u = discarded(&[ORIGIN_OK, AS_PATH_OK, NEXT_HOP_OK, agg0], "AGGREGATOR AS 0");
+    assert_eq!(u.attrs.unwrap().aggregator(), None);
+}
+
+#[test]
 fn treat_as_withdraw_cases() {
     withdrawn(&[&[TRANSITIVE, ORIGIN, 1, 3], AS_PATH_OK, NEXT_HOP_OK], "undefined ORIGIN");
     withdrawn(&[&[TRANSITIVE, ORIGIN, 2, 0, 0], AS_PATH_OK, NEXT_HOP_OK], "ORIGIN length 2");

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::attr::{self, Fault, PathAttrs, MP_REACH, MP_UNREACH, OPTIONAL};
+use super::attr::{self, Decoded, Fault, MpReach, MpUnreach, PathAttrs, MP_REACH, MP_UNREACH, OPTIONAL};
 use super::nlri::{decode_prefixes, encode_prefix, encoded_len, Afi};
 use super::{err, finish, start, Codec, Notification, HEADER_LEN, UPDATE};
 
@@ -224,60 +224,21 @@ pub(super) fn decode(b: &[u8], codec: &Codec) -> Result<Update, Notification> {
         return Ok(u);
     }
     let d = attr::decode(attrs_field, codec)?;
-    let optional_err = || Notification::new(err::UPDATE, err::OPTIONAL_ATTR, []);
-    if let Some((afi, safi, rest)) = &d.mp_unreach {
-        // A family we did not negotiate is not ours to read.
-        if let (Some(afi), Afi::SAFI_UNICAST) = (Afi::from_code(*afi), *safi) {
-            if rest.is_empty() && attrs_field.len() <= 7 && nlri.is_empty() && u.withdrawn.is_empty() {
-                u.end_of_rib = Some(afi);
-            }
-            decode_prefixes(rest, afi, &mut u.withdrawn).map_err(|_| optional_err())?;
-        }
+    if let Some(m) = &d.mp_unreach {
+        let lone = attrs_field.len() <= 7 && nlri.is_empty() && u.withdrawn.is_empty();
+        mp_unreach(m, lone, &mut u)?;
     }
     let mut mp_nlri = Vec::new();
-    if let Some((afi, safi, nh, rest)) = &d.mp_reach {
-        if let (Some(afi), Afi::SAFI_UNICAST) = (Afi::from_code(*afi), *safi) {
-            decode_prefixes(rest, afi, &mut mp_nlri).map_err(|_| optional_err())?;
-            match (afi, nh.len()) {
-                (Afi::Ipv6, 16 | 32) => {
-                    let g = Ipv6Addr::from(<[u8; 16]>::try_from(&nh[..16]).unwrap_or_default());
-                    let ll = nh.get(16..32).map(|b| Ipv6Addr::from(<[u8; 16]>::try_from(b).unwrap_or_default()));
-                    u.mp_next_hop = Some((g, ll.filter(|l| !l.is_unspecified())));
-                }
-                (Afi::Ipv4, 4) => {
-                    // IPv4 unicast over MP_REACH: its next hop wins.
-                    let v4 = Ipv4Addr::new(nh[0], nh[1], nh[2], nh[3]);
-                    u.mp_next_hop = Some((v4.to_ipv6_mapped(), None));
-                }
-                _ => return Err(optional_err()),
-            }
-        }
+    if let Some(m) = &d.mp_reach {
+        mp_reach(m, &mut u, &mut mp_nlri)?;
     }
-
-    for (code, fault, detail) in d.faults {
-        match fault {
-            Fault::TreatAsWithdraw => u.problems.push(AttrProblem { code, withdrawn: true, detail }),
-            Fault::Discard => u.problems.push(AttrProblem { code, withdrawn: false, detail }),
-        }
+    for f in &d.faults {
+        let withdrawn = f.fault == Fault::TreatAsWithdraw;
+        u.problems.push(AttrProblem { code: f.code, withdrawn, detail: f.detail.clone() });
     }
-    let mut attrs = d.attrs;
     let reachable = !nlri.is_empty() || !mp_nlri.is_empty();
     if reachable {
-        // RFC 7606 3(d): a missing well-known mandatory attribute is
-        // treat-as-withdraw.
-        let mut missing = Vec::new();
-        if !d.seen[attr::ORIGIN as usize] {
-            missing.push(attr::ORIGIN);
-        }
-        if !d.seen[attr::AS_PATH as usize] {
-            missing.push(attr::AS_PATH);
-        }
-        if !nlri.is_empty() && !d.seen[attr::NEXT_HOP as usize] {
-            missing.push(attr::NEXT_HOP);
-        }
-        for code in missing {
-            u.problems.push(AttrProblem { code, withdrawn: true, detail: format!("{} missing", attr::name(code)) });
-        }
+        missing_mandatory(&d, !nlri.is_empty(), &mut u);
     }
     if u.treat_as_withdraw() {
         u.withdrawn.extend(nlri);
@@ -286,6 +247,7 @@ pub(super) fn decode(b: &[u8], codec: &Codec) -> Result<Update, Notification> {
         return Ok(u);
     }
     if reachable {
+        let mut attrs = d.attrs;
         if let (Some((g, _)), Some(v4)) = (u.mp_next_hop, mp_nlri.first()) {
             if Afi::of(v4) == Afi::Ipv4 {
                 if let Some(v4) = g.to_ipv4_mapped() {
@@ -299,6 +261,61 @@ pub(super) fn decode(b: &[u8], codec: &Codec) -> Result<Update, Notification> {
         u.attrs = Some(attrs);
     }
     Ok(u)
+}
+
+fn optional_err() -> Notification {
+    Notification::new(err::UPDATE, err::OPTIONAL_ATTR, [])
+}
+
+/// MP_UNREACH_NLRI's prefixes; alone in an UPDATE and empty, the family's
+/// End-of-RIB. A family we did not negotiate is not ours to read.
+fn mp_unreach(m: &MpUnreach, lone: bool, u: &mut Update) -> Result<(), Notification> {
+    if let (Some(afi), Afi::SAFI_UNICAST) = (Afi::from_code(m.afi), m.safi) {
+        if m.withdrawn.is_empty() && lone {
+            u.end_of_rib = Some(afi);
+        }
+        decode_prefixes(&m.withdrawn, afi, &mut u.withdrawn).map_err(|_| optional_err())?;
+    }
+    Ok(())
+}
+
+/// MP_REACH_NLRI's prefixes and next hops (global and link-local).
+fn mp_reach(m: &MpReach, u: &mut Update, out: &mut Vec<IpNet>) -> Result<(), Notification> {
+    let (Some(afi), Afi::SAFI_UNICAST) = (Afi::from_code(m.afi), m.safi) else { return Ok(()) };
+    decode_prefixes(&m.nlri, afi, out).map_err(|_| optional_err())?;
+    let nh = &m.next_hop;
+    match (afi, nh.len()) {
+        (Afi::Ipv6, 16 | 32) => {
+            let g = Ipv6Addr::from(<[u8; 16]>::try_from(&nh[..16]).unwrap_or_default());
+            let ll = nh.get(16..32).map(|b| Ipv6Addr::from(<[u8; 16]>::try_from(b).unwrap_or_default()));
+            u.mp_next_hop = Some((g, ll.filter(|l| !l.is_unspecified())));
+        }
+        (Afi::Ipv4, 4) => {
+            // IPv4 unicast over MP_REACH: its next hop wins.
+            let v4 = Ipv4Addr::new(nh[0], nh[1], nh[2], nh[3]);
+            u.mp_next_hop = Some((v4.to_ipv6_mapped(), None));
+        }
+        _ => return Err(optional_err()),
+    }
+    Ok(())
+}
+
+/// RFC 7606 3(d): a missing well-known mandatory attribute is
+/// treat-as-withdraw.
+fn missing_mandatory(d: &Decoded, ipv4_nlri: bool, u: &mut Update) {
+    let mut missing = Vec::new();
+    if !d.seen[attr::ORIGIN as usize] {
+        missing.push(attr::ORIGIN);
+    }
+    if !d.seen[attr::AS_PATH as usize] {
+        missing.push(attr::AS_PATH);
+    }
+    if ipv4_nlri && !d.seen[attr::NEXT_HOP as usize] {
+        missing.push(attr::NEXT_HOP);
+    }
+    for code in missing {
+        u.problems.push(AttrProblem { code, withdrawn: true, detail: format!("{} missing", attr::name(code)) });
+    }
 }
 
 #[cfg(test)]

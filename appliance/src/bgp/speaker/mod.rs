@@ -229,4 +229,6 @@ impl Speaker {
 }
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 pub(crate) mod tests;

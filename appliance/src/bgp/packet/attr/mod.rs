@@ -1,0 +1,199 @@
+//! Path attributes (RFC 4271 4.3 and 5), with RFC 7606 error handling:
+//! the types here, the AS_PATH in `as_path.rs`, decoding with each
+//! fault's outcome in `decode.rs`, encoding in `encode.rs`.
+
+mod as_path;
+mod decode;
+mod encode;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+pub use as_path::{AsPath, SegmentKind};
+pub(super) use decode::decode;
+pub(in crate::bgp::packet) use encode::put_attr;
+
+pub const OPTIONAL: u8 = 0x80;
+pub const TRANSITIVE: u8 = 0x40;
+pub const PARTIAL: u8 = 0x20;
+pub const EXTENDED: u8 = 0x10;
+
+pub const ORIGIN: u8 = 1;
+pub const AS_PATH: u8 = 2;
+pub const NEXT_HOP: u8 = 3;
+pub const MED: u8 = 4;
+pub const LOCAL_PREF: u8 = 5;
+pub const ATOMIC_AGGREGATE: u8 = 6;
+pub const AGGREGATOR: u8 = 7;
+pub const COMMUNITIES: u8 = 8;
+pub const ORIGINATOR_ID: u8 = 9;
+pub const CLUSTER_LIST: u8 = 10;
+pub const MP_REACH: u8 = 14;
+pub const MP_UNREACH: u8 = 15;
+pub const AS4_PATH: u8 = 17;
+pub const AS4_AGGREGATOR: u8 = 18;
+pub const LARGE_COMMUNITIES: u8 = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Origin {
+    #[default]
+    Igp = 0,
+    Egp = 1,
+    Incomplete = 2,
+}
+
+impl Origin {
+    /// FRR's one-letter code in `show bgp` tables.
+    pub fn code(self) -> char {
+        match self {
+            Origin::Igp => 'i',
+            Origin::Egp => 'e',
+            Origin::Incomplete => '?',
+        }
+    }
+}
+
+/// An attribute we do not interpret but pass on (optional transitive).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RawAttr {
+    pub flags: u8,
+    pub code: u8,
+    pub data: Vec<u8>,
+}
+
+/// The attributes of a route. Interned by the RIB: many prefixes share one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct PathAttrs {
+    pub origin: Origin,
+    pub as_path: AsPath,
+    /// NEXT_HOP for IPv4, or MP_REACH's global next hop.
+    pub next_hop: Option<IpAddr>,
+    /// MP_REACH's link-local IPv6 next hop, when sent.
+    pub link_local: Option<Ipv6Addr>,
+    pub med: Option<u32>,
+    pub local_pref: Option<u32>,
+    pub communities: Box<[u32]>,
+    /// What few routes carry, behind one pointer that is None for most:
+    /// a full table has a few hundred thousand attribute sets.
+    pub rare: Option<Box<Rare>>,
+}
+
+/// The attributes most routes do not have.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Rare {
+    pub atomic_aggregate: bool,
+    pub aggregator: Option<(u32, Ipv4Addr)>,
+    pub large_communities: Vec<[u32; 3]>,
+    /// Unknown optional transitive attributes, passed on (partial set).
+    pub other: Vec<RawAttr>,
+}
+
+impl PathAttrs {
+    pub fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
+    pub fn atomic_aggregate(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.atomic_aggregate)
+    }
+
+    pub fn aggregator(&self) -> Option<(u32, Ipv4Addr)> {
+        self.rare.as_ref().and_then(|r| r.aggregator)
+    }
+
+    pub fn large_communities(&self) -> &[[u32; 3]] {
+        self.rare.as_ref().map_or(&[], |r| &r.large_communities)
+    }
+
+    pub fn other(&self) -> &[RawAttr] {
+        self.rare.as_ref().map_or(&[], |r| &r.other)
+    }
+}
+
+/// How one attribute's fault is handled (RFC 7606 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    TreatAsWithdraw,
+    Discard,
+}
+
+/// One malformed attribute and its outcome, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrFault {
+    pub code: u8,
+    pub fault: Fault,
+    pub detail: String,
+}
+
+/// MP_REACH_NLRI (RFC 4760 3), its fields not yet read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MpReach {
+    pub afi: u16,
+    pub safi: u8,
+    pub next_hop: Vec<u8>,
+    pub nlri: Vec<u8>,
+}
+
+/// MP_UNREACH_NLRI (RFC 4760 4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MpUnreach {
+    pub afi: u16,
+    pub safi: u8,
+    pub withdrawn: Vec<u8>,
+}
+
+/// What decoding an UPDATE's attributes produced besides `PathAttrs`.
+#[derive(Debug)]
+pub(in crate::bgp::packet) struct Decoded {
+    pub attrs: PathAttrs,
+    pub mp_reach: Option<MpReach>,
+    pub mp_unreach: Option<MpUnreach>,
+    pub seen: [bool; 256],
+    pub faults: Vec<AttrFault>,
+    /// RFC 6793: the 4-octet forms a 2-octet session carries.
+    as4_path: Option<AsPath>,
+    as4_aggregator: Option<(u32, Ipv4Addr)>,
+}
+
+impl Default for Decoded {
+    fn default() -> Self {
+        Decoded {
+            attrs: PathAttrs::default(),
+            mp_reach: None,
+            mp_unreach: None,
+            seen: [false; 256],
+            faults: Vec::new(),
+            as4_path: None,
+            as4_aggregator: None,
+        }
+    }
+}
+
+fn expected_flags(code: u8) -> Option<u8> {
+    Some(match code {
+        ORIGIN | AS_PATH | NEXT_HOP | LOCAL_PREF | ATOMIC_AGGREGATE => TRANSITIVE,
+        MED | ORIGINATOR_ID | CLUSTER_LIST | MP_REACH | MP_UNREACH => OPTIONAL,
+        AGGREGATOR | COMMUNITIES | AS4_PATH | AS4_AGGREGATOR | LARGE_COMMUNITIES => OPTIONAL | TRANSITIVE,
+        _ => return None,
+    })
+}
+
+pub fn name(code: u8) -> String {
+    match code {
+        ORIGIN => "ORIGIN".into(),
+        AS_PATH => "AS_PATH".into(),
+        NEXT_HOP => "NEXT_HOP".into(),
+        MED => "MULTI_EXIT_DISC".into(),
+        LOCAL_PREF => "LOCAL_PREF".into(),
+        ATOMIC_AGGREGATE => "ATOMIC_AGGREGATE".into(),
+        AGGREGATOR => "AGGREGATOR".into(),
+        COMMUNITIES => "COMMUNITIES".into(),
+        ORIGINATOR_ID => "ORIGINATOR_ID".into(),
+        CLUSTER_LIST => "CLUSTER_LIST".into(),
+        MP_REACH => "MP_REACH_NLRI".into(),
+        MP_UNREACH => "MP_UNREACH_NLRI".into(),
+        AS4_PATH => "AS4_PATH".into(),
+        AS4_AGGREGATOR => "AS4_AGGREGATOR".into(),
+        LARGE_COMMUNITIES => "LARGE_COMMUNITY".into(),
+        c => format!("attribute {c}"),
+    }
+}

@@ -1,0 +1,241 @@
+//! Hostile and careless peers and operators against one Speaker, driven
+//! by raw messages: oversized routes, over-long messages, a peer that
+//! stops reading, maximum-prefix on reconnect, refused config changes,
+//! and a stop that only removes.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use super::tests::{host, seed};
+use super::*;
+use crate::bgp::config::{parse, render};
+use crate::bgp::fsm::State;
+use crate::bgp::packet::{
+    self, decode, err, frame, AsPath, Capability, Codec, Message, Notification, Open, Origin, PathAttrs, Update,
+    EXTENDED_MAX_LEN, MAX_LEN,
+};
+
+const LOCAL: &str = "192.0.2.100";
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// A Speaker of AS 65001 with the given neighbor lines.
+fn speaker(neighbors: &str, now: Instant) -> Speaker {
+    let conf = format!(
+        "router bgp 65001\n bgp router-id {LOCAL}\n no bgp ebgp-requires-policy\n no bgp network import-check\n{neighbors}"
+    );
+    Speaker::new(parse("t", &conf).unwrap(), host(LOCAL, &[]), now).unwrap()
+}
+
+/// Messages the Speaker sent on `conn` since the last call, and its log.
+fn drain(sp: &mut Speaker, conn: packet::Codec, on: ConnId) -> (Vec<(usize, Message)>, Vec<String>) {
+    let (mut msgs, mut log) = (Vec::new(), Vec::new());
+    for o in sp.take_output() {
+        match o {
+            Output::Send(c, bytes) if c == on => {
+                let mut rest = &bytes[..];
+                while !rest.is_empty() {
+                    let len = frame(rest, EXTENDED_MAX_LEN).unwrap().unwrap();
+                    msgs.push((len, decode(&rest[..len], &conn).unwrap()));
+                    rest = &rest[len..];
+                }
+            }
+            Output::Log(_, l) => log.push(l),
+            _ => {}
+        }
+    }
+    (msgs, log)
+}
+
+fn bytes(m: &Message, codec: &Codec) -> Vec<u8> {
+    let mut b = Vec::new();
+    packet::encode(m, codec, &mut b);
+    b
+}
+
+/// Brings up a session from `peer` (AS `asn`), with or without RFC 8654
+/// extended messages; the connection's id.
+fn session(sp: &mut Speaker, now: Instant, peer: &str, asn: u32, extended: bool) -> ConnId {
+    let conn = sp.accept(now, ip(peer), ip(LOCAL)).expect("a configured neighbor");
+    let mut capabilities = vec![Capability::Multiprotocol(1, 1), Capability::FourOctetAs(asn)];
+    if extended {
+        capabilities.push(Capability::ExtendedMessage);
+    }
+    let open = Open { version: 4, asn, hold_time: 9, bgp_id: peer.parse().unwrap(), capabilities };
+    sp.message(now, conn, &bytes(&Message::Open(open), &Codec::default()));
+    sp.message(now, conn, &bytes(&Message::Keepalive, &Codec::default()));
+    assert_eq!(sp.peer(ip(peer)).unwrap().session().state(), State::Established);
+    conn
+}
+
+fn announce(prefix: &str, path: &[u32], hop: &str) -> Message {
+    let attrs = PathAttrs {
+        origin: Origin::Igp,
+        as_path: AsPath::sequence(path),
+        next_hop: Some(ip(hop)),
+        ..Default::default()
+    };
+    Message::Update(Box::new(Update {
+        announced: vec![prefix.parse().unwrap()],
+        attrs: Some(attrs),
+        ..Default::default()
+    }))
+}
+
+/// What the sessions above negotiate (both sides have 4-octet ASes).
+const FOUR: Codec = Codec { four_octet_as: true, max_len: MAX_LEN };
+
+const TWO: &str = " neighbor 192.0.2.1 remote-as 65010\n neighbor 192.0.2.2 remote-as 65020\n";
+
+#[test]
+fn a_route_too_long_for_a_strict_peer_is_not_sent_to_it() {
+    let now = Instant::now();
+    let mut sp = speaker(TWO, now);
+    let wide = Codec { four_octet_as: true, max_len: EXTENDED_MAX_LEN };
+    let narrow = Codec { four_octet_as: true, max_len: MAX_LEN };
+    let a = session(&mut sp, now, "192.0.2.1", 65010, true);
+    let b = session(&mut sp, now, "192.0.2.2", 65020, false);
+    drain(&mut sp, narrow, b);
+    // A small route, then the same prefix with an AS_PATH of 1,100 ASes
+    // (4.4 KB: it arrives only because A has extended messages).
+    sp.message(now, a, &bytes(&announce("198.51.100.0/24", &[65010], "192.0.2.1"), &wide));
+    let (msgs, _) = drain(&mut sp, narrow, b);
+    assert!(matches!(&msgs[..], [(_, Message::Update(u))] if u.announced.len() == 1), "{msgs:?}");
+    let mut long = vec![65010];
+    long.extend(std::iter::repeat_n(64512, 1099));
+    for prefix in ["198.51.100.0/24", "203.0.113.0/24"] {
+        let m = bytes(&announce(prefix, &long, "192.0.2.1"), &wide);
+        assert!(m.len() > MAX_LEN);
+        sp.message(now, a, &m);
+    }
+    let (msgs, log) = drain(&mut sp, narrow, b);
+    // B had the first: it is withdrawn; the second never goes.
+    assert!(msgs.iter().all(|(len, _)| *len <= MAX_LEN), "{msgs:?}");
+    let withdrawn: Vec<_> = msgs
+        .iter()
+        .flat_map(|(_, m)| match m {
+            Message::Update(u) => {
+                assert!(u.announced.is_empty(), "{u:?}");
+                u.withdrawn.clone()
+            }
+            _ => vec![],
+        })
+        .collect();
+    assert_eq!(withdrawn, vec!["198.51.100.0/24".parse().unwrap()]);
+    let said: Vec<_> = log.iter().filter(|l| l.contains("attributes too long for a 4096-byte UPDATE")).collect();
+    assert_eq!(said.len(), 1, "once per attribute set: {log:?}");
+    assert!(said[0].starts_with("neighbor 192.0.2.2: "), "{said:?}");
+    assert_eq!(sp.peer(ip("192.0.2.2")).unwrap().session().state(), State::Established);
+}
+
+#[test]
+fn a_message_longer_than_negotiated_is_a_bad_message_length() {
+    let now = Instant::now();
+    let mut sp = speaker(TWO, now);
+    let b = session(&mut sp, now, "192.0.2.2", 65020, false);
+    drain(&mut sp, FOUR, b);
+    let mut long = vec![65020];
+    long.extend(std::iter::repeat_n(64512, 1099));
+    let wide = Codec { four_octet_as: true, max_len: EXTENDED_MAX_LEN };
+    sp.message(now, b, &bytes(&announce("198.51.100.0/24", &long, "192.0.2.2"), &wide));
+    let (msgs, _) = drain(&mut sp, FOUR, b);
+    match &msgs[..] {
+        [(_, Message::Notification(n))] => assert_eq!((n.code, n.subcode), (err::HEADER, err::BAD_LENGTH)),
+        m => panic!("{m:?}"),
+    }
+    assert_ne!(sp.peer(ip("192.0.2.2")).unwrap().session().state(), State::Established);
+}
+
+#[test]
+fn the_send_hold_timer_drops_a_peer_that_does_not_read() {
+    let now = Instant::now();
+    let mut sp = speaker(TWO, now);
+    let b = session(&mut sp, now, "192.0.2.2", 65020, false);
+    drain(&mut sp, FOUR, b);
+    sp.output_blocked(now, b);
+    // Its UPDATEs wait in the Adj-RIB-Out meanwhile.
+    let a = session(&mut sp, now, "192.0.2.1", 65010, true);
+    sp.message(now, a, &bytes(&announce("198.51.100.0/24", &[65010], "192.0.2.1"), &FOUR));
+    let (msgs, _) = drain(&mut sp, FOUR, b);
+    assert!(msgs.iter().all(|(_, m)| !matches!(m, Message::Update(_))), "{msgs:?}");
+    // The hold time (9 s) passes with the peer still not reading.
+    let t = sp.next_deadline().unwrap();
+    assert!(t <= now + Duration::from_secs(9), "the send hold deadline is due by the hold time");
+    let later = now + Duration::from_secs(9);
+    sp.timeout(later);
+    let (msgs, log) = drain(&mut sp, FOUR, b);
+    assert!(
+        msgs.iter().any(|(_, m)| matches!(m, Message::Notification(n) if n.code == err::SEND_HOLD_TIMER_EXPIRED)),
+        "{msgs:?} {log:?}"
+    );
+    assert!(log.iter().any(|l| l.contains("send hold time (RFC 9687)")), "{log:?}");
+    assert_ne!(sp.peer(ip("192.0.2.2")).unwrap().session().state(), State::Established);
+}
+
+#[test]
+fn a_reader_that_drains_gets_what_waited() {
+    let now = Instant::now();
+    let mut sp = speaker(TWO, now);
+    let b = session(&mut sp, now, "192.0.2.2", 65020, false);
+    let a = session(&mut sp, now, "192.0.2.1", 65010, true);
+    drain(&mut sp, FOUR, b);
+    sp.output_blocked(now, b);
+    sp.message(now, a, &bytes(&announce("198.51.100.0/24", &[65010], "192.0.2.1"), &FOUR));
+    drain(&mut sp, FOUR, b);
+    sp.output_drained(b);
+    let (msgs, _) = drain(&mut sp, FOUR, b);
+    assert!(msgs.iter().any(|(_, m)| matches!(m, Message::Update(u) if u.announced.len() == 1)), "{msgs:?}");
+}
+
+#[test]
+fn maximum_prefix_refuses_reconnects_with_its_own_subcode() {
+    let now = Instant::now();
+    let mut sp = speaker(
+        " neighbor 192.0.2.1 remote-as 65010\n address-family ipv4 unicast\n  neighbor 192.0.2.1 maximum-prefix 1\n",
+        now,
+    );
+    let a = session(&mut sp, now, "192.0.2.1", 65010, false);
+    for p in ["198.51.100.0/24", "203.0.113.0/24"] {
+        sp.message(now, a, &bytes(&announce(p, &[65010], "192.0.2.1"), &FOUR));
+    }
+    assert!(sp.peer(ip("192.0.2.1")).unwrap().overflow());
+    sp.take_output();
+    let again = sp.accept(now, ip("192.0.2.1"), ip(LOCAL)).unwrap();
+    let (msgs, _) = drain(&mut sp, FOUR, again);
+    match &msgs[..] {
+        [(_, Message::Notification(n))] => assert_eq!((n.code, n.subcode), (err::CEASE, err::MAX_PREFIXES)),
+        m => panic!("{m:?}"),
+    }
+}
+
+#[test]
+fn a_refused_change_leaves_everything_as_it_was() {
+    let now = Instant::now();
+    // A router-id set by hand, and no IPv4 address to take one from.
+    let mut h = host(LOCAL, &[]);
+    h.addresses = vec!["2001:db8::1/64".parse().unwrap()];
+    let conf = "router bgp 65001\n bgp router-id 192.0.2.100\n neighbor 2001:db8::2 remote-as 65002\n";
+    let mut sp = Speaker::new(parse("t", conf).unwrap(), h, now).unwrap();
+    let before = render(sp.config());
+    sp.take_output();
+    let no_id = parse("t", "router bgp 65001\n neighbor 2001:db8::2 remote-as 65002\n").unwrap();
+    assert_eq!(sp.reconfigure(now, no_id), Err(Refused::NoRouterId));
+    assert_eq!(render(sp.config()), before, "the running config is byte-identical");
+    assert_eq!(sp.router_id(), Ipv4Addr::new(192, 0, 2, 100));
+    assert!(sp.take_output().iter().all(|o| matches!(o, Output::Log(..))), "no session was touched");
+}
+
+#[test]
+fn a_stop_sends_cease_and_writes_nothing_to_the_fib() {
+    let mut lan = seed();
+    let i = lan.idx("ryzen");
+    let now = lan.now;
+    lan.nodes[i].sp.shutdown(now, "bye");
+    let out = lan.nodes[i].sp.take_output();
+    assert!(out.iter().any(|o| matches!(o, Output::Send(..))), "Cease goes out");
+    assert!(!out.iter().any(|o| matches!(o, Output::Fib(..))), "{out:?}");
+    assert!(!lan.nodes[i].sp.has_work());
+    let _ = Notification::new(err::CEASE, 0, []);
+}
