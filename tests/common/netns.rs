@@ -187,6 +187,21 @@ impl Bgpbox {
         b
     }
 
+    /// bgpd's pid (the child is `ip netns exec`, which exec()s bgpd).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).expect("bgpd is running")
+    }
+
+    /// A field of /proc/PID/status in kB: `VmRSS`, or `VmHWM` (the peak).
+    pub fn mem_kb(&self, field: &str) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        s.lines()
+            .find(|l| l.starts_with(&format!("{field}:")))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{field} not in /proc/{}/status", self.pid()))
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

@@ -5,6 +5,12 @@
 //! prefixes per UPDATE sharing attributes, varied AS paths), then holds the
 //! session until stdin closes, then drops it.
 //!
+//! Options for the hostile-peer tests: `--hold-time`, `--extended`
+//! (RFC 8654 extended messages), `--long-path N` (one more route,
+//! 203.0.113.0/24, with an AS_PATH of N ASes: over 4 KB from about 1,000),
+//! `--no-read` (a peer that stops reading once Established, but keeps
+//! sending KEEPALIVEs).
+//!
 //! `bgpbox-feeder watch`: a netlink listener that follows the main table
 //! and prints when N routes of other protocols than kernel/static are in,
 //! and when they are all gone again.
@@ -30,25 +36,7 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Cmd {
-    Feed {
-        #[arg(long)]
-        peer: IpAddr,
-        #[arg(long, default_value_t = 179)]
-        port: u16,
-        #[arg(long)]
-        local_as: u32,
-        #[arg(long)]
-        peer_as: u32,
-        #[arg(long)]
-        router_id: Ipv4Addr,
-        /// Our address: the next hop of every route.
-        #[arg(long)]
-        next_hop: IpAddr,
-        #[arg(long, default_value_t = 0)]
-        v4: usize,
-        #[arg(long, default_value_t = 0)]
-        v6: usize,
-    },
+    Feed(Feed),
     Watch {
         /// Routes to wait for.
         #[arg(long)]
@@ -66,6 +54,38 @@ enum Cmd {
         #[arg(long)]
         nh_oif: Option<u32>,
     },
+}
+
+#[derive(clap::Args)]
+struct Feed {
+    #[arg(long)]
+    peer: IpAddr,
+    #[arg(long, default_value_t = 179)]
+    port: u16,
+    #[arg(long)]
+    local_as: u32,
+    #[arg(long)]
+    peer_as: u32,
+    #[arg(long)]
+    router_id: Ipv4Addr,
+    /// Our address: the next hop of every route.
+    #[arg(long)]
+    next_hop: IpAddr,
+    #[arg(long, default_value_t = 0)]
+    v4: usize,
+    #[arg(long, default_value_t = 0)]
+    v6: usize,
+    #[arg(long, default_value_t = 180)]
+    hold_time: u16,
+    /// Offer RFC 8654 extended messages.
+    #[arg(long)]
+    extended: bool,
+    /// Also announce 203.0.113.0/24 with an AS_PATH of this many ASes.
+    #[arg(long)]
+    long_path: Option<usize>,
+    /// Stop reading once Established (KEEPALIVEs still go out).
+    #[arg(long)]
+    no_read: bool,
 }
 
 fn now_ns() -> u128 {
@@ -194,22 +214,25 @@ fn read_msg(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Message> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn feed(
-    peer: IpAddr,
-    port: u16,
-    local_as: u32,
-    peer_as: u32,
-    router_id: Ipv4Addr,
-    next_hop: IpAddr,
-    v4: usize,
-    v6: usize,
-) {
+fn feed(f: Feed) {
+    let Feed { peer, port, local_as, peer_as, router_id, next_hop, v4, v6, .. } = f;
     let t = Instant::now();
     let p4 = v4_prefixes(v4);
     let p6 = v6_prefixes(v6);
-    let codec = Codec { four_octet_as: true, max_len: MAX_LEN };
+    let max_len = if f.extended { EXTENDED_MAX_LEN } else { MAX_LEN };
+    let codec = Codec { four_octet_as: true, max_len };
     let mut stream = Vec::new();
+    if let Some(n) = f.long_path {
+        let mut path = vec![local_as];
+        path.extend(std::iter::repeat_n(64_512, n.saturating_sub(1)));
+        let a = PathAttrs {
+            origin: Origin::Igp,
+            as_path: AsPath::sequence(&path),
+            next_hop: Some(next_hop),
+            ..Default::default()
+        };
+        pack_announce(&codec, &a, &["203.0.113.0/24".parse().unwrap()], &mut stream);
+    }
     updates(&p4, local_as, next_hop, &codec, &mut stream);
     let nh6 = match next_hop {
         IpAddr::V6(_) => next_hop,
@@ -244,7 +267,10 @@ fn feed(
     if v6 > 0 {
         caps.push(Capability::Multiprotocol(2, 1));
     }
-    let open = Open { version: 4, asn: local_as, hold_time: 180, bgp_id: router_id, capabilities: caps };
+    if f.extended {
+        caps.push(Capability::ExtendedMessage);
+    }
+    let open = Open { version: 4, asn: local_as, hold_time: f.hold_time, bgp_id: router_id, capabilities: caps };
     let mut hello = Vec::new();
     packet::encode(&Message::Open(open), &Codec::default(), &mut hello);
     s.write_all(&hello).unwrap();
@@ -266,12 +292,18 @@ fn feed(
     }
     println!("established {}", now_ns());
     std::io::stdout().flush().unwrap();
-    // Drain what the peer sends on a thread, so that neither side blocks.
-    let mut r = s.try_clone().unwrap();
-    std::thread::spawn(move || {
-        let mut sink = vec![0u8; 1 << 16];
-        while matches!(r.read(&mut sink), Ok(n) if n > 0) {}
-    });
+    // Drain what the peer sends on a thread, so that neither side blocks;
+    // or, as a peer that stops reading, let it pile up.
+    if !f.no_read {
+        let mut r = s.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut sink = vec![0u8; 1 << 16];
+            while matches!(r.read(&mut sink), Ok(n) if n > 0) {}
+        });
+    } else {
+        // A small receive window, so that the sender's queue fills soon.
+        let _ = nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::RcvBuf, &4096);
+    }
     s.write_all(&stream).unwrap();
     println!("sent {}", now_ns());
     std::io::stdout().flush().unwrap();
@@ -288,7 +320,8 @@ fn feed(
     });
     let mut ka = Vec::new();
     packet::encode(&Message::Keepalive, &Codec::default(), &mut ka);
-    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(20)) {
+    let every = Duration::from_secs((f.hold_time / 3).clamp(1, 20) as u64);
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(every) {
         if s.write_all(&ka).is_err() {
             return;
         }
@@ -431,9 +464,7 @@ fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>) {
 
 fn main() {
     match Args::parse().cmd {
-        Cmd::Feed { peer, port, local_as, peer_as, router_id, next_hop, v4, v6 } => {
-            feed(peer, port, local_as, peer_as, router_id, next_hop, v4, v6)
-        }
+        Cmd::Feed(f) => feed(f),
         Cmd::Watch { expect } => watch(expect),
         Cmd::Floor { v4, via, nh_oif } => floor(v4, via, nh_oif),
     }
