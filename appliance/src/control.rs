@@ -46,6 +46,9 @@ impl Response {
 pub struct Client {
     reader: BufReader<UnixStream>,
     writer: UnixStream,
+    /// Print the parts of a paged answer to stdout as they come (vtysh),
+    /// rather than collect them.
+    print_parts: bool,
 }
 
 impl Client {
@@ -59,7 +62,13 @@ impl Client {
         })?;
         let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
         let writer = s.try_clone().map_err(|e| e.to_string())?;
-        Ok(Client { reader: BufReader::new(s), writer })
+        Ok(Client { reader: BufReader::new(s), writer, print_parts: false })
+    }
+
+    /// Parts of a paged answer go to stdout as they come; `call` returns
+    /// the last. A whole table's JSON then never sits in the client either.
+    pub fn print_parts(&mut self) {
+        self.print_parts = true;
     }
 
     pub fn call(&mut self, req: &Request) -> Result<Response, String> {
@@ -70,6 +79,12 @@ impl Client {
         loop {
             let part = self.part()?;
             whole.ok = part.ok;
+            if self.print_parts && part.more {
+                let mut out = std::io::stdout().lock();
+                out.write_all(part.output.as_bytes()).map_err(|e| format!("stdout: {e}"))?;
+                out.flush().map_err(|e| format!("stdout: {e}"))?;
+                continue;
+            }
             whole.output.push_str(&part.output);
             if !part.more {
                 return Ok(whole);

@@ -125,7 +125,13 @@ pub struct Switch {
 
 impl Switch {
     pub fn new() -> Switch {
-        let ns = Ns::new("sw");
+        Switch::named("sw")
+    }
+
+    /// A switch whose namespace name is `short`: tests of one binary run
+    /// at once, each with its own.
+    pub fn named(short: &str) -> Switch {
+        let ns = Ns::new(short);
         ns.ip(&["link", "add", "br0", "type", "bridge"]);
         ns.ip(&["link", "set", "br0", "up"]);
         Switch { ns, n: 0 }

@@ -1,8 +1,8 @@
 //! The control socket's server side: one task per client (vtysh,
 //! healthcheck). A request line is at most MAX_REQUEST bytes; an answer
-//! goes back in parts through a queue of two, so a client that does not
-//! read holds at most two parts in bgpd (its `show` waits, paused), and
-//! after WRITE_TIMEOUT it is dropped.
+//! goes back in parts through a queue of one, so a client that does not
+//! read holds at most two parts in bgpd (one queued, one being written;
+//! its `show` waits, paused), and after WRITE_TIMEOUT it is dropped.
 
 use std::time::Duration;
 
@@ -83,7 +83,7 @@ async fn client(s: UnixStream, tx: Events) {
             Err(()) => Response::err(format!("% request longer than {} bytes: refused", MAX_REQUEST)),
             Ok(Some(())) => match serde_json::from_slice::<Request>(&line) {
                 Ok(req) => {
-                    let (rtx, mut rrx) = mpsc::channel(2);
+                    let (rtx, mut rrx) = mpsc::channel(1);
                     if tx.send(Event::Control(req, rtx)).is_err() {
                         return;
                     }

@@ -43,8 +43,13 @@ pub struct Options {
 const FIB_HIGH: usize = 131_072;
 const FIB_LOW: usize = 65_536;
 const FIB_HOLD_MAX: Duration = Duration::from_secs(2);
-/// Prefixes a paged show produces between two looks at the events.
-const PAGE: usize = 1000;
+/// How many prefixes all paged shows together produce between two looks
+/// at the events (a summary never waits behind a whole table, nor behind
+/// 200 clients that each asked for one), shared among the shows whose
+/// clients have room: one part holds PAGE_MIN to PAGE_ROUND prefixes
+/// (JSON: 30 to 300 KB), so many clients that do not read hold little.
+const PAGE_ROUND: usize = 1000;
+const PAGE_MIN: usize = 100;
 /// How often a refused connection from one address is logged.
 const REFUSED_LOG_EVERY: Duration = Duration::from_secs(60);
 
@@ -64,8 +69,10 @@ struct Daemon {
     /// Read permits kept while the kernel is far behind, and since when.
     kept_permits: Vec<OwnedSemaphorePermit>,
     kept_since: Option<Instant>,
-    /// Shows being paged out, each with its client's answer queue.
+    /// Shows being paged out, each with its client's answer queue, and
+    /// where the next round starts (round robin).
     shows: Vec<(mpsc::Sender<Response>, Box<dyn Paged>)>,
+    next_show: usize,
     /// When a refused connection from an address was last logged.
     refused: HashMap<IpAddr, Instant>,
 }
@@ -102,6 +109,7 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         kept_permits: Vec::new(),
         kept_since: None,
         shows: Vec::new(),
+        next_show: 0,
         refused: HashMap::new(),
     };
     let first = d.speaker.host().clone();
@@ -129,6 +137,9 @@ impl Daemon {
                 }
             };
             let paging = !self.shows.is_empty();
+            // A show whose client has room goes on at once; the others are
+            // looked at again shortly (their clients read meanwhile).
+            let page_now = self.shows.iter().any(|(tx, _)| tx.capacity() > 0 || tx.is_closed());
             tokio::select! {
                 biased;
                 _ = sleep => self.speaker.timeout(Instant::now()),
@@ -151,16 +162,14 @@ impl Daemon {
                 _ = std::future::ready(()), if self.speaker.has_work() => {
                     self.speaker.work(Instant::now(), WITHDRAW_SLICE);
                 }
-                _ = tokio::time::sleep(Duration::from_millis(2)), if paging => self.page_shows(),
+                _ = std::future::ready(()), if page_now => self.page_shows(),
+                _ = tokio::time::sleep(Duration::from_millis(2)), if paging && !page_now => {}
                 _ = tokio::time::sleep(Duration::from_millis(5)), if !self.kept_permits.is_empty() => {
                     if self.fib.backlog() < FIB_LOW || self.kept_since.is_some_and(|t| t.elapsed() > FIB_HOLD_MAX) {
                         self.kept_permits.clear();
                         self.kept_since = None;
                     }
                 }
-            }
-            if paging {
-                self.page_shows();
             }
             self.perform();
         }
@@ -272,7 +281,8 @@ impl Daemon {
         }
     }
 
-    /// Gives each paged show whose client has room its next slice.
+    /// Gives paged shows whose client has room their next parts, at most
+    /// PAGE_ROUND prefixes in all, starting where the last round stopped.
     fn page_shows(&mut self) {
         let v = super::show::View {
             speaker: &self.speaker,
@@ -281,21 +291,42 @@ impl Daemon {
             started: self.started,
             now: Instant::now(),
         };
-        self.shows.retain_mut(|(tx, show)| {
+        let n = self.shows.len();
+        let ready = self.shows.iter().filter(|(tx, _)| tx.capacity() > 0).count().max(1);
+        let page = (PAGE_ROUND / ready).max(PAGE_MIN);
+        let mut budget = PAGE_ROUND;
+        let mut done = Vec::new();
+        for k in 0..n {
+            let i = (self.next_show + k) % n;
+            let (tx, show) = &mut self.shows[i];
             if tx.is_closed() {
-                return false;
+                done.push(i);
+                continue;
             }
-            if tx.capacity() == 0 {
-                return true;
+            if budget == 0 || tx.capacity() == 0 {
+                continue;
             }
-            match show.next(&v, PAGE) {
-                Some(part) => tx.try_send(Response { ok: true, output: part, more: true }).is_ok(),
+            budget = budget.saturating_sub(page);
+            let part = match show.next(&v, page) {
+                Some(part) => Response { ok: true, output: part, more: true },
                 None => {
-                    let _ = tx.try_send(Response::ok(""));
-                    false
+                    done.push(i);
+                    Response::ok("")
                 }
+            };
+            if tx.try_send(part).is_err() {
+                done.push(i);
             }
-        });
+            self.next_show = i + 1;
+        }
+        done.sort_unstable();
+        done.dedup();
+        for i in done.into_iter().rev() {
+            self.shows.swap_remove(i);
+        }
+        if self.next_show >= self.shows.len() {
+            self.next_show = 0;
+        }
     }
 
     /// Writes again the selected routes a kernel change can affect, not a

@@ -37,7 +37,10 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Err(code) => return code,
     };
     let client = match Client::connect(&a.socket) {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.print_parts();
+            c
+        }
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;

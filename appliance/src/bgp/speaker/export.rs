@@ -3,7 +3,6 @@
 //! outbound policy, next hop, AS_PATH), into its Adj-RIB-Out, and from
 //! there into UPDATEs no larger than it accepts.
 
-use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -57,26 +56,33 @@ impl Speaker {
         }
     }
 
+    /// Everything of a family to neighbor `i`, a slice of the table at a
+    /// time (a full table's selection is never copied whole).
     pub(super) fn export_family(&mut self, i: usize, afi: Afi) {
-        let selected: Vec<(IpNet, Option<Path>)> =
-            self.tables[afi].iter().map(|(p, paths, n)| (p, (n > 0).then(|| paths[0].clone()))).collect();
-        let mut seen = HashSet::with_capacity(selected.len());
-        for (prefix, best) in selected {
-            let attrs = self.export(i, afi, &prefix, best.as_ref());
-            seen.insert(prefix);
-            self.set_out(i, prefix, attrs);
+        let mut after = None;
+        loop {
+            let slice: Vec<(IpNet, Option<Path>)> = self.tables[afi]
+                .iter_after(after)
+                .take(EXPORT_SLICE)
+                .map(|(p, paths, n)| (p, (n > 0).then(|| paths[0].clone())))
+                .collect();
+            let Some(&(last, _)) = slice.last() else { break };
+            for (prefix, best) in slice {
+                let attrs = self.export(i, afi, &prefix, best.as_ref());
+                self.set_out(i, prefix, attrs);
+            }
+            after = Some(last);
         }
         // What we advertised that is no longer in the RIB, and the default
         // route of default-originate.
-        let stale: Vec<IpNet> = self.peers[i].adj_out.prefixes(afi).filter(|p| !seen.contains(p)).copied().collect();
-        for prefix in stale {
+        let table = &self.tables[afi];
+        let stale: Vec<IpNet> =
+            self.peers[i].adj_out.prefixes(afi).filter(|p| table.paths(p).is_empty()).copied().collect();
+        let default = default_route(afi);
+        let default = table.paths(&default).is_empty().then_some(default);
+        for prefix in stale.into_iter().chain(default) {
             let attrs = self.export(i, afi, &prefix, None);
             self.set_out(i, prefix, attrs);
-        }
-        let default = default_route(afi);
-        if !seen.contains(&default) {
-            let attrs = self.export(i, afi, &default, None);
-            self.set_out(i, default, attrs);
         }
     }
 
@@ -192,6 +198,9 @@ impl Speaker {
         self.peers.iter().any(|p| p.conn.is_some() && p.blocked_since.is_none() && p.adj_out.has_pending())
     }
 }
+
+/// How many prefixes `export_family` takes from the table at a time.
+const EXPORT_SLICE: usize = 4096;
 
 pub(super) fn default_route(afi: Afi) -> IpNet {
     match afi {

@@ -7,7 +7,6 @@ use std::fmt::Write;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde_json::{json, Value};
 
 use super::{afi_word, next_hop_text, origin_name, Paged, View};
 use crate::bgp::packet::Afi;
@@ -135,32 +134,42 @@ impl TableShow {
         }
     }
 
-    fn row_json(&self, v: &View, prefix: &IpNet, paths: &[Path], n: usize) -> Value {
+    /// One prefix's paths as FRR's JSON array, written straight into
+    /// `out` (a whole table is a million of them: no `Value` per path).
+    fn row_json(&self, v: &View, out: &mut String, prefix: &IpNet, paths: &[Path], n: usize) {
         let local_as = v.speaker.local_as();
-        let list: Vec<Value> = (0..paths.len())
-            .filter(|i| self.keep(v, prefix, paths, *i))
-            .map(|i| {
-                let p = &paths[i];
-                let peer = v.speaker.peer_by_id(p.peer);
-                json!({
-                    "valid": true,
-                    "bestpath": i == 0,
-                    "multipath": i < n,
-                    "pathFrom": if peer.is_some_and(|x| !x.ebgp(local_as)) { "internal" } else { "external" },
-                    "prefix": prefix.network().to_string(),
-                    "prefixLen": prefix.prefix_len(),
-                    "network": prefix.to_string(),
-                    "metric": p.attrs.med,
-                    "locPrf": p.attrs.local_pref,
-                    "weight": if p.peer == LOCAL { 32768 } else { 0 },
-                    "peerId": peer.map_or("(unspec)".to_string(), |x| x.addr().to_string()),
-                    "path": p.attrs.as_path.to_string(),
-                    "origin": origin_name(p.attrs.origin),
-                    "nexthops": [{ "ip": next_hop_text(p, self.afi), "afi": afi_word(self.afi), "used": true }],
-                })
-            })
-            .collect();
-        Value::Array(list)
+        out.push('[');
+        let mut first = true;
+        for (i, p) in paths.iter().enumerate().filter(|(i, _)| self.keep(v, prefix, paths, *i)) {
+            let peer = v.speaker.peer_by_id(p.peer);
+            let from = if peer.is_some_and(|x| !x.ebgp(local_as)) { "internal" } else { "external" };
+            let sep = if std::mem::take(&mut first) { "" } else { "," };
+            let _ = write!(
+                out,
+                "{sep}{{\"valid\":true,\"bestpath\":{},\"multipath\":{},\"pathFrom\":\"{from}\",\"prefix\":\"{}\",\"prefixLen\":{},\"network\":\"{prefix}\"",
+                i == 0,
+                i < n,
+                prefix.network(),
+                prefix.prefix_len()
+            );
+            if let Some(m) = p.attrs.med {
+                let _ = write!(out, ",\"metric\":{m}");
+            }
+            if let Some(l) = p.attrs.local_pref {
+                let _ = write!(out, ",\"locPrf\":{l}");
+            }
+            let peer_id = peer.map_or("(unspec)".to_string(), |x| x.addr().to_string());
+            let _ = write!(
+                out,
+                ",\"weight\":{},\"peerId\":\"{peer_id}\",\"path\":\"{}\",\"origin\":\"{}\",\"nexthops\":[{{\"ip\":\"{}\",\"afi\":\"{}\",\"used\":true}}]}}",
+                if p.peer == LOCAL { 32768 } else { 0 },
+                p.attrs.as_path,
+                origin_name(p.attrs.origin),
+                next_hop_text(p, self.afi),
+                afi_word(self.afi)
+            );
+        }
+        out.push(']');
     }
 }
 
@@ -189,8 +198,8 @@ impl Paged for TableShow {
             }
             if self.json {
                 let sep = if self.prefixes == 0 { "" } else { "," };
-                let rows = serde_json::to_string(&self.row_json(v, &prefix, paths, n)).unwrap_or_default();
-                let _ = write!(out, "{sep}\n    \"{prefix}\": {rows}");
+                let _ = write!(out, "{sep}\n    \"{prefix}\": ");
+                self.row_json(v, &mut out, &prefix, paths, n);
             } else {
                 self.row_text(v, &mut out, &prefix, paths, n);
             }
