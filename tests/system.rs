@@ -434,7 +434,7 @@ fn a_refused_route_is_shown_and_retried() {
     let view = || da.show("show ip route bgp");
     wait_for(Duration::from_secs(30), || view().contains("B>r 203.0.113.0/24 [20/0] via 192.0.2.255").then_some(()))
         .unwrap_or_else(|| panic!("no refused route:\n{}\n{}", view(), da.log_text()));
-    assert!(da.log_text().contains("FIB: kernel refused 203.0.113.0/24 via 192.0.2.255"), "{}", da.log_text());
+    assert!(da.log_text().contains("fib: kernel refused 203.0.113.0/24 via 192.0.2.255"), "{}", da.log_text());
     assert!(!a.ip(&["route", "show", "203.0.113.0/24"]).contains("proto bgp"));
     // A good next hop: installed, and no longer shown as refused.
     run(&[

@@ -64,12 +64,10 @@ pub fn write(level: Level, target: &str, args: fmt::Arguments) {
     if !enabled(level) {
         return;
     }
-    let line = format!(
-        "{} {:<5} {}/{target}: {args}\n",
-        timestamp(SystemTime::now()),
-        level.name(),
-        APPLET.get().copied().unwrap_or("bgpbox")
-    );
+    let applet = APPLET.get().copied().unwrap_or("bgpbox");
+    // `init: ...` for an applet's own lines, `bgpd/fib: ...` for a part's.
+    let (sep, target) = if target == applet { ("", "") } else { ("/", target) };
+    let line = format!("{} {:<5} {applet}{sep}{target}: {args}\n", timestamp(SystemTime::now()), level.name());
     // One write per line, so that threads do not interleave within one.
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
@@ -78,23 +76,9 @@ pub fn write(level: Level, target: &str, args: fmt::Arguments) {
 pub fn timestamp(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
-    let (y, m, day) = civil_from_days((secs / 86_400) as i64);
+    let (y, m, day) = bgpbox_image::render::civil_from_days((secs / 86_400) as i64);
     let s = secs % 86_400;
     format!("{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", s / 3600, s / 60 % 60, s % 60, d.subsec_millis())
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
-/// (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[macro_export]

@@ -140,8 +140,10 @@ pub fn serial(epoch: u64) -> String {
     format!("{y:04}{mo:02}{d:02}_{:02}{:02}", secs / 3600, secs % 3600 / 60)
 }
 
-// Howard Hinnant's days-to-civil; avoids a date crate for one format.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's days-to-civil; avoids a date crate for two formats:
+/// this and the log's timestamps).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -433,7 +433,7 @@ impl Daemon {
         let path = self.opts.config_path.clone();
         match read_config(&path).and_then(|c| self.speaker.reconfigure(Instant::now(), c).map_err(|e| e.to_string())) {
             Ok(()) => crate::info!("config", "reloaded {}", path.display()),
-            Err(e) => crate::error!("config", "reload of {} refused: {e}; the running config stays", path.display()),
+            Err(e) => crate::error!("config", "reload refused ({}): {e}; the running config stays", path.display()),
         }
     }
 }

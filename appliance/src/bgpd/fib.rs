@@ -269,7 +269,7 @@ impl Fib {
         let via: Vec<String> = gone.iter().map(|h| h.to_string()).collect();
         crate::info!(
             "fib",
-            "FIB: the nexthop objects via {} are gone (and their routes): writing them again",
+            "the nexthop objects via {} are gone (and their routes): writing them again",
             via.join(", ")
         );
         q.epoch.fetch_add(1, Ordering::Relaxed);

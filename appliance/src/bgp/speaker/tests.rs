@@ -372,3 +372,59 @@ fn a_lost_table_leaves_in_slices() {
     }
     assert!(lan.nodes[ix_i].fib.is_empty() && lan.nodes[ix_i].sp.table(Afi::Ipv4).is_empty());
 }
+
+/// What a selection means for the kernel is decided in the core: the
+/// learnt paths' next hops, nothing for our own routes.
+#[test]
+fn the_fib_meaning_of_a_selection() {
+    use crate::bgp::packet::PathAttrs;
+    use crate::bgp::rib::{Path, LOCAL};
+    use std::sync::Arc;
+    let via = |peer, hop: &str| Path {
+        peer,
+        attrs: Arc::new(PathAttrs { next_hop: Some(ip(hop)), ..Default::default() }),
+        since: 0,
+    };
+    assert_eq!(fib_hops(&[]), Hops::None);
+    assert_eq!(fib_hops(&[via(LOCAL, "0.0.0.0")]), Hops::None);
+    assert_eq!(fib_hops(&[via(1, "192.0.2.1")]), Hops::One(ip("192.0.2.1")));
+    assert_eq!(fib_hops(&[via(1, "192.0.2.1"), via(2, "192.0.2.2")]).as_slice(), &[ip("192.0.2.1"), ip("192.0.2.2")]);
+    // The seed's servers: the other's network and the default, not their own.
+    let lan = seed();
+    let r: Vec<(IpNet, Hops)> = lan.node("ryzen").sp.fib_routes(Afi::Ipv4).collect();
+    let want: Vec<(IpNet, Hops)> = vec![
+        ("0.0.0.0/0".parse().unwrap(), Hops::One(ip("192.0.2.254"))),
+        ("203.0.113.0/24".parse().unwrap(), Hops::One(ip("192.0.2.204"))),
+    ];
+    assert_eq!(r, want);
+}
+
+/// An earlier run's routes may go once every neighbor that is to be up
+/// has sent End-of-RIB for each of its families.
+#[test]
+fn the_stale_sweep_waits_for_every_end_of_rib() {
+    let mut lan = Lan::new();
+    lan.add("ix", "192.0.2.254", IX, &[]);
+    lan.add("ryzen", "192.0.2.203", &server(65001, "192.0.2.203", "198.51.100.0/24"), &["198.51.100.1/24"]);
+    assert!(!lan.node("ryzen").sp.initial_sync_done(), "no session yet");
+    lan.start();
+    assert!(lan.node("ryzen").sp.initial_sync_done());
+    // A neighbor that is configured but not there holds the sweep back...
+    lan.reconfigure(
+        "ryzen",
+        &server(65001, "192.0.2.203", "198.51.100.0/24").replace(
+            " neighbor 192.0.2.254 remote-as 65000\n",
+            " neighbor 192.0.2.254 remote-as 65000\n neighbor 192.0.2.9 remote-as 65009\n",
+        ),
+    );
+    assert!(!lan.node("ryzen").sp.initial_sync_done());
+    // ...unless it is shut down.
+    lan.reconfigure(
+        "ryzen",
+        &server(65001, "192.0.2.203", "198.51.100.0/24").replace(
+            " neighbor 192.0.2.254 remote-as 65000\n",
+            " neighbor 192.0.2.254 remote-as 65000\n neighbor 192.0.2.9 remote-as 65009\n neighbor 192.0.2.9 shutdown\n",
+        ),
+    );
+    assert!(lan.node("ryzen").sp.initial_sync_done());
+}
