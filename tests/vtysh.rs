@@ -192,7 +192,9 @@ fn write_memory_survives_crashes_and_restarts() {
             let t0 = std::time::Instant::now();
             while !temp() && t0.elapsed() < Duration::from_secs(10) {}
         } else {
-            std::thread::sleep(Duration::from_millis((i - 4) * 10));
+            // From at once to well after the write (which first checks that
+            // the config reads back: 60,000 lines take a while in a debug build).
+            std::thread::sleep(Duration::from_millis((i - 4) * 80));
         }
         d.signal("-KILL");
         let _ = w.wait();
