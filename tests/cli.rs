@@ -88,3 +88,33 @@ fn a_dynamic_binary_refuses_to_build_and_says_how() {
     assert_eq!(code, 1);
     assert!(stderr.contains("is dynamically linked") && stderr.contains("scripts/build-image"), "{stderr}");
 }
+
+/// `bgpbox build` reads the profile's bgp.config with bgpd's parser and
+/// refuses to build an image whose bgpd would refuse it, naming every bad
+/// line at once (before it even looks at its own binary).
+#[test]
+fn build_refuses_a_bgp_config_that_bgpd_would_refuse() {
+    let dir = std::env::temp_dir().join(format!("bgpbox-cli-conf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = std::fs::read_to_string("../profiles/ryzen7-5700x.toml").unwrap();
+    let head = &profile[..profile.find("[bgp]").unwrap()];
+    std::fs::write(dir.join("p.toml"), format!("{head}[bgp]\nconfig = \"bgpd.conf\"\n")).unwrap();
+    std::fs::write(
+        dir.join("bgpd.conf"),
+        "router bgp 65001\n neighbor UPSTREAM frobnicate\n neighbor 192.0.2.1 remote-as 65000\n neighbor 192.0.2.1 frobnicate\n!\nrouter ospf\n network 192.0.2.0/24 area 0\n",
+    )
+    .unwrap();
+    let (code, _, stderr) =
+        out(Command::new(bin()).args(["build", "--out"]).arg(&dir).arg("--profile").arg(dir.join("p.toml")));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("bgpd would refuse this config, so no image was built"), "{stderr}");
+    for line in [
+        ":2: % Invalid input: UPSTREAM is not a neighbor address",
+        ":4: % Invalid input: unknown neighbor option",
+        ":6: % Not supported by bgpbox: OSPF",
+    ] {
+        assert!(stderr.contains(line), "{line:?} not in {stderr}");
+    }
+    assert_eq!(stderr.matches("bgpd.conf:").count(), 3, "{stderr}");
+}

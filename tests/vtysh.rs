@@ -141,6 +141,23 @@ fn scripted_commands_stop_at_the_first_error() {
     // A whole change goes through at `end`.
     d.vtysh(&["conf t", "hostname changed", "end"]).unwrap();
     assert!(d.show("show running-config").contains("hostname changed\n"));
+    // `vtysh -f`: every bad line of the file at once, nothing applied; and
+    // what bgpd refuses, all of it too.
+    let f = common::netns::workdir().join("vt-script-bad.conf");
+    std::fs::write(&f, "hostname again\nrouter bgp 65001 typo\n neighbor 192.0.2.9 remote-as 65009\nfrobnicate\n")
+        .unwrap();
+    let e = d.vtysh_file(&f).unwrap_err();
+    assert!(e.contains("vt-script-bad.conf:2:") && e.contains("vt-script-bad.conf:4:"), "{e}");
+    assert!(e.contains("(nothing was applied)"), "{e}");
+    std::fs::write(&f, "router bgp 65001\n neighbor 192.0.2.9 description no remote-as yet\n neighbor 192.0.2.8 timers 1 2\n").unwrap();
+    let e = d.vtysh_file(&f).unwrap_err();
+    assert_eq!(e.matches("% Invalid input").count(), 2, "{e}");
+    assert!(d.show("show running-config").contains("hostname changed\n"));
+    // A line of FRR's other daemons: applied around, with a note.
+    std::fs::write(&f, "password zebra\nhostname noted\n").unwrap();
+    let out = d.vtysh_file(&f).unwrap();
+    assert!(out.contains("% ignored: password zebra (vty passwords"), "{out}");
+    assert!(d.show("show running-config").contains("hostname noted\n"));
     // No bgpd: one line that names the socket.
     let out = Command::new(bgpbox_bin())
         .args(["vtysh", "--socket", "/nonexistent/bgpd.sock", "-c", "sh bgp sum"])

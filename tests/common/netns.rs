@@ -221,6 +221,12 @@ impl Bgpbox {
         try_run(&a)
     }
 
+    /// `vtysh -f FILE`: stdout, or stderr and stdout on failure.
+    pub fn vtysh_file(&self, f: &std::path::Path) -> Result<String, String> {
+        let bin = bgpbox_bin();
+        try_run(&[&bin, "vtysh", "--socket", self.socket.to_str().unwrap(), "-f", f.to_str().unwrap()])
+    }
+
     pub fn show(&self, cmd: &str) -> String {
         self.vtysh(&[cmd]).unwrap_or_else(|e| panic!("{e}\nlog:\n{}", self.log_text()))
     }

@@ -46,8 +46,29 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 const STATIC_HINT: &str = "build the static binary with scripts/build-image, or \
 `cargo build --release --target x86_64-unknown-linux-musl` and run target/x86_64-unknown-linux-musl/release/bgpbox build";
 
+/// bgpd's config as the image will have it, read by bgpd's own parser: an
+/// image whose bgpd would refuse its config is not built, and every bad
+/// line is named; lines without effect are said as warnings.
+fn check_bgpd_conf(profile: &Profile) -> Result<(), String> {
+    let name = match &profile.bgp {
+        bgpbox_image::profile::Bgp::File { path, .. } => path.display().to_string(),
+        bgpbox_image::profile::Bgp::Generated { .. } => format!("bgpd.conf (rendered from profile {})", profile.name),
+    };
+    let text = bgpbox_image::render::bgpd_conf(profile);
+    match crate::bgp::config::parse_noted(&name, &text) {
+        Ok(parsed) => {
+            for n in parsed.notes {
+                eprintln!("bgpbox build: warning: {n}");
+            }
+            Ok(())
+        }
+        Err(e) => Err(format!("bgpd would refuse this config, so no image was built:\n{e}")),
+    }
+}
+
 fn build(a: &Args) -> Result<(), String> {
     let profile = Profile::load(&a.profile, &a.set).map_err(|e| e.to_string())?;
+    check_bgpd_conf(&profile)?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
     let binary = std::fs::read(&exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
     match elf::linkage(&binary).map_err(|e| format!("{}: {e}", exe.display()))? {

@@ -191,28 +191,30 @@ fn show_bgp(v: &View, w: &[&str], json: bool) -> Result<Answer, String> {
 }
 
 /// Applies configuration lines as one change: parsed on a copy of the
-/// running config, handed to bgpd only if every line is valid; a change
-/// bgpd refuses leaves the running config as it was.
+/// running config, handed to bgpd only if every line is valid (every bad
+/// line is named); a change bgpd refuses leaves the running config as it
+/// was. Lines accepted without effect come back as notes.
 fn configure(sp: &mut Speaker, lines: &[String]) -> Response {
     let mut cfg = sp.config().clone();
     let mut node = Node::Config;
+    let (mut errors, mut notes) = (Vec::new(), Vec::new());
     for (n, line) in lines.iter().enumerate() {
-        match config::apply_line(&mut cfg, &node, line) {
-            Ok(next) => node = next,
-            Err(e) => {
-                return Response::err(format!(
-                    "{e}: {}\n(line {} of the change; nothing was applied)",
-                    line.trim(),
-                    n + 1
-                ))
+        match config::apply_line_noted(&mut cfg, &node, line) {
+            Ok((next, note)) => {
+                node = next;
+                notes.extend(note.map(|x| format!("% {x}\n")));
             }
+            Err(e) => errors.push(format!("{e}: {}\n(line {} of the change)", line.trim(), n + 1)),
         }
+    }
+    if !errors.is_empty() {
+        return Response::err(format!("{}\n(nothing was applied)", errors.join("\n")));
     }
     let changed: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
     match sp.reconfigure(Instant::now(), cfg) {
         Ok(()) => {
             crate::info!("config", "applied from vtysh: {}", changed.join(" / "));
-            Response::ok("")
+            Response::ok(notes.concat())
         }
         Err(e) => Response::err(format!("% {e} (nothing was applied)")),
     }

@@ -438,7 +438,13 @@ impl Daemon {
     }
 }
 
+/// The config file, or every bad line of it; the lines it holds that mean
+/// nothing in bgpbox are logged, one warning each.
 pub fn read_config(path: &std::path::Path) -> Result<Config, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    config::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())
+    let parsed = config::parse_noted(&path.display().to_string(), &text).map_err(|e| e.to_string())?;
+    for n in &parsed.notes {
+        crate::warn!("config", "{n}");
+    }
+    Ok(parsed.config)
 }

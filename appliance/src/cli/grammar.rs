@@ -16,6 +16,8 @@ pub enum Mode {
     AddressFamily,
     RouteMap,
     LineVty,
+    /// `interface X`: accepted, no effect in bgpbox.
+    Interface,
 }
 
 impl Mode {
@@ -24,7 +26,7 @@ impl Mode {
         match self {
             Mode::Exec | Mode::Config => None,
             Mode::AddressFamily => Some(Mode::RouterBgp),
-            Mode::RouterBgp | Mode::RouteMap | Mode::LineVty => Some(Mode::Config),
+            Mode::RouterBgp | Mode::RouteMap | Mode::LineVty | Mode::Interface => Some(Mode::Config),
         }
     }
 
@@ -37,6 +39,7 @@ impl Mode {
             Mode::AddressFamily => "(config-router-af)",
             Mode::RouteMap => "(config-route-map)",
             Mode::LineVty => "(config-line)",
+            Mode::Interface => "(config-if)",
         }
     }
 }

@@ -73,8 +73,10 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-/// Runs lines in order; stops at the first error, which is printed (with
-/// the file and line number for `-f`) and makes the exit status non-zero.
+/// Runs lines in order; stops at the first error, which is printed and
+/// makes the exit status non-zero. A file (`-f`, one change) is read to
+/// the end first, and every bad line is printed with its file and line
+/// number; then nothing of it is sent.
 fn script<B: Bgpd>(mut s: Session<B>, lines: impl Iterator<Item = String>, file: Option<&str>) -> ExitCode {
     let fail = |at: Option<usize>, e: String| {
         match (file, at) {
@@ -83,14 +85,20 @@ fn script<B: Bgpd>(mut s: Session<B>, lines: impl Iterator<Item = String>, file:
         }
         ExitCode::FAILURE
     };
+    let mut failed = false;
     for (n, line) in lines.enumerate() {
         match s.run(&line) {
             Ok(out) => print!("{out}"),
+            Err(e) if file.is_some() => failed = fail(Some(n + 1), e) == ExitCode::FAILURE,
             Err(e) => return fail(Some(n + 1), e),
         }
         if s.quit {
             break;
         }
+    }
+    if failed {
+        eprintln!("(nothing was applied)");
+        return ExitCode::FAILURE;
     }
     match s.finish() {
         Ok(out) => {

@@ -1,10 +1,12 @@
 //! bgpd's configuration in FRR's dialect: the model, the parser and the
 //! writer (`show running-config`, `write memory`).
 
+mod foreign;
 mod model;
 mod parse;
 mod render;
+mod router_bgp;
 
 pub use model::{Bgp, Config, Family, Neighbor, NeighborFamily};
-pub use parse::{apply_line, parse, Node, ParseError};
+pub use parse::{apply_line, apply_line_noted, parse, parse_noted, Node, ParseError, ParseErrors, Parsed};
 pub use render::render;

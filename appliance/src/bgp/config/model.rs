@@ -31,6 +31,16 @@ pub struct Bgp {
     /// `bgp network import-check` (on unless turned off).
     pub network_import_check: bool,
     pub log_neighbor_changes: bool,
+    /// `bgp bestpath as-path multipath-relax`: multipath over paths of
+    /// equal length from different ASes.
+    pub multipath_relax: bool,
+    /// `bgp bestpath compare-routerid` (bgpbox always compares them).
+    pub compare_routerid: bool,
+    /// `[no] bgp deterministic-med` as written (bgpbox compares MED
+    /// between paths of one neighboring AS whatever their order).
+    pub deterministic_med: Option<bool>,
+    /// `timers bgp KEEPALIVE HOLD`: for neighbors without their own.
+    pub timers: Option<(u16, u16)>,
     pub neighbors: Vec<Neighbor>,
     pub families: BTreeMap<Afi, Family>,
 }
@@ -44,6 +54,10 @@ impl Bgp {
             default_ipv4_unicast: true,
             network_import_check: true,
             log_neighbor_changes: false,
+            multipath_relax: false,
+            compare_routerid: false,
+            deterministic_med: None,
+            timers: None,
             neighbors: Vec::new(),
             families: BTreeMap::new(),
         }

@@ -6,12 +6,12 @@
 //! file, the line number and the line, and nothing of the file is applied.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
-use super::model::{Bgp, Config, Neighbor, NeighborFamily};
-use crate::bgp::fsm::RemoteAs;
+use super::foreign;
+use super::model::{Bgp, Config};
+use super::router_bgp::{address_family, router_bgp};
 use crate::bgp::packet::Afi;
 use crate::bgp::policy::{self, Action, Match, PrefixListEntry, RouteMapEntry, Set};
 
@@ -31,6 +31,33 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// Every bad line of a file, one per line of the message: a file is
+/// refused whole, and all of what is wrong is said at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseErrors(pub Vec<ParseError>);
+
+impl fmt::Display for ParseErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ParseErrors {}
+
+/// A file that parsed, with the lines accepted without effect
+/// (`file:line: note`), which the caller says out loud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub config: Config,
+    pub notes: Vec<String>,
+}
+
 /// Where a line is read: FRR's nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
@@ -38,7 +65,17 @@ pub enum Node {
     RouterBgp,
     AddressFamily(Afi),
     RouteMap(String, u32),
+    /// `line vty`'s lines, accepted without effect.
     LineVty,
+    /// The lines of a block accepted without effect (`interface X`).
+    Ignored,
+    /// The lines of a block of a feature bgpbox does not have (its first
+    /// line was the error); `back` is where the block stands, `indent` its
+    /// first line's indentation.
+    Unsupported {
+        back: Box<Node>,
+        indent: usize,
+    },
 }
 
 impl Node {
@@ -46,8 +83,14 @@ impl Node {
         match self {
             Node::Config => None,
             Node::AddressFamily(_) => Some(Node::RouterBgp),
+            Node::Unsupported { back, .. } => Some((**back).clone()),
             _ => Some(Node::Config),
         }
+    }
+
+    /// A block whose own lines are not read (see `apply_line`).
+    fn skips(&self) -> bool {
+        matches!(self, Node::LineVty | Node::Ignored | Node::Unsupported { .. })
     }
 }
 
@@ -59,39 +102,70 @@ pub enum LineError {
     Invalid(String),
 }
 
-type R = Result<Option<Node>, LineError>;
+pub(super) type R = Result<Option<Node>, LineError>;
 
-fn invalid<T>(m: impl Into<String>) -> Result<T, LineError> {
+pub(super) fn invalid<T>(m: impl Into<String>) -> Result<T, LineError> {
     Err(LineError::Invalid(m.into()))
 }
 
 /// Parses a whole file into a fresh `Config`.
-pub fn parse(file: &str, text: &str) -> Result<Config, ParseError> {
+pub fn parse(file: &str, text: &str) -> Result<Config, ParseErrors> {
+    parse_noted(file, text).map(|p| p.config)
+}
+
+/// Parses a whole file: the config and its notes, or every bad line.
+pub fn parse_noted(file: &str, text: &str) -> Result<Parsed, ParseErrors> {
     let mut cfg = Config::default();
     let mut node = Node::Config;
+    let (mut errors, mut notes) = (Vec::new(), Vec::new());
     for (i, line) in text.lines().enumerate() {
-        node = apply_line(&mut cfg, &node, line).map_err(|message| ParseError {
-            file: file.to_string(),
-            line: i + 1,
-            text: line.to_string(),
-            message,
-        })?;
+        match apply_line_noted(&mut cfg, &node, line) {
+            Ok((next, note)) => {
+                node = next;
+                notes.extend(note.map(|n| format!("{file}:{}: {n}", i + 1)));
+            }
+            Err(message) => {
+                errors.push(ParseError { file: file.to_string(), line: i + 1, text: line.to_string(), message });
+                // The rest of a block that failed to open goes with it.
+                if let Some(block) = unsupported_block(&node, line) {
+                    node = block;
+                }
+            }
+        }
     }
-    Ok(cfg)
+    match errors.is_empty() {
+        true => Ok(Parsed { config: cfg, notes }),
+        false => Err(ParseErrors(errors)),
+    }
 }
 
 /// Applies one line in `node`, trying enclosing nodes as FRR does, and
 /// returns the node the next line is read in.
 pub fn apply_line(cfg: &mut Config, node: &Node, line: &str) -> Result<Node, String> {
+    apply_line_noted(cfg, node, line).map(|(n, _)| n)
+}
+
+/// `apply_line`, and for a line accepted without effect, why (the note
+/// the caller shows or logs).
+pub fn apply_line_noted(cfg: &mut Config, node: &Node, line: &str) -> Result<(Node, Option<String>), String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     if words.is_empty() || words[0].starts_with('!') || words[0].starts_with('#') {
-        return Ok(node.clone());
+        return Ok((node.clone(), None));
+    }
+    if let Some(r) = in_skipped_block(cfg, node, &words, line) {
+        return r;
     }
     let mut at = node.clone();
     loop {
+        if let Some((feature, _)) = foreign::unsupported(&at, &words) {
+            return Err(format!("% Not supported by bgpbox: {feature}"));
+        }
+        if let Some((block, why)) = foreign::ignored(&at, &words) {
+            return Ok((block.unwrap_or(at), Some(format!("ignored: {} ({why})", line.trim()))));
+        }
         match command(cfg, &at, &words, line) {
-            Ok(Some(next)) => return Ok(next),
-            Ok(None) => return Ok(at),
+            Ok(Some(next)) => return Ok((next, None)),
+            Ok(None) => return Ok((at, None)),
             Err(LineError::Invalid(m)) => return Err(format!("% Invalid input: {m}")),
             Err(LineError::Unknown) => match at.parent() {
                 Some(p) => at = p,
@@ -101,20 +175,72 @@ pub fn apply_line(cfg: &mut Config, node: &Node, line: &str) -> Result<Node, Str
     }
 }
 
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// A line in a block whose lines are not read: more indented than the
+/// block (or not a command outside it) it is one of them; `exit` and its
+/// kin close the block; anything else is read where the block stands.
+fn in_skipped_block(
+    cfg: &mut Config,
+    node: &Node,
+    w: &[&str],
+    line: &str,
+) -> Option<Result<(Node, Option<String>), String>> {
+    if !node.skips() {
+        return None;
+    }
+    let block_indent = match node {
+        Node::Unsupported { indent, .. } => *indent,
+        _ => 0,
+    };
+    let back = node.parent().unwrap_or(Node::Config);
+    if matches!(w, ["exit" | "exit-address-family" | "exit-vrf" | "quit"]) && indent(line) <= block_indent {
+        return Some(Ok((back, None)));
+    }
+    let noted = |n: &Node| match n {
+        Node::Unsupported { .. } => None,
+        _ => Some(format!("ignored: {} (inside a block bgpbox does not use)", line.trim())),
+    };
+    if indent(line) > block_indent {
+        return Some(Ok((node.clone(), noted(node))));
+    }
+    // Not indented (vtysh sends lines so): the enclosing node's command if
+    // it has one, else one of the block's.
+    let mut probe = cfg.clone();
+    match apply_line_noted(&mut probe, &back, line) {
+        Err(m) if m == "% Unknown command" => Some(Ok((node.clone(), noted(node)))),
+        _ => Some(apply_line_noted(cfg, &back, line)),
+    }
+}
+
+/// The node for the rest of a block whose first line was refused as an
+/// unsupported feature.
+fn unsupported_block(node: &Node, line: &str) -> Option<Node> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = if node.skips() { node.parent().unwrap_or(Node::Config) } else { node.clone() };
+    let mut probe = Some(at);
+    while let Some(n) = probe {
+        if let Some((_, true)) = foreign::unsupported(&n, &words) {
+            return Some(Node::Unsupported { back: Box::new(n), indent: indent(line) });
+        }
+        probe = n.parent();
+    }
+    None
+}
+
 fn command(cfg: &mut Config, node: &Node, w: &[&str], line: &str) -> R {
     match node {
         Node::Config => top(cfg, w, line),
         Node::RouterBgp => router_bgp(cfg, w, line),
         Node::AddressFamily(afi) => address_family(cfg, *afi, w),
         Node::RouteMap(name, seq) => route_map(cfg, name, *seq, w),
-        Node::LineVty => match w {
-            ["exit"] => Ok(Some(Node::Config)),
-            _ => Err(LineError::Unknown),
-        },
+        Node::LineVty | Node::Ignored | Node::Unsupported { .. } => Err(LineError::Unknown),
     }
 }
 
-fn rest_after(line: &str, words: usize) -> &str {
+pub(super) fn rest_after(line: &str, words: usize) -> &str {
     let mut s = line.trim_start();
     for _ in 0..words {
         s = s.trim_start();
@@ -123,7 +249,7 @@ fn rest_after(line: &str, words: usize) -> &str {
     s.trim()
 }
 
-fn asn(s: &str) -> Result<u32, LineError> {
+pub(super) fn asn(s: &str) -> Result<u32, LineError> {
     // asdot (1.10) is accepted as FRR does.
     let v = match s.split_once('.') {
         Some((hi, lo)) => hi.parse::<u16>().ok().zip(lo.parse::<u16>().ok()).map(|(h, l)| (h as u32) << 16 | l as u32),
@@ -135,11 +261,11 @@ fn asn(s: &str) -> Result<u32, LineError> {
     }
 }
 
-fn num<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, LineError> {
+pub(super) fn num<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, LineError> {
     s.parse().or_else(|_| invalid(format!("{s} is not {what}")))
 }
 
-fn prefix(s: &str) -> Result<IpNet, LineError> {
+pub(super) fn prefix(s: &str) -> Result<IpNet, LineError> {
     let p: IpNet = s.parse().or_else(|_| invalid(format!("{s} is not a prefix")))?;
     if p.trunc() != p {
         return invalid(format!("{s} has host bits set (did you mean {}?)", p.trunc()));
@@ -156,12 +282,7 @@ fn top(cfg: &mut Config, w: &[&str], line: &str) -> R {
         },
         ["hostname", h] => cfg.hostname = Some(h.to_string()),
         ["log", ..] => cfg.log.push(line.trim().to_string()),
-        ["service", "integrated-vtysh-config"]
-        | ["no", "ipv6", "forwarding"]
-        | ["ip", "forwarding"]
-        | ["ipv6", "forwarding"]
-        | ["end"] => {}
-        ["line", "vty"] => return Ok(Some(Node::LineVty)),
+        ["end"] => {}
         ["router", "bgp", a] => {
             let a = asn(a)?;
             match &cfg.bgp {
@@ -326,211 +447,6 @@ fn route_map(cfg: &mut Config, name: &str, seq: u32, w: &[&str]) -> R {
 fn set(entry: &mut RouteMapEntry, s: Set) {
     entry.sets.retain(|x| std::mem::discriminant(x) != std::mem::discriminant(&s));
     entry.sets.push(s);
-}
-
-fn neighbor_addr(s: &str) -> Result<IpAddr, LineError> {
-    s.parse()
-        .or_else(|_| invalid(format!("{s} is not a neighbor address (peer-groups and interfaces are not supported)")))
-}
-
-fn router_bgp(cfg: &mut Config, w: &[&str], line: &str) -> R {
-    let bgp = cfg.bgp.as_mut().expect("router bgp node exists");
-    match w {
-        ["bgp", "router-id", id] => {
-            let id: Ipv4Addr = num(id, "an IPv4 address")?;
-            bgp.router_id = Some(id);
-        }
-        ["no", "bgp", "router-id", ..] => bgp.router_id = None,
-        ["bgp", "ebgp-requires-policy"] => bgp.ebgp_requires_policy = true,
-        ["no", "bgp", "ebgp-requires-policy"] => bgp.ebgp_requires_policy = false,
-        ["bgp", "default", "ipv4-unicast"] => bgp.default_ipv4_unicast = true,
-        ["no", "bgp", "default", "ipv4-unicast"] => bgp.default_ipv4_unicast = false,
-        ["bgp", "network", "import-check"] => bgp.network_import_check = true,
-        ["no", "bgp", "network", "import-check"] => bgp.network_import_check = false,
-        ["bgp", "log-neighbor-changes"] => bgp.log_neighbor_changes = true,
-        ["no", "bgp", "log-neighbor-changes"] => bgp.log_neighbor_changes = false,
-        // FRR writes these into running configs; they change nothing here.
-        ["no", "bgp", "suppress-duplicates"] | ["bgp", "suppress-duplicates"] => {}
-        ["address-family", fam] | ["address-family", fam, "unicast"] => {
-            let afi = match *fam {
-                "ipv4" => Afi::Ipv4,
-                "ipv6" => Afi::Ipv6,
-                f => return invalid(format!("address-family {f}: only ipv4 and ipv6 unicast")),
-            };
-            return Ok(Some(Node::AddressFamily(afi)));
-        }
-        ["neighbor", addr, "remote-as", r] => {
-            let addr = neighbor_addr(addr)?;
-            let remote = match *r {
-                "internal" => RemoteAs::Internal,
-                "external" => RemoteAs::External,
-                a => RemoteAs::Asn(asn(a)?),
-            };
-            match bgp.neighbor_mut(addr) {
-                Some(n) => n.remote_as = remote,
-                None => bgp.neighbors.push(Neighbor::new(addr, remote)),
-            }
-        }
-        ["no", "neighbor", addr] | ["no", "neighbor", addr, "remote-as", ..] => {
-            let addr = neighbor_addr(addr)?;
-            bgp.neighbors.retain(|n| n.addr != addr);
-        }
-        ["neighbor", addr, rest @ ..] | ["no", "neighbor", addr, rest @ ..] => {
-            let no = w[0] == "no";
-            let addr = neighbor_addr(addr)?;
-            let n = bgp.neighbor_mut(addr).ok_or_else(|| {
-                LineError::Invalid(format!(
-                    "neighbor {addr}: specify remote-as first (`neighbor {addr} remote-as ASN`)"
-                ))
-            })?;
-            neighbor(n, no, rest, line)?;
-        }
-        ["exit"] => return Ok(Some(Node::Config)),
-        _ => return Err(LineError::Unknown),
-    }
-    Ok(None)
-}
-
-fn neighbor(n: &mut Neighbor, no: bool, w: &[&str], line: &str) -> Result<(), LineError> {
-    let skip = if no { 3 } else { 2 };
-    match (no, w) {
-        (false, ["description", ..]) => n.description = Some(rest_after(line, 3).to_string()),
-        (true, ["description", ..]) => n.description = None,
-        (false, ["timers", "connect", s]) => n.connect_retry = Some(num(s, "seconds (1 to 65535)")?),
-        (true, ["timers", "connect", ..]) => n.connect_retry = None,
-        (false, ["timers", k, h]) => {
-            let k: u16 = num(k, "a keepalive interval (0 to 65535)")?;
-            let h: u16 = num(h, "a hold time (0 or 3 to 65535)")?;
-            if h != 0 && h < 3 {
-                return invalid(format!("hold time {h}: must be 0 or at least 3"));
-            }
-            n.timers = Some((k, h));
-        }
-        (true, ["timers", ..]) => n.timers = None,
-        (false, ["shutdown"]) => n.shutdown = Some(String::new()),
-        (false, ["shutdown", "message", ..]) => n.shutdown = Some(rest_after(line, skip + 2).to_string()),
-        (true, ["shutdown", ..]) => n.shutdown = None,
-        (false, ["password", ..]) => {
-            let p = rest_after(line, skip + 1);
-            if p.len() > 80 {
-                return invalid("TCP-MD5 passwords are at most 80 characters");
-            }
-            n.password = Some(p.to_string());
-        }
-        (true, ["password", ..]) => n.password = None,
-        (false, ["ttl-security", "hops", h]) => {
-            let h: u8 = num(h, "a hop count (1 to 254)")?;
-            if h == 0 || h == 255 {
-                return invalid("ttl-security hops must be 1 to 254");
-            }
-            n.ttl_security_hops = Some(h);
-        }
-        (true, ["ttl-security", ..]) => n.ttl_security_hops = None,
-        (false, ["ebgp-multihop"]) => n.ebgp_multihop = Some(255),
-        (false, ["ebgp-multihop", h]) => n.ebgp_multihop = Some(num(h, "a hop count (1 to 255)")?),
-        (true, ["ebgp-multihop", ..]) => n.ebgp_multihop = None,
-        (false, ["update-source", s]) => n.update_source = Some(s.to_string()),
-        (true, ["update-source", ..]) => n.update_source = None,
-        (no, ["passive"]) => n.passive = !no,
-        // The per-family commands may also be written under `router bgp`
-        // (FRR's ipv4 unicast default).
-        (no, rest) => return neighbor_family(n.families.entry(Afi::Ipv4).or_insert_with(ipv4_default), no, rest),
-    }
-    if n.ttl_security_hops.is_some() && n.ebgp_multihop.is_some() {
-        return invalid("ttl-security and ebgp-multihop cannot be used together");
-    }
-    Ok(())
-}
-
-fn ipv4_default() -> NeighborFamily {
-    NeighborFamily { activate: true, ..Default::default() }
-}
-
-fn address_family(cfg: &mut Config, afi: Afi, w: &[&str]) -> R {
-    let bgp = cfg.bgp.as_mut().expect("router bgp node exists");
-    match w {
-        ["network", p] => {
-            let p = prefix(p)?;
-            if Afi::of(&p) != afi {
-                return invalid(format!("{p} is not an {afi:?} prefix"));
-            }
-            let f = bgp.families.entry(afi).or_default();
-            if !f.networks.contains(&p) {
-                f.networks.push(p);
-            }
-        }
-        ["no", "network", p] => {
-            let p = prefix(p)?;
-            bgp.families.entry(afi).or_default().networks.retain(|n| *n != p);
-        }
-        ["maximum-paths", n] => {
-            bgp.families.entry(afi).or_default().maximum_paths = Some(paths(n)?);
-        }
-        ["maximum-paths", "ibgp", n] => {
-            bgp.families.entry(afi).or_default().maximum_paths_ibgp = Some(paths(n)?);
-        }
-        ["no", "maximum-paths", ..] => bgp.families.entry(afi).or_default().maximum_paths = None,
-        ["neighbor", addr, rest @ ..] | ["no", "neighbor", addr, rest @ ..] => {
-            let no = w[0] == "no";
-            let addr = neighbor_addr(addr)?;
-            let default_v4 = bgp.default_ipv4_unicast;
-            let n = bgp.neighbor_mut(addr).ok_or_else(|| {
-                LineError::Invalid(format!(
-                    "neighbor {addr}: specify remote-as first (`neighbor {addr} remote-as ASN`)"
-                ))
-            })?;
-            let f = n
-                .families
-                .entry(afi)
-                .or_insert_with(|| NeighborFamily { activate: afi == Afi::Ipv4 && default_v4, ..Default::default() });
-            neighbor_family(f, no, rest)?;
-        }
-        ["exit-address-family"] | ["exit"] => return Ok(Some(Node::RouterBgp)),
-        _ => return Err(LineError::Unknown),
-    }
-    Ok(None)
-}
-
-fn paths(n: &str) -> Result<u16, LineError> {
-    match n.parse::<u16>() {
-        Ok(v) if (1..=256).contains(&v) => Ok(v),
-        _ => invalid(format!("{n}: maximum-paths is 1 to 256")),
-    }
-}
-
-fn neighbor_family(f: &mut NeighborFamily, no: bool, w: &[&str]) -> Result<(), LineError> {
-    let dir = |d: &str| match d {
-        "in" => Ok(true),
-        "out" => Ok(false),
-        _ => invalid(format!("{d}: expected in or out")),
-    };
-    match (no, w) {
-        (no, ["activate"]) => f.activate = !no,
-        (no, [kind @ ("prefix-list" | "route-map"), name, d]) => {
-            let slot = match (*kind, dir(d)?) {
-                ("prefix-list", true) => &mut f.prefix_list_in,
-                ("prefix-list", false) => &mut f.prefix_list_out,
-                (_, true) => &mut f.route_map_in,
-                (_, false) => &mut f.route_map_out,
-            };
-            *slot = (!no).then(|| name.to_string());
-        }
-        (no, ["default-originate"]) => f.default_originate = !no,
-        (no, ["next-hop-self"]) => f.next_hop_self = !no,
-        (false, ["maximum-prefix", n]) => {
-            let n: u32 = num(n, "a prefix count (1 to 4294967295)")?;
-            if n == 0 {
-                return invalid("maximum-prefix must be at least 1");
-            }
-            f.maximum_prefix = Some(n);
-        }
-        (true, ["maximum-prefix", ..]) => f.maximum_prefix = None,
-        (_, ["soft-reconfiguration", "inbound"]) | (_, ["send-community", ..]) => {}
-        (_, rest) => {
-            return invalid(format!("unknown neighbor option `{}`", rest.first().copied().unwrap_or("")));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

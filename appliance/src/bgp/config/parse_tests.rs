@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::bgp::config::render;
+use crate::bgp::fsm::RemoteAs;
 
 const RYZEN: &str = include_str!("../../../../tests/data/seed/RyzenRouter.conf");
 const OPLX: &str = include_str!("../../../../tests/data/seed/router-oplx.conf");
@@ -130,7 +131,8 @@ fn errors_name_file_line_and_text() {
         error("router bgp 65001\n neighbor 192.0.2.1 remote-as 65000\n neighbor 192.0.2.1 frobnicate\n"),
         "bgpd.conf:3: % Invalid input: unknown neighbor option `frobnicate`: neighbor 192.0.2.1 frobnicate"
     );
-    assert_eq!(error("!\nrouter ospf\n"), "bgpd.conf:2: % Unknown command: router ospf");
+    assert_eq!(error("!\nrouter ospf\n"), "bgpd.conf:2: % Not supported by bgpbox: OSPF: router ospf");
+    assert_eq!(error("!\nfrobnicate\n"), "bgpd.conf:2: % Unknown command: frobnicate");
     assert_eq!(
         error("router bgp 65001\n neighbor 192.0.2.1 description x\n"),
         "bgpd.conf:2: % Invalid input: neighbor 192.0.2.1: specify remote-as first (`neighbor 192.0.2.1 remote-as ASN`): neighbor 192.0.2.1 description x"
@@ -147,4 +149,124 @@ fn errors_name_file_line_and_text() {
     assert!(error("router bgp 1\n neighbor 192.0.2.1 remote-as 2\n neighbor 192.0.2.1 timers 10 2\n")
         .contains("hold time 2"));
     assert!(error("route-map X permit 10\n match community 1\n").contains(":2:"));
+}
+
+#[test]
+fn every_bad_line_is_named_at_once() {
+    let text = "router bgp 65001\n neighbor 192.0.2.1 remote-as 65000\n neighbor 192.0.2.1 frobnicate\n address-family ipv4 unicast\n  network 10.0.0.1/8\n exit-address-family\nexit\nip prefix-list x permit 2001:db8::/32\n";
+    let e = parse("bgpd.conf", text).unwrap_err();
+    let lines: Vec<usize> = e.0.iter().map(|e| e.line).collect();
+    assert_eq!(lines, vec![3, 5, 8], "{e}");
+    assert_eq!(e.to_string().lines().count(), 3);
+    assert!(e
+        .to_string()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("bgpd.conf:5: % Invalid input: 10.0.0.1/8 has host bits set"));
+}
+
+/// A zebra-era paste: FRR's vty and its other daemons' lines are accepted,
+/// each with a note that says why it means nothing here.
+#[test]
+fn lines_of_frr_s_other_daemons_are_noted_not_refused() {
+    let text = "\
+hostname r1
+password zebra
+enable password zebra
+service integrated-vtysh-config
+service password-encryption
+debug bgp updates
+agentx
+ip forwarding
+ipv6 forwarding
+ip nht resolve-via-default
+!
+interface eth0
+ description uplink
+ ip address 192.0.2.1/24
+ ipv6 nd suppress-ra
+exit
+!
+router bgp 65001
+ no bgp hard-administrative-reset
+ no bgp graceful-restart notification
+ bgp graceful-restart
+ neighbor 192.0.2.2 remote-as 65002
+exit
+!
+line vty
+ exec-timeout 0 0
+!
+end
+";
+    let p = parse_noted("zebra.conf", text).unwrap();
+    assert_eq!(p.config.hostname.as_deref(), Some("r1"));
+    assert_eq!(p.config.bgp.as_ref().unwrap().neighbors.len(), 1);
+    // One note a line: the interface block's three lines too.
+    assert_eq!(p.notes.len(), 18, "{:#?}", p.notes);
+    assert!(p.notes[0].starts_with("zebra.conf:2: ignored: password zebra (vty passwords"), "{}", p.notes[0]);
+    assert!(
+        p.notes.iter().any(|n| n.contains("zebra.conf:12: ignored: interface eth0 (interface blocks")),
+        "{:#?}",
+        p.notes
+    );
+    assert!(p.notes.iter().any(|n| n.starts_with("zebra.conf:21: ignored: bgp graceful-restart")), "{:#?}", p.notes);
+    // None of it is written back.
+    let out = render(&p.config);
+    assert!(!out.contains("password") && !out.contains("interface"), "{out}");
+}
+
+/// Features bgpbox does not have are named; a block's lines go with it.
+#[test]
+fn unsupported_features_are_named_once_per_block() {
+    let text = "\
+router ospf
+ ospf router-id 192.0.2.1
+ network 192.0.2.0/24 area 0
+exit
+!
+router bgp 65001
+ neighbor 192.0.2.2 remote-as 65002
+ neighbor 192.0.2.2 bfd
+ !
+ address-family l2vpn evpn
+  neighbor 192.0.2.2 activate
+  advertise-all-vni
+ exit-address-family
+exit
+!
+vrf red
+ vni 100
+exit-vrf
+!
+ip route 0.0.0.0/0 192.0.2.254
+";
+    let e = parse("dc.conf", text).unwrap_err();
+    let got: Vec<String> = e.0.iter().map(|e| format!("{}: {}", e.line, e.message)).collect();
+    assert_eq!(
+        got,
+        vec![
+            "1: % Not supported by bgpbox: OSPF",
+            "8: % Not supported by bgpbox: BFD (not yet)",
+            "10: % Not supported by bgpbox: address-family l2vpn evpn (EVPN)",
+            "16: % Not supported by bgpbox: VRFs",
+            "20: % Not supported by bgpbox: static routes in bgpd.conf (the profile's routes are installed by netsetup)",
+        ]
+    );
+}
+
+#[test]
+fn router_wide_knobs_read_back() {
+    let text = "router bgp 65001\n bgp deterministic-med\n bgp bestpath compare-routerid\n bgp bestpath as-path multipath-relax\n timers bgp 3 9\n neighbor 192.0.2.2 remote-as 65002\nexit\n";
+    let c = parse("k.conf", text).unwrap();
+    let b = c.bgp.as_ref().unwrap();
+    assert!(b.multipath_relax && b.compare_routerid);
+    assert_eq!((b.deterministic_med, b.timers), (Some(true), Some((3, 9))));
+    let out = render(&c);
+    for l in text.lines().filter(|l| l.starts_with(" bgp") || l.starts_with(" timers")) {
+        assert!(out.contains(l), "{l:?} not in\n{out}");
+    }
+    assert_eq!(parse("again", &out).unwrap(), c);
+    assert!(parse("k", "router bgp 1\n timers bgp 10 2\n").unwrap_err().to_string().contains("hold time 2"));
 }

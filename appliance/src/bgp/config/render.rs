@@ -46,6 +46,20 @@ fn router_bgp(s: &mut String, b: &Bgp) {
     if !b.network_import_check {
         let _ = writeln!(s, " no bgp network import-check");
     }
+    match b.deterministic_med {
+        Some(true) => s.push_str(" bgp deterministic-med\n"),
+        Some(false) => s.push_str(" no bgp deterministic-med\n"),
+        None => {}
+    }
+    if b.compare_routerid {
+        s.push_str(" bgp bestpath compare-routerid\n");
+    }
+    if b.multipath_relax {
+        s.push_str(" bgp bestpath as-path multipath-relax\n");
+    }
+    if let Some((k, h)) = b.timers {
+        let _ = writeln!(s, " timers bgp {k} {h}");
+    }
     for n in &b.neighbors {
         neighbor(s, n);
     }

@@ -76,8 +76,8 @@ fn compare_until_multipath(a: &Path, b: &Path, peers: &dyn Fn(PeerId) -> PeerInf
 }
 
 /// Sorts candidates best first and returns how many are selected: the best
-/// and, up to maximum-paths, those equal to it for multipath (same AS_PATH,
-/// as FRR without `as-path multipath-relax`).
+/// and, up to maximum-paths, those equal to it for multipath (the same
+/// AS_PATH; with `as-path multipath-relax`, one as long, as in FRR).
 pub(super) fn select(list: &mut [Path], peers: &dyn Fn(PeerId) -> PeerInfo, sel: Selection) -> usize {
     list.sort_by(|a, b| compare(a, b, peers));
     let best = &list[0];
@@ -87,7 +87,7 @@ pub(super) fn select(list: &mut [Path], peers: &dyn Fn(PeerId) -> PeerInfo, sel:
         let c = &list[n];
         if c.peer == LOCAL
             || compare_until_multipath(best, c, peers) != Ordering::Equal
-            || c.attrs.as_path != best.attrs.as_path
+            || (!sel.multipath_relax && c.attrs.as_path != best.attrs.as_path)
         {
             break;
         }

@@ -215,11 +215,13 @@ impl<S: Split> Buckets<S> {
 pub struct Selection {
     pub maximum_paths: u8,
     pub maximum_paths_ibgp: u8,
+    /// Multipath over paths of equal AS_PATH length, not only equal paths.
+    pub multipath_relax: bool,
 }
 
 impl Default for Selection {
     fn default() -> Self {
-        Selection { maximum_paths: 1, maximum_paths_ibgp: 1 }
+        Selection { maximum_paths: 1, maximum_paths_ibgp: 1, multipath_relax: false }
     }
 }
 

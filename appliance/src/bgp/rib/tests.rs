@@ -64,7 +64,7 @@ fn multipath_needs_equal_paths_and_maximum_paths() {
     let mut t = Table::default();
     let prefix: IpNet = "203.0.113.0/24".parse().unwrap();
     let same = |peer| path(peer, |a| a.as_path = AsPath::sequence(&[65100, 65200]));
-    let sel = Selection { maximum_paths: 4, maximum_paths_ibgp: 1 };
+    let sel = Selection { maximum_paths: 4, maximum_paths_ibgp: 1, multipath_relax: false };
     t.update(prefix, Some(same(1)), 1, &peers, sel);
     let c = t.update(prefix, Some(same(2)), 2, &peers, sel).0.unwrap();
     assert_eq!(c.selected.iter().map(|p| p.peer).collect::<Vec<_>>(), vec![1, 2]);
@@ -75,6 +75,10 @@ fn multipath_needs_equal_paths_and_maximum_paths() {
         .is_none());
     assert_eq!(t.selected(&prefix).len(), 2);
     assert_eq!(t.paths(&prefix).len(), 3);
+    // `bgp bestpath as-path multipath-relax`: as long is enough.
+    let relaxed = Selection { multipath_relax: true, ..sel };
+    assert_eq!(t.reselect(&peers, relaxed).len(), 1);
+    assert_eq!(t.selected(&prefix).len(), 3);
     // With maximum-paths 1 again, only the best stays.
     let changes = t.reselect(&peers, Selection::default());
     assert_eq!(changes.len(), 1);

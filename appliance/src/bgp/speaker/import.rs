@@ -126,6 +126,7 @@ impl Speaker {
                 Selection {
                     maximum_paths: f.maximum_paths.unwrap_or(1).min(255) as u8,
                     maximum_paths_ibgp: f.maximum_paths_ibgp.unwrap_or(1).min(255) as u8,
+                    multipath_relax: b.multipath_relax,
                 }
             }
             None => Selection::default(),

@@ -179,8 +179,9 @@ impl Speaker {
     }
 
     fn session_config(&self, n: &Neighbor) -> SessionConfig {
-        let (asn, default_v4) = self.config.bgp.as_ref().map_or((0, true), |b| (b.asn, b.default_ipv4_unicast));
-        let (keepalive, hold_time) = n.timers.unwrap_or((60, 180));
+        let b = self.config.bgp.as_ref();
+        let (asn, default_v4) = b.map_or((0, true), |b| (b.asn, b.default_ipv4_unicast));
+        let (keepalive, hold_time) = n.timers.or(b.and_then(|b| b.timers)).unwrap_or((60, 180));
         SessionConfig {
             local_as: asn,
             remote_as: n.remote_as,

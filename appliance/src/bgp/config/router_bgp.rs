@@ -1,0 +1,236 @@
+//! `router bgp` and its address families: the neighbor and family
+//! commands of FRR's bgpd.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::model::{Bgp, Config, Neighbor, NeighborFamily};
+use super::parse::{asn, invalid, num, prefix, rest_after, LineError, Node, R};
+use crate::bgp::fsm::RemoteAs;
+use crate::bgp::packet::Afi;
+
+fn neighbor_addr(s: &str) -> Result<IpAddr, LineError> {
+    s.parse()
+        .or_else(|_| invalid(format!("{s} is not a neighbor address (peer-groups and interfaces are not supported)")))
+}
+
+/// The instance's own settings (`bgp ...`, `timers bgp`); None: not one.
+fn knob(bgp: &mut Bgp, w: &[&str]) -> Option<Result<(), LineError>> {
+    let (no, w) = match w {
+        ["no", rest @ ..] => (true, rest),
+        w => (false, w),
+    };
+    match (no, w) {
+        (false, ["bgp", "router-id", id]) => match num::<Ipv4Addr>(id, "an IPv4 address") {
+            Ok(id) => bgp.router_id = Some(id),
+            Err(e) => return Some(Err(e)),
+        },
+        (true, ["bgp", "router-id", ..]) => bgp.router_id = None,
+        (no, ["bgp", "ebgp-requires-policy"]) => bgp.ebgp_requires_policy = !no,
+        (no, ["bgp", "default", "ipv4-unicast"]) => bgp.default_ipv4_unicast = !no,
+        (no, ["bgp", "network", "import-check"]) => bgp.network_import_check = !no,
+        (no, ["bgp", "log-neighbor-changes"]) => bgp.log_neighbor_changes = !no,
+        (no, ["bgp", "bestpath", "as-path", "multipath-relax"]) => bgp.multipath_relax = !no,
+        (no, ["bgp", "bestpath", "compare-routerid"]) => bgp.compare_routerid = !no,
+        (no, ["bgp", "deterministic-med"]) => bgp.deterministic_med = Some(!no),
+        (false, ["timers", "bgp", k, h]) => match timers(k, h) {
+            Ok(t) => bgp.timers = Some(t),
+            Err(e) => return Some(Err(e)),
+        },
+        (true, ["timers", "bgp", ..]) => bgp.timers = None,
+        // FRR writes this into running configs; it changes nothing here.
+        (_, ["bgp", "suppress-duplicates"]) => {}
+        _ => return None,
+    }
+    Some(Ok(()))
+}
+
+/// `timers K H`, for a neighbor or the instance.
+pub(super) fn timers(k: &str, h: &str) -> Result<(u16, u16), LineError> {
+    let k: u16 = num(k, "a keepalive interval (0 to 65535)")?;
+    let h: u16 = num(h, "a hold time (0 or 3 to 65535)")?;
+    if h != 0 && h < 3 {
+        return invalid(format!("hold time {h}: must be 0 or at least 3"));
+    }
+    Ok((k, h))
+}
+
+pub(super) fn router_bgp(cfg: &mut Config, w: &[&str], line: &str) -> R {
+    let bgp = cfg.bgp.as_mut().ok_or(LineError::Unknown)?;
+    if let Some(r) = knob(bgp, w) {
+        return r.map(|()| None);
+    }
+    match w {
+        ["address-family", fam] | ["address-family", fam, "unicast"] => {
+            let afi = match *fam {
+                "ipv4" => Afi::Ipv4,
+                "ipv6" => Afi::Ipv6,
+                f => return invalid(format!("address-family {f}: only ipv4 and ipv6 unicast")),
+            };
+            return Ok(Some(Node::AddressFamily(afi)));
+        }
+        ["neighbor", addr, "remote-as", r] => {
+            let addr = neighbor_addr(addr)?;
+            let remote = match *r {
+                "internal" => RemoteAs::Internal,
+                "external" => RemoteAs::External,
+                a => RemoteAs::Asn(asn(a)?),
+            };
+            match bgp.neighbor_mut(addr) {
+                Some(n) => n.remote_as = remote,
+                None => bgp.neighbors.push(Neighbor::new(addr, remote)),
+            }
+        }
+        ["no", "neighbor", addr] | ["no", "neighbor", addr, "remote-as", ..] => {
+            let addr = neighbor_addr(addr)?;
+            bgp.neighbors.retain(|n| n.addr != addr);
+        }
+        ["neighbor", addr, rest @ ..] | ["no", "neighbor", addr, rest @ ..] => {
+            let no = w[0] == "no";
+            let addr = neighbor_addr(addr)?;
+            let n = bgp.neighbor_mut(addr).ok_or_else(|| {
+                LineError::Invalid(format!(
+                    "neighbor {addr}: specify remote-as first (`neighbor {addr} remote-as ASN`)"
+                ))
+            })?;
+            neighbor(n, no, rest, line)?;
+        }
+        ["exit"] => return Ok(Some(Node::Config)),
+        _ => return Err(LineError::Unknown),
+    }
+    Ok(None)
+}
+
+fn neighbor(n: &mut Neighbor, no: bool, w: &[&str], line: &str) -> Result<(), LineError> {
+    let skip = if no { 3 } else { 2 };
+    match (no, w) {
+        (false, ["description", ..]) => n.description = Some(rest_after(line, 3).to_string()),
+        (true, ["description", ..]) => n.description = None,
+        (false, ["timers", "connect", s]) => n.connect_retry = Some(num(s, "seconds (1 to 65535)")?),
+        (true, ["timers", "connect", ..]) => n.connect_retry = None,
+        (false, ["timers", k, h]) => n.timers = Some(timers(k, h)?),
+        (true, ["timers", ..]) => n.timers = None,
+        (false, ["shutdown"]) => n.shutdown = Some(String::new()),
+        (false, ["shutdown", "message", ..]) => n.shutdown = Some(rest_after(line, skip + 2).to_string()),
+        (true, ["shutdown", ..]) => n.shutdown = None,
+        (false, ["password", ..]) => {
+            let p = rest_after(line, skip + 1);
+            if p.len() > 80 {
+                return invalid("TCP-MD5 passwords are at most 80 characters");
+            }
+            n.password = Some(p.to_string());
+        }
+        (true, ["password", ..]) => n.password = None,
+        (false, ["ttl-security", "hops", h]) => {
+            let h: u8 = num(h, "a hop count (1 to 254)")?;
+            if h == 0 || h == 255 {
+                return invalid("ttl-security hops must be 1 to 254");
+            }
+            n.ttl_security_hops = Some(h);
+        }
+        (true, ["ttl-security", ..]) => n.ttl_security_hops = None,
+        (false, ["ebgp-multihop"]) => n.ebgp_multihop = Some(255),
+        (false, ["ebgp-multihop", h]) => n.ebgp_multihop = Some(num(h, "a hop count (1 to 255)")?),
+        (true, ["ebgp-multihop", ..]) => n.ebgp_multihop = None,
+        (false, ["update-source", s]) => n.update_source = Some(s.to_string()),
+        (true, ["update-source", ..]) => n.update_source = None,
+        (no, ["passive"]) => n.passive = !no,
+        // The per-family commands may also be written under `router bgp`
+        // (FRR's ipv4 unicast default).
+        (no, rest) => return neighbor_family(n.families.entry(Afi::Ipv4).or_insert_with(ipv4_default), no, rest),
+    }
+    if n.ttl_security_hops.is_some() && n.ebgp_multihop.is_some() {
+        return invalid("ttl-security and ebgp-multihop cannot be used together");
+    }
+    Ok(())
+}
+
+fn ipv4_default() -> NeighborFamily {
+    NeighborFamily { activate: true, ..Default::default() }
+}
+
+pub(super) fn address_family(cfg: &mut Config, afi: Afi, w: &[&str]) -> R {
+    let bgp = cfg.bgp.as_mut().ok_or(LineError::Unknown)?;
+    match w {
+        ["network", p] => {
+            let p = prefix(p)?;
+            if Afi::of(&p) != afi {
+                return invalid(format!("{p} is not an {afi:?} prefix"));
+            }
+            let f = bgp.families.entry(afi).or_default();
+            if !f.networks.contains(&p) {
+                f.networks.push(p);
+            }
+        }
+        ["no", "network", p] => {
+            let p = prefix(p)?;
+            bgp.families.entry(afi).or_default().networks.retain(|n| *n != p);
+        }
+        ["maximum-paths", n] => {
+            bgp.families.entry(afi).or_default().maximum_paths = Some(paths(n)?);
+        }
+        ["maximum-paths", "ibgp", n] => {
+            bgp.families.entry(afi).or_default().maximum_paths_ibgp = Some(paths(n)?);
+        }
+        ["no", "maximum-paths", ..] => bgp.families.entry(afi).or_default().maximum_paths = None,
+        ["neighbor", addr, rest @ ..] | ["no", "neighbor", addr, rest @ ..] => {
+            let no = w[0] == "no";
+            let addr = neighbor_addr(addr)?;
+            let default_v4 = bgp.default_ipv4_unicast;
+            let n = bgp.neighbor_mut(addr).ok_or_else(|| {
+                LineError::Invalid(format!(
+                    "neighbor {addr}: specify remote-as first (`neighbor {addr} remote-as ASN`)"
+                ))
+            })?;
+            let f = n
+                .families
+                .entry(afi)
+                .or_insert_with(|| NeighborFamily { activate: afi == Afi::Ipv4 && default_v4, ..Default::default() });
+            neighbor_family(f, no, rest)?;
+        }
+        ["exit-address-family"] | ["exit"] => return Ok(Some(Node::RouterBgp)),
+        _ => return Err(LineError::Unknown),
+    }
+    Ok(None)
+}
+
+fn paths(n: &str) -> Result<u16, LineError> {
+    match n.parse::<u16>() {
+        Ok(v) if (1..=256).contains(&v) => Ok(v),
+        _ => invalid(format!("{n}: maximum-paths is 1 to 256")),
+    }
+}
+
+fn neighbor_family(f: &mut NeighborFamily, no: bool, w: &[&str]) -> Result<(), LineError> {
+    let dir = |d: &str| match d {
+        "in" => Ok(true),
+        "out" => Ok(false),
+        _ => invalid(format!("{d}: expected in or out")),
+    };
+    match (no, w) {
+        (no, ["activate"]) => f.activate = !no,
+        (no, [kind @ ("prefix-list" | "route-map"), name, d]) => {
+            let slot = match (*kind, dir(d)?) {
+                ("prefix-list", true) => &mut f.prefix_list_in,
+                ("prefix-list", false) => &mut f.prefix_list_out,
+                (_, true) => &mut f.route_map_in,
+                (_, false) => &mut f.route_map_out,
+            };
+            *slot = (!no).then(|| name.to_string());
+        }
+        (no, ["default-originate"]) => f.default_originate = !no,
+        (no, ["next-hop-self"]) => f.next_hop_self = !no,
+        (false, ["maximum-prefix", n]) => {
+            let n: u32 = num(n, "a prefix count (1 to 4294967295)")?;
+            if n == 0 {
+                return invalid("maximum-prefix must be at least 1");
+            }
+            f.maximum_prefix = Some(n);
+        }
+        (true, ["maximum-prefix", ..]) => f.maximum_prefix = None,
+        (_, ["soft-reconfiguration", "inbound"]) | (_, ["send-community", ..]) => {}
+        (_, rest) => {
+            return invalid(format!("unknown neighbor option `{}`", rest.first().copied().unwrap_or("")));
+        }
+    }
+    Ok(())
+}
