@@ -149,7 +149,11 @@ fn scripted_commands_stop_at_the_first_error() {
     let e = d.vtysh_file(&f).unwrap_err();
     assert!(e.contains("vt-script-bad.conf:2:") && e.contains("vt-script-bad.conf:4:"), "{e}");
     assert!(e.contains("(nothing was applied)"), "{e}");
-    std::fs::write(&f, "router bgp 65001\n neighbor 192.0.2.9 description no remote-as yet\n neighbor 192.0.2.8 timers 1 2\n").unwrap();
+    std::fs::write(
+        &f,
+        "router bgp 65001\n neighbor 192.0.2.9 description no remote-as yet\n neighbor 192.0.2.8 timers 1 2\n",
+    )
+    .unwrap();
     let e = d.vtysh_file(&f).unwrap_err();
     assert_eq!(e.matches("% Invalid input").count(), 2, "{e}");
     assert!(d.show("show running-config").contains("hostname changed\n"));
