@@ -5,7 +5,7 @@
 //! (`interface X`, `router ospf`, `address-family l2vpn evpn`) takes its
 //! indented lines with it.
 
-use super::parse::Node;
+use super::words::Node;
 
 /// A line accepted without effect: the node its block's lines are read in
 /// (None: a single line), and why it means nothing here.

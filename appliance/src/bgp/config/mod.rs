@@ -6,6 +6,7 @@ mod model;
 mod parse;
 mod render;
 mod router_bgp;
+mod words;
 
 pub use model::{Bgp, Config, Family, Neighbor, NeighborFamily};
 pub use parse::{apply_line, apply_line_noted, parse, parse_noted, Node, ParseError, ParseErrors, Parsed};

@@ -7,11 +7,11 @@
 
 use std::fmt;
 
-use ipnet::IpNet;
-
 use super::foreign;
 use super::model::{Bgp, Config};
 use super::router_bgp::{address_family, router_bgp};
+pub use super::words::Node;
+use super::words::{asn, invalid, num, prefix, rest_after, LineError, R};
 use crate::bgp::packet::Afi;
 use crate::bgp::policy::{self, Action, Match, PrefixListEntry, RouteMapEntry, Set};
 
@@ -56,56 +56,6 @@ impl std::error::Error for ParseErrors {}
 pub struct Parsed {
     pub config: Config,
     pub notes: Vec<String>,
-}
-
-/// Where a line is read: FRR's nodes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
-    Config,
-    RouterBgp,
-    AddressFamily(Afi),
-    RouteMap(String, u32),
-    /// `line vty`'s lines, accepted without effect.
-    LineVty,
-    /// The lines of a block accepted without effect (`interface X`).
-    Ignored,
-    /// The lines of a block of a feature bgpbox does not have (its first
-    /// line was the error); `back` is where the block stands, `indent` its
-    /// first line's indentation.
-    Unsupported {
-        back: Box<Node>,
-        indent: usize,
-    },
-}
-
-impl Node {
-    fn parent(&self) -> Option<Node> {
-        match self {
-            Node::Config => None,
-            Node::AddressFamily(_) => Some(Node::RouterBgp),
-            Node::Unsupported { back, .. } => Some((**back).clone()),
-            _ => Some(Node::Config),
-        }
-    }
-
-    /// A block whose own lines are not read (see `apply_line`).
-    fn skips(&self) -> bool {
-        matches!(self, Node::LineVty | Node::Ignored | Node::Unsupported { .. })
-    }
-}
-
-/// Why a line did not apply in a node: `Unknown` lets the parser try the
-/// enclosing node; `Invalid` is final.
-#[derive(Debug)]
-pub enum LineError {
-    Unknown,
-    Invalid(String),
-}
-
-pub(super) type R = Result<Option<Node>, LineError>;
-
-pub(super) fn invalid<T>(m: impl Into<String>) -> Result<T, LineError> {
-    Err(LineError::Invalid(m.into()))
 }
 
 /// Parses a whole file into a fresh `Config`.
@@ -238,39 +188,6 @@ fn command(cfg: &mut Config, node: &Node, w: &[&str], line: &str) -> R {
         Node::RouteMap(name, seq) => route_map(cfg, name, *seq, w),
         Node::LineVty | Node::Ignored | Node::Unsupported { .. } => Err(LineError::Unknown),
     }
-}
-
-pub(super) fn rest_after(line: &str, words: usize) -> &str {
-    let mut s = line.trim_start();
-    for _ in 0..words {
-        s = s.trim_start();
-        s = &s[s.find(char::is_whitespace).unwrap_or(s.len())..];
-    }
-    s.trim()
-}
-
-pub(super) fn asn(s: &str) -> Result<u32, LineError> {
-    // asdot (1.10) is accepted as FRR does.
-    let v = match s.split_once('.') {
-        Some((hi, lo)) => hi.parse::<u16>().ok().zip(lo.parse::<u16>().ok()).map(|(h, l)| (h as u32) << 16 | l as u32),
-        None => s.parse::<u32>().ok(),
-    };
-    match v {
-        Some(a) if a != 0 => Ok(a),
-        _ => invalid(format!("{s} is not an AS number (1 to 4294967295)")),
-    }
-}
-
-pub(super) fn num<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, LineError> {
-    s.parse().or_else(|_| invalid(format!("{s} is not {what}")))
-}
-
-pub(super) fn prefix(s: &str) -> Result<IpNet, LineError> {
-    let p: IpNet = s.parse().or_else(|_| invalid(format!("{s} is not a prefix")))?;
-    if p.trunc() != p {
-        return invalid(format!("{s} has host bits set (did you mean {}?)", p.trunc()));
-    }
-    Ok(p)
 }
 
 fn top(cfg: &mut Config, w: &[&str], line: &str) -> R {

@@ -3,6 +3,7 @@
 use super::*;
 use crate::bgp::config::render;
 use crate::bgp::fsm::RemoteAs;
+use ipnet::IpNet;
 
 const RYZEN: &str = include_str!("../../../../tests/data/seed/RyzenRouter.conf");
 const OPLX: &str = include_str!("../../../../tests/data/seed/router-oplx.conf");

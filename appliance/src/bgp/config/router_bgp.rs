@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::model::{Bgp, Config, Neighbor, NeighborFamily};
-use super::parse::{asn, invalid, num, prefix, rest_after, LineError, Node, R};
+use super::words::{asn, invalid, num, prefix, rest_after, LineError, Node, R};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
 
