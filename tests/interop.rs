@@ -114,7 +114,17 @@ router bgp 65002
         ),
     );
     let a = Bgpbox::start(&na, "frr-a", &bgpbox_conf(65002));
-    let ctx = || format!("bgpbox log:\n{}\nFRR:\n{}", a.log_text(), frr.vtysh("show bgp summary"));
+    let ctx = || {
+        format!(
+            "bgpbox log:\n{}\n{}\nFRR:\n{}\nbgpbox's kernel:\n{}{}{}",
+            a.log_text(),
+            a.vtysh(&["show ip route", "show ipv6 route"]).unwrap_or_else(|e| e),
+            frr.vtysh("show bgp summary"),
+            na.routes(false),
+            na.routes(true),
+            na.ip(&["nexthop", "show"])
+        )
+    };
     eventually("sessions with FRR", ctx, || a.established(B4) && a.established(B6));
 
     // Routes flow both ways, over both families, into both kernels.
@@ -568,4 +578,54 @@ fn password_and_ttl_security_with_frr() {
     assert!(!a.established(B4), "a wrong TCP-MD5 key must not get a session");
     a.vtysh(&["configure terminal", "router bgp 65001", &format!("neighbor {B4} password s3cret")]).unwrap();
     eventually("session back with the right key", ctx, || a.established(B4));
+}
+
+/// FRR's two sessions (IPv4 and IPv6) as members of one peer-group on
+/// bgpbox's side: the group's remote-as, timers and policies reach both,
+/// and FRR sees the group's settings (its hold time, our routes).
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn a_peer_group_with_frr() {
+    require_root();
+    let (na, nb) = pair("ga", "gb");
+    let frr = Frr::start(
+        &nb,
+        &format!(
+            "router bgp 65002\n bgp router-id {B4}\n no bgp ebgp-requires-policy\n no bgp default ipv4-unicast\n \
+             neighbor {A4} remote-as 65001\n neighbor {A6} remote-as 65001\n address-family ipv4 unicast\n  network {B_NET4}\n  \
+             neighbor {A4} activate\n exit-address-family\n address-family ipv6 unicast\n  network {B_NET6}\n  \
+             neighbor {A6} activate\n exit-address-family\n"
+        ),
+    );
+    let a = Bgpbox::start(
+        &na,
+        "pg-a",
+        &format!(
+            "router bgp 65001\n bgp router-id {A4}\n no bgp default ipv4-unicast\n neighbor FRR peer-group\n \
+             neighbor FRR remote-as 65002\n neighbor FRR timers 3 9\n neighbor {B4} peer-group FRR\n neighbor {B6} peer-group FRR\n \
+             address-family ipv4 unicast\n  network {A_NET4}\n  neighbor FRR activate\n  neighbor FRR prefix-list any4 in\n  \
+             neighbor FRR prefix-list any4 out\n exit-address-family\n address-family ipv6 unicast\n  network {A_NET6}\n  \
+             neighbor FRR activate\n  neighbor FRR prefix-list any6 in\n  neighbor FRR prefix-list any6 out\n exit-address-family\n\
+             ip prefix-list any4 seq 5 permit any\nipv6 prefix-list any6 seq 5 permit any\n"
+        ),
+    );
+    let ctx = || format!("bgpbox log:\n{}\nFRR:\n{}", a.log_text(), frr.vtysh("show bgp summary"));
+    eventually("sessions with FRR", ctx, || a.established(B4) && a.established(B6));
+    eventually("FRR's routes", ctx, || {
+        a.next_hop("ipv4", B_NET4).as_deref() == Some(B4) && a.next_hop("ipv6", B_NET6).as_deref() == Some(B6)
+    });
+    eventually("bgpbox's routes at FRR", ctx, || {
+        frr.json("show bgp ipv4 unicast json")["routes"][A_NET4].is_array()
+            && frr.json("show bgp ipv6 unicast json")["routes"][A_NET6].is_array()
+    });
+    // The group's hold time, as FRR negotiated it.
+    let n = frr.json(&format!("show bgp neighbors {A4} json"));
+    assert_eq!(n[A4]["bgpTimerHoldTimeMsecs"], 9000, "{n}");
+    // The running config keeps the group form.
+    let running = a.show("show running-config");
+    for l in
+        [" neighbor FRR peer-group", &format!(" neighbor {B4} peer-group FRR"), "  neighbor FRR prefix-list any4 in"]
+    {
+        assert!(running.lines().any(|x| x == l), "{l:?} not in\n{running}");
+    }
 }

@@ -75,8 +75,11 @@ impl Watcher {
     fn run(mut self) {
         let mut fresh = true;
         loop {
-            if fresh && !self.reread() {
-                return;
+            if fresh {
+                if !self.reread() {
+                    return;
+                }
+                fresh = false;
             }
             let k = self.view.host();
             if self.last.as_ref() != Some(&k) {

@@ -111,21 +111,24 @@ pub static SPECS: &[Spec] = &[
     c(M::RouterBgp, "[no] bgp hard-administrative-reset"),
     c(M::RouterBgp, "[no] bgp graceful-restart [LINE]"),
     c(M::RouterBgp, "bgp confederation LINE"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> bfd [LINE]"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> remote-as <ASNUM|internal|external>"),
-    c(M::RouterBgp, "no neighbor <A.B.C.D|X:X::X:X> [remote-as [<ASNUM|internal|external>]]"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> description LINE"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> timers (0-65535) (0-65535)"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> timers connect (1-65535)"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> shutdown [message LINE]"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> password LINE"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> ttl-security hops (1-254)"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> ebgp-multihop [(1-255)]"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> update-source WORD"),
-    c(M::RouterBgp, "[no] neighbor <A.B.C.D|X:X::X:X> passive"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> bfd [LINE]"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> remote-as <ASNUM|internal|external>"),
+    c(M::RouterBgp, "[no] neighbor WORD peer-group"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> peer-group WORD"),
+    c(M::RouterBgp, "no neighbor <A.B.C.D|X:X::X:X> peer-group [WORD]"),
+    c(M::RouterBgp, "no neighbor <A.B.C.D|X:X::X:X|WORD> [remote-as [<ASNUM|internal|external>]]"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> description LINE"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> timers (0-65535) (0-65535)"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> timers connect (1-65535)"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> shutdown [message LINE]"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> password LINE"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> ttl-security hops (1-254)"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> ebgp-multihop [(1-255)]"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> update-source WORD"),
+    c(M::RouterBgp, "[no] neighbor <A.B.C.D|X:X::X:X|WORD> passive"),
     c(
         M::RouterBgp,
-        "no neighbor <A.B.C.D|X:X::X:X> <description|timers|shutdown|password|ttl-security|ebgp-multihop|update-source> [LINE]",
+        "no neighbor <A.B.C.D|X:X::X:X|WORD> <description|timers|shutdown|password|ttl-security|ebgp-multihop|update-source> [LINE]",
     ),
     // Per-family neighbor commands: FRR also takes them under `router bgp`
     // (for IPv4 unicast).
@@ -157,7 +160,7 @@ pub static SPECS: &[Spec] = &[
     s(M::Config, "do LINE", K::Do),
 ];
 
-const NEIGHBOR_AF: &str = "[no] neighbor <A.B.C.D|X:X::X:X> <activate|default-originate|next-hop-self|soft-reconfiguration inbound|send-community [LINE]>";
-const NEIGHBOR_AF_ARG: &str = "[no] neighbor <A.B.C.D|X:X::X:X> <prefix-list|route-map> WORD <in|out>";
-const MAXIMUM_PREFIX: &str = "neighbor <A.B.C.D|X:X::X:X> maximum-prefix (1-4294967295)";
-const NO_MAXIMUM_PREFIX: &str = "no neighbor <A.B.C.D|X:X::X:X> maximum-prefix [LINE]";
+const NEIGHBOR_AF: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <activate|default-originate|next-hop-self|soft-reconfiguration inbound|send-community [LINE]>";
+const NEIGHBOR_AF_ARG: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <prefix-list|route-map> WORD <in|out>";
+const MAXIMUM_PREFIX: &str = "neighbor <A.B.C.D|X:X::X:X|WORD> maximum-prefix (1-4294967295)";
+const NO_MAXIMUM_PREFIX: &str = "no neighbor <A.B.C.D|X:X::X:X|WORD> maximum-prefix [LINE]";

@@ -35,6 +35,8 @@ fn var(v: Var, after: Option<&str>) -> &'static str {
         (Var::Range(..), Some("metric")) => "Metric value",
         (Var::Range(..), _) => "Hold time",
         (Var::Word, Some("prefix-list")) => "Name of a prefix list",
+        (Var::Word, Some("neighbor")) => "Neighbor tag (a peer-group name)",
+        (Var::Word, Some("peer-group")) => "Peer-group name",
         (Var::Word, Some("route-map")) => "Route map tag",
         (Var::Word, Some("hostname")) => "This system's network name",
         (Var::Word, Some("update-source")) => "Source IP address or interface name",
@@ -79,6 +81,7 @@ fn in_context(k: &str, after: Option<&str>) -> Option<&'static str> {
 
 /// Keywords that mean the same wherever they stand.
 const PLAIN: &[(&str, &str)] = &[
+    ("peer-group", "Member of the peer-group"),
     ("enable", "Modify enable password parameters"),
     ("debug", "Debugging functions"),
     ("agentx", "SNMP AgentX protocol settings"),

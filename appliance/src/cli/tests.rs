@@ -119,11 +119,17 @@ fn every_line_bgpd_writes_resolves_and_means_the_same() {
         exit-address-family\nexit\nip prefix-list PL seq 5 permit 198.51.100.0/24 le 32\nipv6 prefix-list P6 seq 5 deny any\n\
         route-map RM permit 10\n match ip address prefix-list PL\n set local-preference 200\n set community 65000:1 no-export additive\n \
         set as-path prepend 65001 65001\nexit\n";
+    let groups = "router bgp 64512\n bgp router-id 192.0.2.1\n timers bgp 3 9\n bgp bestpath as-path multipath-relax\n \
+        neighbor K8S peer-group\n neighbor K8S remote-as external\n neighbor K8S password s3cret\n \
+        neighbor 192.0.2.11 peer-group K8S\n neighbor 192.0.2.12 peer-group K8S\n neighbor 192.0.2.12 description odd\n \
+        address-family ipv4 unicast\n  neighbor K8S route-map RM in\n  neighbor 192.0.2.12 route-map RM out\n \
+        exit-address-family\nexit\nroute-map RM permit 10\nexit\n";
     let seeds = [
         include_str!("../../../tests/data/seed/RyzenRouter.conf"),
         include_str!("../../../tests/data/seed/router-oplx.conf"),
         include_str!("../../../tests/data/seed/IX2105.conf"),
         rich,
+        groups,
     ];
     for text in seeds {
         let original = config::parse("x", text).unwrap();

@@ -4,10 +4,11 @@
 mod foreign;
 mod model;
 mod parse;
+mod peer_group;
 mod render;
 mod router_bgp;
 mod words;
 
-pub use model::{Bgp, Config, Family, Neighbor, NeighborFamily};
+pub use model::{Bgp, Config, Explicit, Family, FamilyField, Field, Neighbor, NeighborFamily};
 pub use parse::{apply_line, apply_line_noted, parse, parse_noted, Node, ParseError, ParseErrors, Parsed};
 pub use render::render;

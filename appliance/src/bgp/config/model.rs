@@ -1,6 +1,6 @@
 //! The configuration model: what bgpd.conf says, in FRR's vocabulary.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
@@ -41,7 +41,11 @@ pub struct Bgp {
     pub deterministic_med: Option<bool>,
     /// `timers bgp KEEPALIVE HOLD`: for neighbors without their own.
     pub timers: Option<(u16, u16)>,
+    /// The neighbors as configured: their own settings (a peer-group
+    /// member's are completed by its group: see `effective`).
     pub neighbors: Vec<Neighbor>,
+    /// Peer-groups by name: templates of neighbor settings (`addr` unused).
+    pub groups: BTreeMap<String, Neighbor>,
     pub families: BTreeMap<Afi, Family>,
 }
 
@@ -59,12 +63,32 @@ impl Bgp {
             deterministic_med: None,
             timers: None,
             neighbors: Vec::new(),
+            groups: BTreeMap::new(),
             families: BTreeMap::new(),
         }
     }
 
+    /// A neighbor's own settings (see `effective` for what applies).
     pub fn neighbor(&self, addr: IpAddr) -> Option<&Neighbor> {
         self.neighbors.iter().find(|n| n.addr == addr)
+    }
+
+    /// What applies to a neighbor: its own settings over its peer-group's.
+    pub fn effective(&self, n: &Neighbor) -> Neighbor {
+        match n.peer_group.as_ref().and_then(|g| self.groups.get(g)) {
+            Some(g) => n.over(g),
+            None => n.clone(),
+        }
+    }
+
+    /// Every neighbor as it applies.
+    pub fn effective_neighbors(&self) -> Vec<Neighbor> {
+        self.neighbors.iter().map(|n| self.effective(n)).collect()
+    }
+
+    /// A neighbor as it applies, by address.
+    pub fn effective_neighbor(&self, addr: IpAddr) -> Option<Neighbor> {
+        self.neighbor(addr).map(|n| self.effective(n))
     }
 
     pub fn neighbor_mut(&mut self, addr: IpAddr) -> Option<&mut Neighbor> {
@@ -102,6 +126,60 @@ pub struct Neighbor {
     pub passive: bool,
     pub ebgp_multihop: Option<u8>,
     pub families: BTreeMap<Afi, NeighborFamily>,
+    /// `neighbor X peer-group NAME`.
+    pub peer_group: Option<String>,
+    /// Which settings were written for this neighbor (or group) itself:
+    /// those override a peer-group's; the others come from it.
+    pub explicit: Explicit,
+}
+
+/// A neighbor setting a peer-group member can take from its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    RemoteAs,
+    Description,
+    Timers,
+    ConnectRetry,
+    Shutdown,
+    Password,
+    TtlSecurity,
+    EbgpMultihop,
+    UpdateSource,
+    Passive,
+    Family(Afi, FamilyField),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FamilyField {
+    Activate,
+    PrefixListIn,
+    PrefixListOut,
+    RouteMapIn,
+    RouteMapOut,
+    DefaultOriginate,
+    NextHopSelf,
+    MaximumPrefix,
+}
+
+/// The settings written for a neighbor itself. Bookkeeping of how a config
+/// was written, not part of what it means: two configs compare equal
+/// whatever theirs (a neighbor outside a peer-group applies the same
+/// whether a default was written or not).
+#[derive(Debug, Clone, Default)]
+pub struct Explicit(pub BTreeSet<Field>);
+
+impl PartialEq for Explicit {
+    fn eq(&self, _: &Explicit) -> bool {
+        true
+    }
+}
+
+impl Eq for Explicit {}
+
+impl Explicit {
+    pub fn has(&self, f: Field) -> bool {
+        self.0.contains(&f)
+    }
 }
 
 impl Neighbor {
@@ -119,7 +197,43 @@ impl Neighbor {
             passive: false,
             ebgp_multihop: None,
             families: BTreeMap::new(),
+            peer_group: None,
+            explicit: Explicit([Field::RemoteAs].into()),
         }
+    }
+
+    /// This neighbor's own settings over `group`'s.
+    pub fn over(&self, group: &Neighbor) -> Neighbor {
+        let own = |f: Field| self.explicit.has(f);
+        let mut n = self.clone();
+        macro_rules! take {
+            ($field:ident, $key:expr) => {
+                if !own($key) {
+                    n.$field = group.$field.clone();
+                }
+            };
+        }
+        take!(remote_as, Field::RemoteAs);
+        take!(description, Field::Description);
+        take!(timers, Field::Timers);
+        take!(connect_retry, Field::ConnectRetry);
+        take!(shutdown, Field::Shutdown);
+        take!(password, Field::Password);
+        take!(ttl_security_hops, Field::TtlSecurity);
+        take!(ebgp_multihop, Field::EbgpMultihop);
+        take!(update_source, Field::UpdateSource);
+        take!(passive, Field::Passive);
+        for afi in [Afi::Ipv4, Afi::Ipv6] {
+            let (g, mine) = (group.families.get(&afi), self.families.get(&afi));
+            if g.is_none() {
+                continue;
+            }
+            let g = g.cloned().unwrap_or_default();
+            let mut f = mine.cloned().unwrap_or_else(|| g.clone());
+            f.merge(&g, |ff| own(Field::Family(afi, ff)));
+            n.families.insert(afi, f);
+        }
+        n
     }
 
     /// Whether the neighbor is eBGP for an instance of AS `local`.
@@ -174,6 +288,25 @@ impl NeighborFamily {
             next_hop_self: false,
             maximum_prefix: None,
         }
+    }
+
+    /// Takes from `group` every setting `own` says was not written here.
+    fn merge(&mut self, group: &NeighborFamily, own: impl Fn(FamilyField) -> bool) {
+        macro_rules! take {
+            ($field:ident, $key:expr) => {
+                if !own($key) {
+                    self.$field = group.$field.clone();
+                }
+            };
+        }
+        take!(activate, FamilyField::Activate);
+        take!(prefix_list_in, FamilyField::PrefixListIn);
+        take!(prefix_list_out, FamilyField::PrefixListOut);
+        take!(route_map_in, FamilyField::RouteMapIn);
+        take!(route_map_out, FamilyField::RouteMapOut);
+        take!(default_originate, FamilyField::DefaultOriginate);
+        take!(next_hop_self, FamilyField::NextHopSelf);
+        take!(maximum_prefix, FamilyField::MaximumPrefix);
     }
 
     pub fn has_policy_in(&self) -> bool {

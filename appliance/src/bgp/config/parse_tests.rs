@@ -136,7 +136,7 @@ fn errors_name_file_line_and_text() {
     assert_eq!(error("!\nfrobnicate\n"), "bgpd.conf:2: % Unknown command: frobnicate");
     assert_eq!(
         error("router bgp 65001\n neighbor 192.0.2.1 description x\n"),
-        "bgpd.conf:2: % Invalid input: neighbor 192.0.2.1: specify remote-as first (`neighbor 192.0.2.1 remote-as ASN`): neighbor 192.0.2.1 description x"
+        "bgpd.conf:2: % Invalid input: neighbor 192.0.2.1: specify remote-as or peer-group first (`neighbor 192.0.2.1 remote-as ASN`): neighbor 192.0.2.1 description x"
     );
     assert_eq!(
         error("router bgp 70000000000\n"),
@@ -270,4 +270,84 @@ fn router_wide_knobs_read_back() {
     }
     assert_eq!(parse("again", &out).unwrap(), c);
     assert!(parse("k", "router bgp 1\n timers bgp 10 2\n").unwrap_err().to_string().contains("hold time 2"));
+}
+
+/// Kubernetes nodes in a peer-group, as MetalLB and Cilium setups write
+/// it: the group's settings apply to its members, a member's own win, and
+/// the running config writes the group form back.
+#[test]
+fn peer_groups_apply_to_members_and_read_back() {
+    let text = "\
+router bgp 64512
+ bgp router-id 192.0.2.1
+ neighbor K8S peer-group
+ neighbor K8S remote-as 64513
+ neighbor K8S password s3cret
+ neighbor K8S timers 3 9
+ neighbor 192.0.2.11 peer-group K8S
+ neighbor 192.0.2.12 peer-group K8S
+ neighbor 192.0.2.12 description the odd one
+ neighbor 192.0.2.12 timers 10 30
+ !
+ address-family ipv4 unicast
+  neighbor K8S route-map IN in
+  neighbor K8S route-map OUT out
+  neighbor K8S soft-reconfiguration inbound
+  neighbor 192.0.2.12 route-map OUT2 out
+ exit-address-family
+exit
+";
+    let c = parse("k8s.conf", text).unwrap();
+    let b = c.bgp.as_ref().unwrap();
+    let eff = b.effective_neighbors();
+    assert_eq!(eff.len(), 2);
+    for n in &eff {
+        assert_eq!(n.remote_as, RemoteAs::Asn(64513));
+        assert_eq!(n.password.as_deref(), Some("s3cret"));
+        assert_eq!(n.family(Afi::Ipv4, true).route_map_in.as_deref(), Some("IN"));
+        assert!(n.family(Afi::Ipv4, true).activate);
+    }
+    assert_eq!((eff[0].timers, eff[1].timers), (Some((3, 9)), Some((10, 30))));
+    assert_eq!(eff[0].family(Afi::Ipv4, true).route_map_out.as_deref(), Some("OUT"));
+    assert_eq!(eff[1].family(Afi::Ipv4, true).route_map_out.as_deref(), Some("OUT2"));
+    assert_eq!(eff[1].description.as_deref(), Some("the odd one"));
+    let out = render(&c);
+    for l in [
+        " neighbor K8S peer-group",
+        " neighbor K8S remote-as 64513",
+        " neighbor K8S timers 3 9",
+        " neighbor 192.0.2.11 peer-group K8S",
+        " neighbor 192.0.2.12 timers 10 30",
+        "  neighbor K8S route-map IN in",
+        "  neighbor 192.0.2.12 route-map OUT2 out",
+    ] {
+        assert!(out.lines().any(|x| x == l), "{l:?} not in\n{out}");
+    }
+    // Members write only what is their own.
+    assert!(!out.contains("neighbor 192.0.2.11 remote-as") && !out.contains("neighbor 192.0.2.11 timers"), "{out}");
+    let again = parse("again", &out).unwrap();
+    assert_eq!(again.bgp.as_ref().unwrap().effective_neighbors(), eff, "{out}");
+    assert_eq!(render(&again), out);
+}
+
+#[test]
+fn peer_group_mistakes_are_named() {
+    let e = error("router bgp 1\n neighbor UPSTREAM remote-as 2\n");
+    assert!(e.contains("UPSTREAM is neither a neighbor address nor a peer-group (create the group with `neighbor UPSTREAM peer-group`)"), "{e}");
+    let e = error("router bgp 1\n neighbor 192.0.2.1 peer-group G\n");
+    assert!(e.contains("no peer-group G"), "{e}");
+    let e = error("router bgp 1\n neighbor G peer-group\n neighbor 192.0.2.1 peer-group G\n");
+    assert!(e.contains("peer-group G has no remote-as"), "{e}");
+    let e = error("router bgp 1\n neighbor G peer-group\n neighbor G remote-as 2\n neighbor 192.0.2.1 remote-as 3\n neighbor 192.0.2.1 peer-group G\n");
+    assert!(e.contains("has its own remote-as, and peer-group G another"), "{e}");
+    let e = error("router bgp 1\n neighbor G peer-group\n neighbor G remote-as 2\n neighbor 192.0.2.1 peer-group G\n no neighbor G peer-group\n");
+    assert!(e.contains("peer-group G has members (192.0.2.1): unbind them first"), "{e}");
+    // Leaving the group: a member without a remote-as of its own goes, one
+    // with its own stays.
+    let c = parse("g", "router bgp 1\n neighbor G peer-group\n neighbor G remote-as 2\n neighbor 192.0.2.1 peer-group G\n neighbor 192.0.2.2 remote-as 2\n neighbor 192.0.2.2 peer-group G\n no neighbor 192.0.2.1 peer-group\n no neighbor 192.0.2.2 peer-group\n").unwrap();
+    let b = c.bgp.unwrap();
+    assert_eq!(
+        b.neighbors.iter().map(|n| (n.addr.to_string(), n.peer_group.clone())).collect::<Vec<_>>(),
+        vec![("192.0.2.2".to_string(), None)]
+    );
 }

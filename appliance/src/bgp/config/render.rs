@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Bgp, Config, Neighbor, NeighborFamily};
+use super::model::{Bgp, Config, FamilyField, Field, Neighbor, NeighborFamily};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
 
@@ -60,8 +60,23 @@ fn router_bgp(s: &mut String, b: &Bgp) {
     if let Some((k, h)) = b.timers {
         let _ = writeln!(s, " timers bgp {k} {h}");
     }
+    for (name, g) in &b.groups {
+        let _ = writeln!(s, " neighbor {name} peer-group");
+        neighbor(s, name, g, &|f| g.explicit.has(f));
+    }
     for n in &b.neighbors {
-        neighbor(s, n);
+        let who = n.addr.to_string();
+        match &n.peer_group {
+            // A member: what it sets itself; the rest is its group's.
+            Some(g) => {
+                if n.explicit.has(Field::RemoteAs) {
+                    let _ = writeln!(s, " neighbor {who} remote-as {}", remote_as(n));
+                }
+                let _ = writeln!(s, " neighbor {who} peer-group {g}");
+                neighbor(s, &who, n, &|f| f != Field::RemoteAs && n.explicit.has(f));
+            }
+            None => neighbor(s, &who, n, &|_| true),
+        }
     }
     for afi in [Afi::Ipv4, Afi::Ipv6] {
         address_family(s, b, afi);
@@ -75,9 +90,18 @@ fn address_family(s: &mut String, b: &Bgp, afi: Afi) {
     for net in &fam.networks {
         let _ = writeln!(body, "  network {net}");
     }
+    let default_on = afi == Afi::Ipv4 && b.default_ipv4_unicast;
+    for (name, g) in &b.groups {
+        let keep = |f| g.explicit.has(Field::Family(afi, f));
+        neighbor_family(&mut body, name, g.family(afi, b.default_ipv4_unicast), default_on, &keep);
+    }
     for n in &b.neighbors {
-        let default_on = afi == Afi::Ipv4 && b.default_ipv4_unicast;
-        neighbor_family(&mut body, n, afi, n.family(afi, b.default_ipv4_unicast), default_on);
+        let who = n.addr.to_string();
+        let f = n.family(afi, b.default_ipv4_unicast);
+        match n.peer_group {
+            Some(_) => neighbor_family(&mut body, &who, f, default_on, &|x| n.explicit.has(Field::Family(afi, x))),
+            None => neighbor_family(&mut body, &who, f, default_on, &|_| true),
+        }
     }
     if let Some(p) = fam.maximum_paths {
         let _ = writeln!(body, "  maximum-paths {p}");
@@ -116,24 +140,34 @@ fn policy(s: &mut String, c: &Config) {
     }
 }
 
-fn neighbor(s: &mut String, n: &Neighbor) {
-    let a = n.addr;
-    let remote = match n.remote_as {
+fn remote_as(n: &Neighbor) -> String {
+    match n.remote_as {
         RemoteAs::Asn(x) => x.to_string(),
         RemoteAs::Internal => "internal".into(),
         RemoteAs::External => "external".into(),
-    };
-    let _ = writeln!(s, " neighbor {a} remote-as {remote}");
-    if let Some(d) = &n.description {
+    }
+}
+
+/// A neighbor's (or group's) settings under `router bgp`, those `keep`
+/// lets through (a member's or group's own; a plain neighbor's all).
+fn neighbor(s: &mut String, a: &str, n: &Neighbor, keep: &dyn Fn(Field) -> bool) {
+    if keep(Field::RemoteAs) {
+        let _ = writeln!(s, " neighbor {a} remote-as {}", remote_as(n));
+    }
+    neighbor_options(s, a, n, keep);
+}
+
+fn neighbor_options(s: &mut String, a: &str, n: &Neighbor, keep: &dyn Fn(Field) -> bool) {
+    if let (Some(d), true) = (&n.description, keep(Field::Description)) {
         let _ = writeln!(s, " neighbor {a} description {d}");
     }
-    if n.passive {
+    if n.passive && keep(Field::Passive) {
         let _ = writeln!(s, " neighbor {a} passive");
     }
-    if let Some(p) = &n.password {
+    if let (Some(p), true) = (&n.password, keep(Field::Password)) {
         let _ = writeln!(s, " neighbor {a} password {p}");
     }
-    match n.shutdown.as_deref() {
+    match n.shutdown.as_deref().filter(|_| keep(Field::Shutdown)) {
         Some("") => {
             let _ = writeln!(s, " neighbor {a} shutdown");
         }
@@ -142,47 +176,52 @@ fn neighbor(s: &mut String, n: &Neighbor) {
         }
         None => {}
     }
-    if let Some(h) = n.ebgp_multihop {
+    if let (Some(h), true) = (n.ebgp_multihop, keep(Field::EbgpMultihop)) {
         let _ = writeln!(s, " neighbor {a} ebgp-multihop {h}");
     }
-    if let Some(h) = n.ttl_security_hops {
+    if let (Some(h), true) = (n.ttl_security_hops, keep(Field::TtlSecurity)) {
         let _ = writeln!(s, " neighbor {a} ttl-security hops {h}");
     }
-    if let Some(u) = &n.update_source {
+    if let (Some(u), true) = (&n.update_source, keep(Field::UpdateSource)) {
         let _ = writeln!(s, " neighbor {a} update-source {u}");
     }
-    if let Some((k, h)) = n.timers {
+    if let (Some((k, h)), true) = (n.timers, keep(Field::Timers)) {
         let _ = writeln!(s, " neighbor {a} timers {k} {h}");
     }
-    if let Some(c) = n.connect_retry {
+    if let (Some(c), true) = (n.connect_retry, keep(Field::ConnectRetry)) {
         let _ = writeln!(s, " neighbor {a} timers connect {c}");
     }
 }
 
-fn neighbor_family(s: &mut String, n: &Neighbor, _afi: Afi, f: &NeighborFamily, default_active: bool) {
-    let a = n.addr;
-    if f.activate != default_active {
+fn neighbor_family(
+    s: &mut String,
+    a: &str,
+    f: &NeighborFamily,
+    default_active: bool,
+    keep: &dyn Fn(FamilyField) -> bool,
+) {
+    if f.activate != default_active && keep(FamilyField::Activate) {
         let _ = writeln!(s, "  {}neighbor {a} activate", if f.activate { "" } else { "no " });
     }
-    if f.next_hop_self {
+    if f.next_hop_self && keep(FamilyField::NextHopSelf) {
         let _ = writeln!(s, "  neighbor {a} next-hop-self");
     }
-    if f.default_originate {
+    if f.default_originate && keep(FamilyField::DefaultOriginate) {
         let _ = writeln!(s, "  neighbor {a} default-originate");
     }
-    if let Some(m) = f.maximum_prefix {
+    if let (Some(m), true) = (f.maximum_prefix, keep(FamilyField::MaximumPrefix)) {
         let _ = writeln!(s, "  neighbor {a} maximum-prefix {m}");
     }
-    if let Some(l) = &f.prefix_list_in {
+    if let (Some(l), true) = (&f.prefix_list_in, keep(FamilyField::PrefixListIn)) {
         let _ = writeln!(s, "  neighbor {a} prefix-list {l} in");
     }
-    if let Some(l) = &f.prefix_list_out {
+    if let (Some(l), true) = (&f.prefix_list_out, keep(FamilyField::PrefixListOut)) {
         let _ = writeln!(s, "  neighbor {a} prefix-list {l} out");
     }
-    if let Some(l) = &f.route_map_in {
+    if let (Some(l), true) = (&f.route_map_in, keep(FamilyField::RouteMapIn)) {
         let _ = writeln!(s, "  neighbor {a} route-map {l} in");
     }
-    if let Some(l) = &f.route_map_out {
+    if let (Some(l), true) = (&f.route_map_out, keep(FamilyField::RouteMapOut)) {
         let _ = writeln!(s, "  neighbor {a} route-map {l} out");
     }
 }

@@ -3,15 +3,11 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::model::{Bgp, Config, Neighbor, NeighborFamily};
+use super::model::{Bgp, Config, Field, Neighbor, NeighborFamily};
+use super::peer_group::{self, Target};
 use super::words::{asn, invalid, num, prefix, rest_after, LineError, Node, R};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
-
-fn neighbor_addr(s: &str) -> Result<IpAddr, LineError> {
-    s.parse()
-        .or_else(|_| invalid(format!("{s} is not a neighbor address (peer-groups and interfaces are not supported)")))
-}
 
 /// The instance's own settings (`bgp ...`, `timers bgp`); None: not one.
 fn knob(bgp: &mut Bgp, w: &[&str]) -> Option<Result<(), LineError>> {
@@ -54,6 +50,25 @@ pub(super) fn timers(k: &str, h: &str) -> Result<(u16, u16), LineError> {
     Ok((k, h))
 }
 
+/// `neighbor ADDR|GROUP remote-as ...`: a new neighbor, or a new remote-as.
+fn remote_as(bgp: &mut Bgp, who: &str, r: &str) -> Result<(), LineError> {
+    let remote = match r {
+        "internal" => RemoteAs::Internal,
+        "external" => RemoteAs::External,
+        a => RemoteAs::Asn(asn(a)?),
+    };
+    let n = match who.parse::<IpAddr>() {
+        Ok(addr) if bgp.neighbor(addr).is_none() => {
+            bgp.neighbors.push(Neighbor::new(addr, remote));
+            return Ok(());
+        }
+        _ => peer_group::settings(bgp, &peer_group::target(bgp, who)?)?,
+    };
+    n.remote_as = remote;
+    n.explicit.0.insert(Field::RemoteAs);
+    Ok(())
+}
+
 pub(super) fn router_bgp(cfg: &mut Config, w: &[&str], line: &str) -> R {
     let bgp = cfg.bgp.as_mut().ok_or(LineError::Unknown)?;
     if let Some(r) = knob(bgp, w) {
@@ -68,31 +83,24 @@ pub(super) fn router_bgp(cfg: &mut Config, w: &[&str], line: &str) -> R {
             };
             return Ok(Some(Node::AddressFamily(afi)));
         }
-        ["neighbor", addr, "remote-as", r] => {
-            let addr = neighbor_addr(addr)?;
-            let remote = match *r {
-                "internal" => RemoteAs::Internal,
-                "external" => RemoteAs::External,
-                a => RemoteAs::Asn(asn(a)?),
-            };
-            match bgp.neighbor_mut(addr) {
-                Some(n) => n.remote_as = remote,
-                None => bgp.neighbors.push(Neighbor::new(addr, remote)),
+        ["neighbor", who, "peer-group", group @ ..] | ["no", "neighbor", who, "peer-group", group @ ..] => {
+            peer_group::command(bgp, w[0] == "no", who, group.first().copied())?;
+        }
+        ["neighbor", who, "remote-as", r] => remote_as(bgp, who, r)?,
+        ["no", "neighbor", who] | ["no", "neighbor", who, "remote-as", ..] => match peer_group::target(bgp, who)? {
+            Target::Addr(addr) => bgp.neighbors.retain(|n| n.addr != addr),
+            Target::Group(g) => {
+                if let Some(n) = bgp.groups.get_mut(&g) {
+                    n.explicit.0.remove(&Field::RemoteAs);
+                }
             }
-        }
-        ["no", "neighbor", addr] | ["no", "neighbor", addr, "remote-as", ..] => {
-            let addr = neighbor_addr(addr)?;
-            bgp.neighbors.retain(|n| n.addr != addr);
-        }
-        ["neighbor", addr, rest @ ..] | ["no", "neighbor", addr, rest @ ..] => {
+        },
+        ["neighbor", who, rest @ ..] | ["no", "neighbor", who, rest @ ..] => {
             let no = w[0] == "no";
-            let addr = neighbor_addr(addr)?;
-            let n = bgp.neighbor_mut(addr).ok_or_else(|| {
-                LineError::Invalid(format!(
-                    "neighbor {addr}: specify remote-as first (`neighbor {addr} remote-as ASN`)"
-                ))
-            })?;
+            let t = peer_group::target(bgp, who)?;
+            let n = peer_group::settings(bgp, &t)?;
             neighbor(n, no, rest, line)?;
+            peer_group::note(n, no, rest, Afi::Ipv4);
         }
         ["exit"] => return Ok(Some(Node::Config)),
         _ => return Err(LineError::Unknown),
@@ -172,15 +180,12 @@ pub(super) fn address_family(cfg: &mut Config, afi: Afi, w: &[&str]) -> R {
             bgp.families.entry(afi).or_default().maximum_paths_ibgp = Some(paths(n)?);
         }
         ["no", "maximum-paths", ..] => bgp.families.entry(afi).or_default().maximum_paths = None,
-        ["neighbor", addr, rest @ ..] | ["no", "neighbor", addr, rest @ ..] => {
+        ["neighbor", who, rest @ ..] | ["no", "neighbor", who, rest @ ..] => {
             let no = w[0] == "no";
-            let addr = neighbor_addr(addr)?;
             let default_v4 = bgp.default_ipv4_unicast;
-            let n = bgp.neighbor_mut(addr).ok_or_else(|| {
-                LineError::Invalid(format!(
-                    "neighbor {addr}: specify remote-as first (`neighbor {addr} remote-as ASN`)"
-                ))
-            })?;
+            let t = peer_group::target(bgp, who)?;
+            let n = peer_group::settings(bgp, &t)?;
+            peer_group::note(n, no, rest, afi);
             let f = n
                 .families
                 .entry(afi)

@@ -58,7 +58,7 @@ struct FamilyImport {
 impl ImportPolicy {
     fn of(c: &Config, addr: IpAddr) -> Option<ImportPolicy> {
         let b = c.bgp.as_ref()?;
-        let n = b.neighbor(addr)?;
+        let n = b.effective_neighbor(addr)?;
         let families = [Afi::Ipv4, Afi::Ipv6]
             .into_iter()
             .map(|afi| {
@@ -126,7 +126,7 @@ impl Speaker {
     /// A neighbor that went away, or whose session settings changed.
     fn reconfigure_peer(&mut self, now: Instant, i: usize, restart_all: bool) {
         let addr = self.peers[i].cfg.addr;
-        let Some(n) = self.config.bgp.as_ref().and_then(|b| b.neighbor(addr)).cloned() else {
+        let Some(n) = self.config.bgp.as_ref().and_then(|b| b.effective_neighbor(addr)) else {
             if !self.peers[i].removed {
                 self.stop_peer(now, i, Notification::new(err::CEASE, err::PEER_DECONFIGURED, []));
                 self.peers[i].removed = true;
@@ -166,7 +166,7 @@ impl Speaker {
             .config
             .bgp
             .iter()
-            .flat_map(|b| b.neighbors.iter().filter(|n| !existing.contains(&n.addr)).cloned())
+            .flat_map(|b| b.effective_neighbors().into_iter().filter(|n| !existing.contains(&n.addr)))
             .collect();
         for n in added {
             let id = self.peers.len() as PeerId + 1;

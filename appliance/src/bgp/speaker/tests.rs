@@ -428,3 +428,34 @@ fn the_stale_sweep_waits_for_every_end_of_rib() {
     );
     assert!(lan.node("ryzen").sp.initial_sync_done());
 }
+
+/// The home router with its servers in a peer-group: the group's
+/// default-originate and remote-as reach both members.
+#[test]
+fn a_peer_group_of_servers() {
+    let ix = "
+router bgp 65000
+ bgp router-id 192.0.2.254
+ no bgp ebgp-requires-policy
+ neighbor SERVERS peer-group
+ neighbor SERVERS remote-as external
+ neighbor 192.0.2.203 peer-group SERVERS
+ neighbor 192.0.2.204 peer-group SERVERS
+ address-family ipv4 unicast
+  neighbor SERVERS default-originate
+ exit-address-family
+exit
+";
+    let mut lan = Lan::new();
+    lan.add("ix", "192.0.2.254", ix, &[]);
+    lan.add("ryzen", "192.0.2.203", &server(65001, "192.0.2.203", "198.51.100.0/24"), &["198.51.100.1/24"]);
+    lan.add("oplx", "192.0.2.204", &server(65002, "192.0.2.204", "203.0.113.0/24"), &["203.0.113.1/24"]);
+    lan.start();
+    assert_eq!(lan.hop("ryzen", "0.0.0.0/0"), Some(vec![ip("192.0.2.254")]));
+    assert_eq!(lan.hop("oplx", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
+    // A change to the group reaches its members: no more default.
+    lan.reconfigure("ix", &ix.replace("  neighbor SERVERS default-originate\n", ""));
+    assert_eq!(lan.hop("ryzen", "0.0.0.0/0"), None);
+    assert_eq!(lan.hop("oplx", "0.0.0.0/0"), None);
+    assert_eq!(lan.node("ix").sp.peers()[0].session().established_count, 1, "no reset for a policy change");
+}
