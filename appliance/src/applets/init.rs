@@ -156,6 +156,7 @@ impl Backoff {
 
 /// LXD's guest API, there when `security.devlxd` is on (the default).
 const LXD_SOCK: &str = "/dev/lxd/sock";
+const READY_TRIES: u32 = 10;
 const BGPD_SOCK: &str = crate::control::DEFAULT_SOCKET;
 
 /// Tells LXD the instance is Ready (`lxc list` / `lxc wait`).
@@ -219,13 +220,23 @@ async fn run(args: Args) -> ExitCode {
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/bin/bgpbox"));
     let mut svcs = services(&args.etc);
     let mut ready = !Path::new(LXD_SOCK).exists();
+    // LXD's guest API sometimes drops the first request of a container
+    // just started (EPIPE): a few more tries, 50 ms apart, before saying so.
+    let mut tries = 0;
     let stop = loop {
         start_due(&exe, &mut svcs);
         if !ready && svcs.iter().any(|s| s.name == "bgpd" && s.pid.is_some()) && Path::new(BGPD_SOCK).exists() {
-            ready = true;
+            tries += 1;
             match report_ready() {
-                Ok(()) => crate::info!("init", "bgpd is up: reported Ready to LXD"),
-                Err(e) => crate::warn!("init", "bgpd is up, but telling LXD failed: {e}"),
+                Ok(()) => {
+                    ready = true;
+                    crate::info!("init", "bgpd is up: reported Ready to LXD");
+                }
+                Err(e) if tries >= READY_TRIES => {
+                    ready = true;
+                    crate::warn!("init", "bgpd is up, but telling LXD failed ({tries} tries): {e}");
+                }
+                Err(_) => {}
             }
         }
         let mut next = svcs.iter().filter_map(|s| s.next_start).min();
