@@ -9,6 +9,18 @@ use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
 use crate::bgp::policy::{PrefixList, RouteMap};
 
+/// Copies each field from `$src` into `$dst` unless `$own(key)` says it
+/// was set on `$dst` itself (a peer-group member's own settings).
+macro_rules! inherit {
+    ($dst:expr, $src:expr, $own:expr, { $($field:ident: $key:expr),* $(,)? }) => {
+        $(
+            if !$own($key) {
+                $dst.$field = $src.$field.clone();
+            }
+        )*
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Config {
     pub frr_version: Option<String>,
@@ -206,23 +218,18 @@ impl Neighbor {
     pub fn over(&self, group: &Neighbor) -> Neighbor {
         let own = |f: Field| self.explicit.has(f);
         let mut n = self.clone();
-        macro_rules! take {
-            ($field:ident, $key:expr) => {
-                if !own($key) {
-                    n.$field = group.$field.clone();
-                }
-            };
-        }
-        take!(remote_as, Field::RemoteAs);
-        take!(description, Field::Description);
-        take!(timers, Field::Timers);
-        take!(connect_retry, Field::ConnectRetry);
-        take!(shutdown, Field::Shutdown);
-        take!(password, Field::Password);
-        take!(ttl_security_hops, Field::TtlSecurity);
-        take!(ebgp_multihop, Field::EbgpMultihop);
-        take!(update_source, Field::UpdateSource);
-        take!(passive, Field::Passive);
+        inherit!(n, group, own, {
+            remote_as: Field::RemoteAs,
+            description: Field::Description,
+            timers: Field::Timers,
+            connect_retry: Field::ConnectRetry,
+            shutdown: Field::Shutdown,
+            password: Field::Password,
+            ttl_security_hops: Field::TtlSecurity,
+            ebgp_multihop: Field::EbgpMultihop,
+            update_source: Field::UpdateSource,
+            passive: Field::Passive,
+        });
         for afi in [Afi::Ipv4, Afi::Ipv6] {
             let (g, mine) = (group.families.get(&afi), self.families.get(&afi));
             if g.is_none() {
@@ -292,21 +299,16 @@ impl NeighborFamily {
 
     /// Takes from `group` every setting `own` says was not written here.
     fn merge(&mut self, group: &NeighborFamily, own: impl Fn(FamilyField) -> bool) {
-        macro_rules! take {
-            ($field:ident, $key:expr) => {
-                if !own($key) {
-                    self.$field = group.$field.clone();
-                }
-            };
-        }
-        take!(activate, FamilyField::Activate);
-        take!(prefix_list_in, FamilyField::PrefixListIn);
-        take!(prefix_list_out, FamilyField::PrefixListOut);
-        take!(route_map_in, FamilyField::RouteMapIn);
-        take!(route_map_out, FamilyField::RouteMapOut);
-        take!(default_originate, FamilyField::DefaultOriginate);
-        take!(next_hop_self, FamilyField::NextHopSelf);
-        take!(maximum_prefix, FamilyField::MaximumPrefix);
+        inherit!(self, group, own, {
+            activate: FamilyField::Activate,
+            prefix_list_in: FamilyField::PrefixListIn,
+            prefix_list_out: FamilyField::PrefixListOut,
+            route_map_in: FamilyField::RouteMapIn,
+            route_map_out: FamilyField::RouteMapOut,
+            default_originate: FamilyField::DefaultOriginate,
+            next_hop_self: FamilyField::NextHopSelf,
+            maximum_prefix: FamilyField::MaximumPrefix,
+        });
     }
 
     pub fn has_policy_in(&self) -> bool {
