@@ -11,7 +11,7 @@ use ipnet::IpNet;
 
 use super::{fib_hops, Output, Speaker};
 use crate::bgp::config::NeighborFamily;
-use crate::bgp::packet::{fits, Afi, AsPath, Origin, PathAttrs};
+use crate::bgp::packet::{end_of_rib, fits, Afi, AsPath, Origin, PathAttrs};
 use crate::bgp::rib::{Change, Path, LOCAL};
 use crate::log::Level;
 
@@ -179,14 +179,22 @@ impl Speaker {
 
     pub(super) fn flush_peer(&mut self, i: usize) {
         let p = &mut self.peers[i];
-        if !p.adj_out.has_pending() || p.blocked_since.is_some() {
+        if !(p.adj_out.has_pending() || p.eor_due) || p.blocked_since.is_some() {
             return;
         }
         let Some(conn) = p.conn else {
             p.adj_out.clear_pending();
             return;
         };
-        let (buf, n) = p.adj_out.pack(&p.codec());
+        let (mut buf, mut n) = p.adj_out.pack(&p.codec());
+        // The initial table is out whole: End-of-RIB for each family.
+        if p.eor_due && !p.adj_out.has_pending() {
+            p.eor_due = false;
+            for afi in p.negotiated.as_ref().map(|x| x.families.clone()).unwrap_or_default() {
+                end_of_rib(afi, &mut buf);
+                n += 1;
+            }
+        }
         if !buf.is_empty() {
             p.msgs_out += n;
             self.out.push(Output::Send(conn, buf));
@@ -195,7 +203,9 @@ impl Speaker {
 
     /// Whether UPDATEs wait for neighbors that read (see `work`).
     pub(super) fn has_output_work(&self) -> bool {
-        self.peers.iter().any(|p| p.conn.is_some() && p.blocked_since.is_none() && p.adj_out.has_pending())
+        self.peers
+            .iter()
+            .any(|p| p.conn.is_some() && p.blocked_since.is_none() && (p.adj_out.has_pending() || p.eor_due))
     }
 }
 

@@ -239,3 +239,37 @@ fn a_stop_sends_cease_and_writes_nothing_to_the_fib() {
     assert!(!lan.nodes[i].sp.has_work());
     let _ = Notification::new(err::CEASE, 0, []);
 }
+
+/// End-of-RIB (RFC 4724) goes after the whole initial table, however many
+/// rounds of packing that takes: a restarting peer sweeps its stale routes
+/// on it.
+#[test]
+fn end_of_rib_follows_the_whole_table() {
+    let now = Instant::now();
+    let mut nets = String::from(" address-family ipv4 unicast\n");
+    for i in 0..20_000u32 {
+        nets.push_str(&format!("  network 10.{}.{}.0/24\n", i >> 8, i & 255));
+    }
+    let mut sp = speaker(&format!(" neighbor 192.0.2.1 remote-as 65010\n{nets}"), now);
+    let a = session(&mut sp, now, "192.0.2.1", 65010, false);
+    let (mut announced, mut eor_at, mut count) = (0, None, 0);
+    loop {
+        let (msgs, _) = drain(&mut sp, FOUR, a);
+        for (_, m) in msgs {
+            if let Message::Update(u) = m {
+                count += 1;
+                if u.end_of_rib.is_some() {
+                    eor_at = Some(count);
+                } else {
+                    announced += u.announced.len();
+                }
+            }
+        }
+        if !sp.has_work() {
+            break;
+        }
+        sp.work(now, WITHDRAW_SLICE);
+    }
+    assert_eq!(announced, 20_000);
+    assert_eq!(eor_at, Some(count), "End-of-RIB last, after {count} UPDATEs");
+}

@@ -30,6 +30,9 @@ pub struct Peer {
     pub(super) msgs_in: u64,
     pub(super) msgs_out: u64,
     pub(super) eor: PerFamily<bool>,
+    /// Our End-of-RIB is due once the initial table has gone out whole
+    /// (RFC 4724: a peer may sweep stale routes on it).
+    pub(super) eor_due: bool,
     /// Stopped for exceeding maximum-prefix, until cleared.
     pub(super) overflow: bool,
     /// No longer in the configuration.
@@ -55,6 +58,7 @@ impl Peer {
             msgs_in: 0,
             msgs_out: 0,
             eor: PerFamily::default(),
+            eor_due: false,
             overflow: false,
             removed: false,
             blocked_since: None,
@@ -298,15 +302,9 @@ impl Speaker {
         p.negotiated = Some(neg);
         self.log(Level::Info, line);
         self.check_policy(i);
+        self.peers[i].eor_due = true;
         self.export_all(i);
         self.flush_peer(i);
-        let fams = self.peers[i].negotiated.as_ref().map(|n| n.families.clone()).unwrap_or_default();
-        for afi in fams {
-            let mut buf = Vec::new();
-            packet::end_of_rib(afi, &mut buf);
-            self.peers[i].msgs_out += 1;
-            self.out.push(Output::Send(conn, buf));
-        }
     }
 
     fn down(&mut self, now: Instant, i: usize, why: &str) {
@@ -318,6 +316,7 @@ impl Speaker {
         p.adj_out = AdjRibOut::default();
         p.accepted = PerFamily::default();
         p.blocked_since = None;
+        p.eor_due = false;
         if self.stopping {
             return;
         }
