@@ -166,6 +166,8 @@ fn show_bgp(v: &View, w: &[&str], json: bool) -> Result<Answer, String> {
     match w {
         ["summary"] => text(show::summary(v, afi, !named, json)),
         ["memory"] => text(show::memory(v)),
+        ["peer-group"] => show::peer_groups(v, None, json).map(|t| Answer::from(Ok(t))),
+        ["peer-group", name] => show::peer_groups(v, Some(name), json).map(|t| Answer::from(Ok(t))),
         ["neighbors"] => show::neighbors(v, None, json).map(|t| Answer::from(Ok(t))),
         ["neighbors", a] => show::neighbors(v, Some(addr(a)?), json).map(|t| Answer::from(Ok(t))),
         ["neighbors", a, which] => {

@@ -7,6 +7,7 @@
 
 mod health;
 mod neighbor;
+mod peer_group;
 mod policy;
 mod route;
 mod summary;
@@ -21,6 +22,7 @@ use ipnet::IpNet;
 
 pub use health::{health, memory};
 pub use neighbor::{neighbor_routes, neighbors, Routes};
+pub use peer_group::peer_groups;
 pub use policy::{prefix_lists, route_maps};
 pub use route::{Filter, Proto, RouteShow};
 pub use summary::summary;

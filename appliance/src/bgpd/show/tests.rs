@@ -146,3 +146,28 @@ fn the_bgp_table_pages_to_the_same_text() {
     let one = all(&mut TableShow::new(Afi::Ipv4, Rows::Prefix("203.0.113.0/24".parse().unwrap()), false), &v, 1);
     assert!(one.contains("203.0.113.0/24") && !one.contains("198.51.100.0/24"), "{one}");
 }
+
+/// `show bgp peer-group`, as FRR 8.4 prints it.
+#[test]
+fn show_bgp_peer_group_as_frr_prints_it() {
+    let mut lan = Lan::new();
+    let ix =
+        "router bgp 65000\n bgp router-id 192.0.2.254\n no bgp ebgp-requires-policy\n neighbor SERVERS peer-group\n \
+        neighbor SERVERS remote-as external\n neighbor K8S peer-group\n neighbor K8S remote-as 64513\n \
+        neighbor 192.0.2.203 peer-group SERVERS\n neighbor 192.0.2.11 peer-group K8S\n \
+        address-family ipv6 unicast\n  neighbor K8S activate\n exit-address-family\n";
+    lan.add("ix", "192.0.2.254", ix, &[]);
+    lan.add("ryzen", "192.0.2.203", &crate::bgp::speaker::tests::server(65001, "192.0.2.203", "198.51.100.0/24"), &[]);
+    lan.start();
+    let (fib, since) = (Fib(HashMap::new()), HashMap::new());
+    let v = view(&lan, "ix", &fib, &since);
+    assert_eq!(
+        peer_groups(&v, None, false).unwrap(),
+        "\nBGP peer-group K8S, remote AS 64513\n  Peer-group type is external\n  Configured address-families: IPv4 Unicast; IPv6 Unicast;\n  Peer-group members:\n    192.0.2.11  Active \n\
+         \nBGP peer-group SERVERS\n  Peer-group type is external\n  Configured address-families: IPv4 Unicast;\n  Peer-group members:\n    192.0.2.203  Established \n"
+    );
+    let j: serde_json::Value = serde_json::from_str(&peer_groups(&v, Some("K8S"), true).unwrap()).unwrap();
+    assert_eq!(j["K8S"]["remoteAs"], 64513);
+    assert_eq!(j["K8S"]["members"]["192.0.2.11"]["status"], "Active");
+    assert_eq!(peer_groups(&v, Some("NONE"), false).unwrap_err(), "% No such peer-group NONE");
+}
