@@ -18,7 +18,7 @@ pub fn peer_groups(v: &View, name: Option<&str>, json: bool) -> Result<String, S
     let mut text = String::new();
     let mut js = Map::new();
     for (gname, g) in groups {
-        let remote = g.explicit.has(Field::RemoteAs).then(|| match g.remote_as {
+        let remote = g.explicit.has(Field::RemoteAs).then_some(match g.remote_as {
             RemoteAs::Asn(a) => a,
             RemoteAs::Internal => b.asn,
             // FRR shows no AS for `remote-as external`.
