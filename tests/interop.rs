@@ -629,3 +629,39 @@ fn a_peer_group_with_frr() {
         assert!(running.lines().any(|x| x == l), "{l:?} not in\n{running}");
     }
 }
+
+/// `redistribute connected` toward FRR: bgpbox's VM networks (connected on
+/// `vm`) reach FRR with origin incomplete, and leave it with their address.
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn redistribute_connected_to_frr() {
+    require_root();
+    let (na, nb) = pair("ra", "rb");
+    let frr = Frr::start(
+        &nb,
+        &format!(
+            "router bgp 65002\n bgp router-id {B4}\n no bgp ebgp-requires-policy\n neighbor {A4} remote-as 65001\n"
+        ),
+    );
+    let a = Bgpbox::start(
+        &na,
+        "rd-a",
+        &format!(
+            "router bgp 65001\n bgp router-id {A4}\n no bgp ebgp-requires-policy\n neighbor {B4} remote-as 65002\n \
+             address-family ipv4 unicast\n  redistribute connected route-map NOLAN\n exit-address-family\nexit\n\
+             route-map NOLAN deny 5\n match ip address prefix-list LAN\nexit\nroute-map NOLAN permit 10\nexit\n\
+             ip prefix-list LAN seq 5 permit 192.0.2.0/24\n"
+        ),
+    );
+    let ctx = || format!("bgpbox log:\n{}\nFRR:\n{}", a.log_text(), frr.vtysh("show bgp ipv4 unicast"));
+    let at_frr = || frr.json("show bgp ipv4 unicast json")["routes"].clone();
+    eventually("the VM network at FRR", ctx, || at_frr()[A_NET4].is_array());
+    let r = at_frr();
+    assert_eq!(r[A_NET4][0]["origin"], "incomplete", "{r}");
+    assert!(
+        !r["192.0.2.0/24"].is_array() || r["192.0.2.0/24"][0]["peerId"] != A4,
+        "the route-map keeps the LAN in: {r}"
+    );
+    na.ip(&["addr", "del", "198.51.100.1/24", "dev", "vm"]);
+    eventually("the VM network gone at FRR", ctx, || !at_frr()[A_NET4].is_array());
+}

@@ -107,6 +107,9 @@ pub static SPECS: &[Spec] = &[
     c(M::RouterBgp, "address-family <ipv4|ipv6|l2vpn> <vpn|flowspec|multicast|labeled-unicast|evpn>"),
     c(M::RouterBgp, "[no] bgp bestpath <compare-routerid|as-path multipath-relax>"),
     c(M::RouterBgp, "[no] bgp deterministic-med"),
+    c(M::RouterBgp, REDISTRIBUTE),
+    c(M::RouterBgp, REDISTRIBUTE_RM_FIRST),
+    c(M::RouterBgp, NO_REDISTRIBUTE),
     c(M::RouterBgp, "timers bgp (0-65535) (0-65535)"),
     c(M::RouterBgp, "no timers bgp [LINE]"),
     c(M::RouterBgp, "[no] bgp hard-administrative-reset"),
@@ -141,6 +144,9 @@ pub static SPECS: &[Spec] = &[
     // address-family
     c(M::AddressFamily, "[no] network <A.B.C.D/M|X:X::X:X/M>"),
     c(M::AddressFamily, "maximum-paths [ibgp] (1-256)"),
+    c(M::AddressFamily, REDISTRIBUTE),
+    c(M::AddressFamily, REDISTRIBUTE_RM_FIRST),
+    c(M::AddressFamily, NO_REDISTRIBUTE),
     c(M::AddressFamily, "no maximum-paths [LINE]"),
     c(M::AddressFamily, NEIGHBOR_AF),
     c(M::AddressFamily, NEIGHBOR_AF_ARG),
@@ -161,6 +167,9 @@ pub static SPECS: &[Spec] = &[
     s(M::Config, "do LINE", K::Do),
 ];
 
+const REDISTRIBUTE: &str = "redistribute <connected|static|kernel> [metric (0-4294967295)] [route-map WORD]";
+const REDISTRIBUTE_RM_FIRST: &str = "redistribute <connected|static|kernel> route-map WORD metric (0-4294967295)";
+const NO_REDISTRIBUTE: &str = "no redistribute <connected|static|kernel> [LINE]";
 const NEIGHBOR_AF: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <activate|default-originate|next-hop-self|soft-reconfiguration inbound|send-community [LINE]>";
 const NEIGHBOR_AF_ARG: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <prefix-list|route-map> WORD <in|out>";
 const MAXIMUM_PREFIX: &str = "neighbor <A.B.C.D|X:X::X:X|WORD> maximum-prefix (1-4294967295)";

@@ -82,6 +82,7 @@ fn in_context(k: &str, after: Option<&str>) -> Option<&'static str> {
 /// Keywords that mean the same wherever they stand.
 const PLAIN: &[(&str, &str)] = &[
     ("peer-group", "Member of the peer-group"),
+    ("redistribute", "Redistribute information from another routing protocol"),
     ("enable", "Modify enable password parameters"),
     ("debug", "Debugging functions"),
     ("agentx", "SNMP AgentX protocol settings"),

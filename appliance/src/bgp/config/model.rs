@@ -108,7 +108,12 @@ impl Bgp {
     }
 
     pub fn family(&self, afi: Afi) -> &Family {
-        static NONE: Family = Family { networks: Vec::new(), maximum_paths: None, maximum_paths_ibgp: None };
+        static NONE: Family = Family {
+            networks: Vec::new(),
+            maximum_paths: None,
+            maximum_paths_ibgp: None,
+            redistribute: BTreeMap::new(),
+        };
         self.families.get(&afi).unwrap_or(&NONE)
     }
 }
@@ -120,6 +125,37 @@ pub struct Family {
     /// `maximum-paths N` for eBGP (1: no multipath).
     pub maximum_paths: Option<u16>,
     pub maximum_paths_ibgp: Option<u16>,
+    /// `redistribute connected|static|kernel [metric N] [route-map NAME]`.
+    pub redistribute: BTreeMap<Source, Redistribute>,
+}
+
+/// Where redistributed routes come from: the kernel's main table, as
+/// FRR's zebra sorts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// Networks on the interfaces (proto kernel, scope link).
+    Connected,
+    /// Routes of protocol static (netsetup's, the profile's).
+    Static,
+    /// Any other route not bgpd's own (`ip route add`, DHCP, ...).
+    Kernel,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Connected => "connected",
+            Source::Static => "static",
+            Source::Kernel => "kernel",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Redistribute {
+    /// MED of the routes (else the kernel route's metric).
+    pub metric: Option<u32>,
+    pub route_map: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

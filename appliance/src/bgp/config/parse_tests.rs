@@ -351,3 +351,20 @@ fn peer_group_mistakes_are_named() {
         vec![("192.0.2.2".to_string(), None)]
     );
 }
+
+#[test]
+fn redistribute_reads_back() {
+    let text = "router bgp 65001\n redistribute connected\n address-family ipv6 unicast\n  redistribute static route-map RM metric 9\n  redistribute kernel\n exit-address-family\nexit\n";
+    let c = parse("r.conf", text).unwrap();
+    let b = c.bgp.as_ref().unwrap();
+    assert!(b.family(Afi::Ipv4).redistribute.contains_key(&crate::bgp::config::Source::Connected));
+    let s6 = &b.family(Afi::Ipv6).redistribute[&crate::bgp::config::Source::Static];
+    assert_eq!((s6.metric, s6.route_map.as_deref()), (Some(9), Some("RM")));
+    let out = render(&c);
+    assert!(out.contains("  redistribute static metric 9 route-map RM\n"), "{out}");
+    assert!(out.contains(" address-family ipv4 unicast\n  redistribute connected\n"), "{out}");
+    assert_eq!(parse("again", &out).unwrap(), c);
+    assert!(error("router bgp 1\n redistribute ospf\n")
+        .contains("bgpbox redistributes connected, static and kernel routes"));
+    assert!(error("router bgp 1\n redistribute connected metric x\n").contains("x is not a metric"));
+}

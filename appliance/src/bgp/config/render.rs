@@ -103,6 +103,16 @@ fn address_family(s: &mut String, b: &Bgp, afi: Afi) {
             None => neighbor_family(&mut body, &who, f, default_on, &|_| true),
         }
     }
+    for (source, r) in &fam.redistribute {
+        let _ = write!(body, "  redistribute {}", source.name());
+        if let Some(m) = r.metric {
+            let _ = write!(body, " metric {m}");
+        }
+        if let Some(rm) = &r.route_map {
+            let _ = write!(body, " route-map {rm}");
+        }
+        body.push('\n');
+    }
     if let Some(p) = fam.maximum_paths {
         let _ = writeln!(body, "  maximum-paths {p}");
     }

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::model::{Bgp, Config, Field, Neighbor, NeighborFamily};
+use super::model::{Bgp, Config, Field, Neighbor, NeighborFamily, Redistribute, Source};
 use super::peer_group::{self, Target};
 use super::words::{asn, invalid, num, prefix, rest_after, LineError, Node, R};
 use crate::bgp::fsm::RemoteAs;
@@ -38,6 +38,44 @@ fn knob(bgp: &mut Bgp, w: &[&str]) -> Option<Result<(), LineError>> {
         _ => return None,
     }
     Some(Ok(()))
+}
+
+/// `[no] redistribute connected|static|kernel [metric N] [route-map NAME]`.
+pub(super) fn redistribute(bgp: &mut Bgp, afi: Afi, w: &[&str]) -> Result<(), LineError> {
+    let (no, w) = match w {
+        ["no", rest @ ..] => (true, rest),
+        w => (false, w),
+    };
+    let [_, source, rest @ ..] = w else { return invalid("expected `redistribute connected|static|kernel`") };
+    let mut opts: &[&str] = rest;
+    let source = match *source {
+        "connected" => Source::Connected,
+        "static" => Source::Static,
+        "kernel" => Source::Kernel,
+        s => return invalid(format!("redistribute {s}: bgpbox redistributes connected, static and kernel routes")),
+    };
+    let fam = bgp.families.entry(afi).or_default();
+    if no {
+        fam.redistribute.remove(&source);
+        return Ok(());
+    }
+    let mut r = Redistribute::default();
+    loop {
+        match *opts {
+            ["metric", m, ref rest @ ..] => {
+                r.metric = Some(num(m, "a metric (0 to 4294967295)")?);
+                opts = rest;
+            }
+            ["route-map", name, ref rest @ ..] => {
+                r.route_map = Some(name.to_string());
+                opts = rest;
+            }
+            [] => break,
+            ref rest => return invalid(format!("unexpected `{}`", rest.join(" "))),
+        }
+    }
+    fam.redistribute.insert(source, r);
+    Ok(())
 }
 
 /// `timers K H`, for a neighbor or the instance.
@@ -75,6 +113,8 @@ pub(super) fn router_bgp(cfg: &mut Config, w: &[&str], line: &str) -> R {
         return r.map(|()| None);
     }
     match w {
+        // FRR takes it under `router bgp` too, for IPv4 unicast.
+        ["redistribute", ..] | ["no", "redistribute", ..] => redistribute(bgp, Afi::Ipv4, w)?,
         ["address-family", fam] | ["address-family", fam, "unicast"] => {
             let afi = match *fam {
                 "ipv4" => Afi::Ipv4,
@@ -180,6 +220,7 @@ pub(super) fn address_family(cfg: &mut Config, afi: Afi, w: &[&str]) -> R {
             bgp.families.entry(afi).or_default().maximum_paths_ibgp = Some(paths(n)?);
         }
         ["no", "maximum-paths", ..] => bgp.families.entry(afi).or_default().maximum_paths = None,
+        ["redistribute", ..] | ["no", "redistribute", ..] => redistribute(bgp, afi, w)?,
         ["neighbor", who, rest @ ..] | ["no", "neighbor", who, rest @ ..] => {
             let no = w[0] == "no";
             let default_v4 = bgp.default_ipv4_unicast;

@@ -32,6 +32,7 @@ mod reconfigure;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use ipnet::IpNet;
@@ -44,7 +45,7 @@ pub use reconfigure::Refused;
 use super::config::Config;
 use super::family::PerFamily;
 use super::fsm::ConnId;
-use super::packet::Afi;
+use super::packet::{Afi, PathAttrs};
 use super::rib::{Interner, PeerId, Table};
 use crate::log::Level;
 
@@ -81,7 +82,8 @@ pub struct Speaker {
     host: Host,
     interner: Interner,
     conns: HashMap<ConnId, usize>,
-    originated: HashSet<IpNet>,
+    /// What we originate (`network`, `redistribute`), with its attributes.
+    originated: HashMap<IpNet, Arc<PathAttrs>>,
     /// RFC 8212 and oversized-route warnings already given.
     said: HashSet<(IpAddr, Afi, bool)>,
     oversize_said: HashSet<(PeerId, usize)>,
@@ -105,7 +107,7 @@ impl Speaker {
             host,
             interner: Interner::default(),
             conns: HashMap::new(),
-            originated: HashSet::new(),
+            originated: HashMap::new(),
             said: HashSet::new(),
             oversize_said: HashSet::new(),
             epoch: now,
@@ -162,7 +164,7 @@ impl Speaker {
     }
 
     pub fn is_originated(&self, p: &IpNet) -> bool {
-        self.originated.contains(p)
+        originate::is_originated(&self.originated, p)
     }
 
     /// Seconds since the daemon started, for route ages.

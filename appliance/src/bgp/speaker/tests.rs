@@ -459,3 +459,55 @@ exit
     assert_eq!(lan.hop("oplx", "0.0.0.0/0"), None);
     assert_eq!(lan.node("ix").sp.peers()[0].session().established_count, 1, "no reset for a policy change");
 }
+
+/// `redistribute connected|static|kernel`: the kernel's routes of that
+/// kind, origin incomplete, through the route-map; gone when the kernel's
+/// route goes.
+#[test]
+fn redistribute_follows_the_kernel() {
+    use crate::bgp::packet::Origin;
+    use crate::netlink::{RTPROT_KERNEL, RTPROT_STATIC};
+    let route = |p: &str, protocol, connected| HostRoute {
+        prefix: p.parse().unwrap(),
+        protocol,
+        connected,
+        metric: 7,
+        gateways: vec![],
+        ifname: "eth1".into(),
+        oif: 3,
+    };
+    let conf = "router bgp 65001\n bgp router-id 192.0.2.203\n no bgp ebgp-requires-policy\n neighbor 192.0.2.254 remote-as 65000\n \
+        address-family ipv4 unicast\n  redistribute connected route-map LANS\n  redistribute static metric 50\n exit-address-family\nexit\n\
+        route-map LANS deny 5\n match ip address prefix-list THE-LAN\nexit\nroute-map LANS permit 10\nexit\n\
+        ip prefix-list THE-LAN seq 5 permit 192.0.2.0/24\n";
+    let ix = "router bgp 65000\n bgp router-id 192.0.2.254\n no bgp ebgp-requires-policy\n neighbor 192.0.2.203 remote-as 65001\n";
+    let mut lan = Lan::new();
+    lan.add("ix", "192.0.2.254", ix, &[]);
+    lan.add("ryzen", "192.0.2.203", conf, &[]);
+    let i = lan.idx("ryzen");
+    let mut h = lan.nodes[i].sp.host().clone();
+    h.table = vec![
+        route("192.0.2.0/24", RTPROT_KERNEL, true),
+        route("198.51.100.0/24", RTPROT_KERNEL, true),
+        route("203.0.113.0/24", RTPROT_STATIC, false),
+        route("10.9.0.0/16", 3, false),
+    ];
+    let now = lan.now;
+    lan.nodes[i].sp.set_host(now, h.clone());
+    lan.start();
+    let ix_sp = &lan.node("ix").sp;
+    let got = |p: &str| ix_sp.table(Afi::Ipv4).selected(&p.parse().unwrap()).first().map(|p| p.attrs.clone());
+    let vm = got("198.51.100.0/24").expect("a connected network");
+    assert_eq!((vm.origin, vm.med, vm.as_path.to_string()), (Origin::Incomplete, Some(0), "65001".to_string()));
+    assert!(got("192.0.2.0/24").is_none(), "the route-map denies the LAN");
+    assert!(got("203.0.113.0/24").is_some(), "static");
+    assert!(got("10.9.0.0/16").is_none(), "kernel routes are not asked for");
+    let mine = &lan.node("ryzen").sp;
+    let st = &mine.table(Afi::Ipv4).selected(&"203.0.113.0/24".parse().unwrap())[0];
+    assert_eq!((st.attrs.origin, st.attrs.med), (Origin::Incomplete, Some(50)));
+    // The connected network goes with its kernel route.
+    h.table.retain(|r| r.prefix.to_string() != "198.51.100.0/24");
+    lan.nodes[i].sp.set_host(now, h);
+    lan.settle();
+    assert!(lan.node("ix").sp.table(Afi::Ipv4).selected(&"198.51.100.0/24".parse().unwrap()).is_empty());
+}
