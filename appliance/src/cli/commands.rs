@@ -137,6 +137,9 @@ pub static SPECS: &[Spec] = &[
     // Per-family neighbor commands: FRR also takes them under `router bgp`
     // (for IPv4 unicast).
     c(M::RouterBgp, NEIGHBOR_AF),
+    c(M::RouterBgp, ALLOWAS_IN),
+    c(M::RouterBgp, NO_ALLOWAS_IN),
+    c(M::RouterBgp, REMOVE_PRIVATE_AS),
     c(M::RouterBgp, NEIGHBOR_AF_ARG),
     c(M::RouterBgp, MAXIMUM_PREFIX),
     c(M::RouterBgp, NO_MAXIMUM_PREFIX),
@@ -149,6 +152,9 @@ pub static SPECS: &[Spec] = &[
     c(M::AddressFamily, NO_REDISTRIBUTE),
     c(M::AddressFamily, "no maximum-paths [LINE]"),
     c(M::AddressFamily, NEIGHBOR_AF),
+    c(M::AddressFamily, ALLOWAS_IN),
+    c(M::AddressFamily, NO_ALLOWAS_IN),
+    c(M::AddressFamily, REMOVE_PRIVATE_AS),
     c(M::AddressFamily, NEIGHBOR_AF_ARG),
     c(M::AddressFamily, MAXIMUM_PREFIX),
     c(M::AddressFamily, NO_MAXIMUM_PREFIX),
@@ -170,7 +176,10 @@ pub static SPECS: &[Spec] = &[
 const REDISTRIBUTE: &str = "redistribute <connected|static|kernel> [metric (0-4294967295)] [route-map WORD]";
 const REDISTRIBUTE_RM_FIRST: &str = "redistribute <connected|static|kernel> route-map WORD metric (0-4294967295)";
 const NO_REDISTRIBUTE: &str = "no redistribute <connected|static|kernel> [LINE]";
-const NEIGHBOR_AF: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <activate|default-originate|next-hop-self|soft-reconfiguration inbound|send-community [LINE]>";
+const NEIGHBOR_AF: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <activate|default-originate|next-hop-self [force]|as-override|soft-reconfiguration inbound|send-community [LINE]>";
+const ALLOWAS_IN: &str = "neighbor <A.B.C.D|X:X::X:X|WORD> allowas-in [<(1-10)|origin>]";
+const NO_ALLOWAS_IN: &str = "no neighbor <A.B.C.D|X:X::X:X|WORD> allowas-in [LINE]";
+const REMOVE_PRIVATE_AS: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> remove-private-AS [all] [replace-AS]";
 const NEIGHBOR_AF_ARG: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <prefix-list|route-map> WORD <in|out>";
 const MAXIMUM_PREFIX: &str = "neighbor <A.B.C.D|X:X::X:X|WORD> maximum-prefix (1-4294967295)";
 const NO_MAXIMUM_PREFIX: &str = "no neighbor <A.B.C.D|X:X::X:X|WORD> maximum-prefix [LINE]";

@@ -82,6 +82,13 @@ fn in_context(k: &str, after: Option<&str>) -> Option<&'static str> {
 /// Keywords that mean the same wherever they stand.
 const PLAIN: &[(&str, &str)] = &[
     ("peer-group", "Member of the peer-group"),
+    ("force", "Set the next hop to self for reflected routes"),
+    ("allowas-in", "Accept as-path with my AS present in it"),
+    ("origin", "Only accept my AS in the as-path if the route was originated in my AS"),
+    ("as-override", "Override ASNs in outbound updates if aspath equals remote-as"),
+    ("remove-private-AS", "Remove private ASNs in outbound updates"),
+    ("all", "Apply to all AS numbers"),
+    ("replace-AS", "Replace private ASNs with our ASN in outbound updates"),
     ("redistribute", "Redistribute information from another routing protocol"),
     ("enable", "Modify enable password parameters"),
     ("debug", "Debugging functions"),

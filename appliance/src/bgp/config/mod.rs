@@ -9,6 +9,9 @@ mod render;
 mod router_bgp;
 mod words;
 
-pub use model::{Bgp, Config, Explicit, Family, FamilyField, Field, Neighbor, NeighborFamily, Redistribute, Source};
+pub use model::{
+    AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, Neighbor, NeighborFamily, Redistribute,
+    RemovePrivate, Source,
+};
 pub use parse::{apply_line, apply_line_noted, parse, parse_noted, Node, ParseError, ParseErrors, Parsed};
 pub use render::render;

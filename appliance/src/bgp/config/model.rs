@@ -207,6 +207,9 @@ pub enum FamilyField {
     DefaultOriginate,
     NextHopSelf,
     MaximumPrefix,
+    AllowasIn,
+    AsOverride,
+    RemovePrivateAs,
 }
 
 /// The settings written for a neighbor itself. Bookkeeping of how a config
@@ -316,7 +319,31 @@ pub struct NeighborFamily {
     pub route_map_out: Option<String>,
     pub default_originate: bool,
     pub next_hop_self: bool,
+    /// `next-hop-self force` (as written: bgpbox reflects no routes).
+    pub next_hop_self_force: bool,
     pub maximum_prefix: Option<u32>,
+    /// `allowas-in [N|origin]`: our AS may stand in a received path N
+    /// times (3 when not given); origin: only as the originating AS.
+    pub allowas_in: Option<AllowasIn>,
+    /// `as-override`: the neighbor's AS in a path sent to it becomes ours.
+    pub as_override: bool,
+    /// `remove-private-AS [all] [replace-AS]`.
+    pub remove_private_as: Option<RemovePrivate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowasIn {
+    Times(u8),
+    Origin,
+}
+
+/// `remove-private-AS`: private ASes leave a path sent to an eBGP
+/// neighbor; without `all` only when the path has no other; with
+/// `replace-AS` they become our AS instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemovePrivate {
+    pub all: bool,
+    pub replace: bool,
 }
 
 impl NeighborFamily {
@@ -329,7 +356,11 @@ impl NeighborFamily {
             route_map_out: None,
             default_originate: false,
             next_hop_self: false,
+            next_hop_self_force: false,
             maximum_prefix: None,
+            allowas_in: None,
+            as_override: false,
+            remove_private_as: None,
         }
     }
 
@@ -343,7 +374,11 @@ impl NeighborFamily {
             route_map_out: FamilyField::RouteMapOut,
             default_originate: FamilyField::DefaultOriginate,
             next_hop_self: FamilyField::NextHopSelf,
+            next_hop_self_force: FamilyField::NextHopSelf,
             maximum_prefix: FamilyField::MaximumPrefix,
+            allowas_in: FamilyField::AllowasIn,
+            as_override: FamilyField::AsOverride,
+            remove_private_as: FamilyField::RemovePrivateAs,
         });
     }
 

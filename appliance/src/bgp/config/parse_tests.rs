@@ -368,3 +368,28 @@ fn redistribute_reads_back() {
         .contains("bgpbox redistributes connected, static and kernel routes"));
     assert!(error("router bgp 1\n redistribute connected metric x\n").contains("x is not a metric"));
 }
+
+#[test]
+fn neighbor_path_options_read_back() {
+    let text = "router bgp 65001\n neighbor G peer-group\n neighbor G remote-as 65000\n neighbor 192.0.2.1 peer-group G\n \
+        address-family ipv4 unicast\n  neighbor G allowas-in 2\n  neighbor G as-override\n  neighbor G remove-private-AS all replace-AS\n  \
+        neighbor G next-hop-self force\n  neighbor 192.0.2.1 allowas-in origin\n exit-address-family\nexit\n";
+    let c = parse("p.conf", text).unwrap();
+    let n = &c.bgp.as_ref().unwrap().effective_neighbors()[0];
+    let f = n.family(Afi::Ipv4, true);
+    assert_eq!(f.allowas_in, Some(crate::bgp::config::AllowasIn::Origin), "the member's own");
+    assert!(f.as_override && f.next_hop_self && f.next_hop_self_force);
+    assert_eq!(f.remove_private_as, Some(crate::bgp::config::RemovePrivate { all: true, replace: true }));
+    let out = render(&c);
+    for l in [
+        "  neighbor G allowas-in 2",
+        "  neighbor G remove-private-AS all replace-AS",
+        "  neighbor G next-hop-self force",
+        "  neighbor 192.0.2.1 allowas-in origin",
+    ] {
+        assert!(out.lines().any(|x| x == l), "{l:?} not in\n{out}");
+    }
+    assert_eq!(parse("again", &out).unwrap().bgp.unwrap().effective_neighbors(), c.bgp.unwrap().effective_neighbors());
+    assert!(error("router bgp 1\n neighbor 192.0.2.1 remote-as 2\n neighbor 192.0.2.1 allowas-in 11\n")
+        .contains("expected 1 to 10 or origin"));
+}

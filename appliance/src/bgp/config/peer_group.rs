@@ -139,6 +139,9 @@ pub(super) fn field_of(w: &[&str], afi: Afi) -> Option<Field> {
         ["default-originate"] => fam(FamilyField::DefaultOriginate),
         ["next-hop-self", ..] => fam(FamilyField::NextHopSelf),
         ["maximum-prefix", ..] => fam(FamilyField::MaximumPrefix),
+        ["allowas-in", ..] => fam(FamilyField::AllowasIn),
+        ["as-override"] => fam(FamilyField::AsOverride),
+        ["remove-private-AS" | "remove-private-as", ..] => fam(FamilyField::RemovePrivateAs),
         _ => None,
     }
 }

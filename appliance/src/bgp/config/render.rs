@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Bgp, Config, FamilyField, Field, Neighbor, NeighborFamily};
+use super::model::{AllowasIn, Bgp, Config, FamilyField, Field, Neighbor, NeighborFamily};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
 
@@ -214,7 +214,28 @@ fn neighbor_family(
         let _ = writeln!(s, "  {}neighbor {a} activate", if f.activate { "" } else { "no " });
     }
     if f.next_hop_self && keep(FamilyField::NextHopSelf) {
-        let _ = writeln!(s, "  neighbor {a} next-hop-self");
+        let force = if f.next_hop_self_force { " force" } else { "" };
+        let _ = writeln!(s, "  neighbor {a} next-hop-self{force}");
+    }
+    match f.allowas_in.filter(|_| keep(FamilyField::AllowasIn)) {
+        Some(AllowasIn::Times(3)) => {
+            let _ = writeln!(s, "  neighbor {a} allowas-in");
+        }
+        Some(AllowasIn::Times(n)) => {
+            let _ = writeln!(s, "  neighbor {a} allowas-in {n}");
+        }
+        Some(AllowasIn::Origin) => {
+            let _ = writeln!(s, "  neighbor {a} allowas-in origin");
+        }
+        None => {}
+    }
+    if f.as_override && keep(FamilyField::AsOverride) {
+        let _ = writeln!(s, "  neighbor {a} as-override");
+    }
+    if let (Some(r), true) = (f.remove_private_as, keep(FamilyField::RemovePrivateAs)) {
+        let all = if r.all { " all" } else { "" };
+        let replace = if r.replace { " replace-AS" } else { "" };
+        let _ = writeln!(s, "  neighbor {a} remove-private-AS{all}{replace}");
     }
     if f.default_originate && keep(FamilyField::DefaultOriginate) {
         let _ = writeln!(s, "  neighbor {a} default-originate");

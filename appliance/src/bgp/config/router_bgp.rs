@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::model::{Bgp, Config, Field, Neighbor, NeighborFamily, Redistribute, Source};
+use super::model::{AllowasIn, Bgp, Config, Field, Neighbor, NeighborFamily, Redistribute, RemovePrivate, Source};
 use super::peer_group::{self, Target};
 use super::words::{asn, invalid, num, prefix, rest_after, LineError, Node, R};
 use crate::bgp::fsm::RemoteAs;
@@ -264,7 +264,34 @@ fn neighbor_family(f: &mut NeighborFamily, no: bool, w: &[&str]) -> Result<(), L
             *slot = (!no).then(|| name.to_string());
         }
         (no, ["default-originate"]) => f.default_originate = !no,
-        (no, ["next-hop-self"]) => f.next_hop_self = !no,
+        (no, ["next-hop-self"]) => {
+            f.next_hop_self = !no;
+            f.next_hop_self_force = false;
+        }
+        (no, ["next-hop-self", "force"]) => {
+            f.next_hop_self = !no;
+            f.next_hop_self_force = !no;
+        }
+        (false, ["allowas-in"]) => f.allowas_in = Some(AllowasIn::Times(3)),
+        (false, ["allowas-in", "origin"]) => f.allowas_in = Some(AllowasIn::Origin),
+        (false, ["allowas-in", n]) => match n.parse::<u8>() {
+            Ok(n) if (1..=10).contains(&n) => f.allowas_in = Some(AllowasIn::Times(n)),
+            _ => return invalid(format!("allowas-in {n}: expected 1 to 10 or origin")),
+        },
+        (true, ["allowas-in", ..]) => f.allowas_in = None,
+        (no, ["as-override"]) => f.as_override = !no,
+        (false, [kw, opts @ ..]) if kw.eq_ignore_ascii_case("remove-private-as") => {
+            let mut r = RemovePrivate { all: false, replace: false };
+            for o in opts {
+                match *o {
+                    "all" => r.all = true,
+                    x if x.eq_ignore_ascii_case("replace-as") => r.replace = true,
+                    x => return invalid(format!("remove-private-AS {x}: expected all or replace-AS")),
+                }
+            }
+            f.remove_private_as = Some(r);
+        }
+        (true, [kw, ..]) if kw.eq_ignore_ascii_case("remove-private-as") => f.remove_private_as = None,
         (false, ["maximum-prefix", n]) => {
             let n: u32 = num(n, "a prefix count (1 to 4294967295)")?;
             if n == 0 {

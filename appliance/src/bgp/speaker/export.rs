@@ -107,7 +107,7 @@ impl Speaker {
         if best.peer == q.id
             || (best.peer != LOCAL && !self.peers[best.peer as usize - 1].ebgp(local_as) && !ebgp)
             || self.policy_blocked(q, afi, false)
-            || (ebgp && q.remote_asn().is_some_and(|r| best.attrs.as_path.contains(r)))
+            || (ebgp && !f.as_override && q.remote_asn().is_some_and(|r| best.attrs.as_path.contains(r)))
         {
             return None;
         }
@@ -116,7 +116,7 @@ impl Speaker {
                 return None;
             }
         }
-        let mut a = self.rewrite_for(i, afi, f.next_hop_self, best);
+        let mut a = self.rewrite_for(i, afi, f, best);
         if let Some(name) = &f.route_map_out {
             a = self.config.route_maps.get(name)?.apply(prefix, &a, &self.config.prefix_lists)?;
         }
@@ -125,7 +125,8 @@ impl Speaker {
 
     /// The best path's attributes as neighbor `i` gets them: next hop,
     /// AS_PATH, LOCAL_PREF and MED by the rules of RFC 4271 5.1.
-    fn rewrite_for(&self, i: usize, afi: Afi, next_hop_self: bool, best: &Path) -> PathAttrs {
+    fn rewrite_for(&self, i: usize, afi: Afi, f: &NeighborFamily, best: &Path) -> PathAttrs {
+        let next_hop_self = f.next_hop_self;
         let q = &self.peers[i];
         let local_as = self.local_as();
         let ebgp = q.ebgp(local_as);
@@ -146,6 +147,7 @@ impl Speaker {
             a.link_local = if afi == Afi::Ipv6 && ebgp { self.host.link_local_toward(q.cfg.addr) } else { None };
         }
         if ebgp {
+            a.as_path = path_for(&a.as_path, f, q.remote_asn(), local_as);
             a.as_path.prepend(local_as, 1);
             a.local_pref = None;
             if best.peer != LOCAL {
@@ -211,6 +213,30 @@ impl Speaker {
 
 /// How many prefixes `export_family` takes from the table at a time.
 const EXPORT_SLICE: usize = 4096;
+
+/// The AS_PATH an eBGP neighbor gets before we prepend ours:
+/// `remove-private-AS`, then `as-override`.
+fn path_for(p: &AsPath, f: &NeighborFamily, peer_as: Option<u32>, local_as: u32) -> AsPath {
+    let mut p = p.clone();
+    if let Some(r) = f.remove_private_as {
+        if r.all || p.all(is_private) {
+            p = p.map(|a| match (is_private(a), r.replace) {
+                (false, _) => Some(a),
+                (true, true) => Some(local_as),
+                (true, false) => None,
+            });
+        }
+    }
+    if let (true, Some(peer)) = (f.as_override, peer_as) {
+        p = p.map(|a| Some(if a == peer { local_as } else { a }));
+    }
+    p
+}
+
+/// Private AS numbers (RFC 6996).
+fn is_private(a: u32) -> bool {
+    (64_512..=65_534).contains(&a) || (4_200_000_000..=4_294_967_294).contains(&a)
+}
 
 pub(super) fn default_route(afi: Afi) -> IpNet {
     match afi {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use ipnet::IpNet;
 
 use super::{Peer, Speaker};
+use crate::bgp::config::AllowasIn;
 use crate::bgp::packet::{err, Afi, Notification, PathAttrs, Update};
 use crate::bgp::rib::{Path, PeerId, PeerInfo, Selection, LOCAL};
 use crate::log::Level;
@@ -38,7 +39,7 @@ impl Speaker {
                 continue;
             }
             let Some(attrs) = u.attrs_for(afi) else { continue };
-            let base = self.import_attrs(i, attrs);
+            let base = self.import_attrs(i, afi, attrs);
             for prefix in u.announced.iter().filter(|p| Afi::of(p) == afi) {
                 let path = base.as_ref().and_then(|a| self.import_prefix(i, afi, prefix, a));
                 self.rib_update(now, afi, *prefix, path.map(|attrs| Path { peer: id, attrs, since }), id);
@@ -69,10 +70,18 @@ impl Speaker {
 
     /// The per-update part of import: loop detection, first AS, eBGP
     /// cleanup. None: every prefix of the update is rejected.
-    fn import_attrs(&mut self, i: usize, mut a: PathAttrs) -> Option<Arc<PathAttrs>> {
+    pub(super) fn import_attrs(&mut self, i: usize, afi: Afi, mut a: PathAttrs) -> Option<Arc<PathAttrs>> {
         let local_as = self.local_as();
         let p = &self.peers[i];
-        if a.as_path.contains(local_as) {
+        // Our own AS in the path is a loop, unless `allowas-in` says how
+        // often (or where) it may stand.
+        let mine = a.as_path.count(local_as);
+        let allowed = match p.cfg.family(afi, true).allowas_in {
+            None => 0,
+            Some(AllowasIn::Times(n)) => n as usize,
+            Some(AllowasIn::Origin) => usize::from(mine == 1 && a.as_path.origin_as() == Some(local_as)),
+        };
+        if mine > allowed {
             return None;
         }
         if p.ebgp(local_as) {

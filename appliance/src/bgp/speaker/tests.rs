@@ -511,3 +511,61 @@ fn redistribute_follows_the_kernel() {
     lan.settle();
     assert!(lan.node("ix").sp.table(Afi::Ipv4).selected(&"198.51.100.0/24".parse().unwrap()).is_empty());
 }
+
+/// Two sites of one AS behind a transit (the home router): `allowas-in` on
+/// one side, `as-override` on the transit, `remove-private-AS` toward a
+/// third; what each neighbor gets, as FRR gives it.
+#[test]
+fn allowas_in_as_override_and_remove_private_as() {
+    let site = |me: &str, net: &str, extra: &str| {
+        format!(
+            "router bgp 65001\n bgp router-id {me}\n no bgp ebgp-requires-policy\n neighbor 192.0.2.254 remote-as 65000\n \
+             address-family ipv4 unicast\n  network {net}\n{extra} exit-address-family\n"
+        )
+    };
+    let ix = |extra: &str| {
+        format!(
+            "router bgp 65000\n bgp router-id 192.0.2.254\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n \
+             neighbor 192.0.2.2 remote-as 65001\n neighbor 192.0.2.3 remote-as 65003\n address-family ipv4 unicast\n{extra} exit-address-family\n"
+        )
+    };
+    let third = "router bgp 65003\n bgp router-id 192.0.2.3\n no bgp ebgp-requires-policy\n neighbor 192.0.2.254 remote-as 65000\n";
+    let build = |ix_extra: &str, b_extra: &str| {
+        let mut lan = Lan::new();
+        lan.add("ix", "192.0.2.254", &ix(ix_extra), &[]);
+        lan.add("a", "192.0.2.1", &site("192.0.2.1", "198.51.100.0/24", ""), &["198.51.100.1/24"]);
+        lan.add("b", "192.0.2.2", &site("192.0.2.2", "203.0.113.0/24", b_extra), &["203.0.113.1/24"]);
+        lan.add("c", "192.0.2.3", third, &[]);
+        lan.start();
+        lan
+    };
+    let path = |lan: &Lan, node: &str, p: &str| {
+        lan.node(node).sp.table(Afi::Ipv4).selected(&p.parse().unwrap()).first().map(|x| x.attrs.as_path.to_string())
+    };
+    // Plain: the transit does not send site A's route to site B (B's AS
+    // is in its path), and the third AS sees both sites' private AS.
+    let lan = build("", "");
+    assert_eq!(path(&lan, "b", "198.51.100.0/24"), None);
+    assert_eq!(path(&lan, "c", "198.51.100.0/24").as_deref(), Some("65000 65001"));
+    // as-override on the transit: B gets it, its own AS replaced.
+    let lan = build("  neighbor 192.0.2.2 as-override\n", "");
+    assert_eq!(path(&lan, "b", "198.51.100.0/24").as_deref(), Some("65000 65000"));
+    // remove-private-AS toward C: a path of private ASes only loses them.
+    let lan = build("  neighbor 192.0.2.3 remove-private-AS\n", "");
+    assert_eq!(path(&lan, "c", "198.51.100.0/24").as_deref(), Some("65000"), "private ASes removed toward C");
+    // allowas-in on its own: a route whose path holds B's AS once.
+    let mut lan = build("", "  neighbor 192.0.2.254 allowas-in 1\n");
+    let i = lan.idx("b");
+    let looped = crate::bgp::packet::PathAttrs {
+        as_path: crate::bgp::packet::AsPath::sequence(&[65000, 65001]),
+        next_hop: Some(ip("192.0.2.254")),
+        ..Default::default()
+    };
+    let accepted = lan.nodes[i].sp.import_attrs(0, Afi::Ipv4, looped.clone()).is_some();
+    assert!(accepted, "allowas-in 1 takes our AS once");
+    let twice = crate::bgp::packet::PathAttrs {
+        as_path: crate::bgp::packet::AsPath::sequence(&[65000, 65001, 65001]),
+        ..looped
+    };
+    assert!(lan.nodes[i].sp.import_attrs(0, Afi::Ipv4, twice).is_none(), "but not twice");
+}

@@ -83,6 +83,30 @@ impl AsPath {
         self.segments().any(|(_, asns)| asns.contains(&asn))
     }
 
+    /// How many times `asn` occurs.
+    pub fn count(&self, asn: u32) -> usize {
+        self.segments().map(|(_, asns)| asns.iter().filter(|a| **a == asn).count()).sum()
+    }
+
+    /// The originating AS: the last of the last sequence.
+    pub fn origin_as(&self) -> Option<u32> {
+        match self.segments().last() {
+            Some((SegmentKind::Sequence, asns)) => asns.last().copied(),
+            _ => None,
+        }
+    }
+
+    /// Every AS through `f` (None: dropped), segments kept, empty ones gone.
+    pub fn map(&self, f: impl Fn(u32) -> Option<u32>) -> AsPath {
+        let segs: Vec<(SegmentKind, Vec<u32>)> =
+            self.segments().map(|(k, asns)| (k, asns.iter().filter_map(|a| f(*a)).collect())).collect();
+        AsPath::from_segments(segs.iter().map(|(k, v)| (*k, v.as_slice())))
+    }
+
+    pub fn all(&self, f: impl Fn(u32) -> bool) -> bool {
+        self.segments().all(|(_, asns)| asns.iter().all(|a| f(*a)))
+    }
+
     /// Prepends `asn` `times` times, as eBGP advertisement and
     /// `set as-path prepend` do.
     pub fn prepend(&mut self, asn: u32, times: usize) {
