@@ -10,7 +10,7 @@ mod router_bgp;
 mod words;
 
 pub use model::{
-    AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, Neighbor, NeighborFamily, Redistribute,
+    AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, Neighbor, NeighborFamily, NoSend, Redistribute,
     RemovePrivate, Source,
 };
 pub use parse::{apply_line, apply_line_noted, parse, parse_noted, Node, ParseError, ParseErrors, Parsed};

@@ -210,6 +210,8 @@ pub enum FamilyField {
     AllowasIn,
     AsOverride,
     RemovePrivateAs,
+    SoftReconfiguration,
+    SendCommunity,
 }
 
 /// The settings written for a neighbor itself. Bookkeeping of how a config
@@ -329,6 +331,19 @@ pub struct NeighborFamily {
     pub as_override: bool,
     /// `remove-private-AS [all] [replace-AS]`.
     pub remove_private_as: Option<RemovePrivate>,
+    /// `soft-reconfiguration inbound`, as written: bgpbox asks for the
+    /// routes again (ROUTE-REFRESH) when inbound policy changes.
+    pub soft_reconfiguration: bool,
+    /// `no neighbor X send-community [standard|extended|large|both|all]`:
+    /// which communities are not sent (FRR sends them all by default).
+    pub no_send: NoSend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NoSend {
+    pub standard: bool,
+    pub extended: bool,
+    pub large: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,6 +376,8 @@ impl NeighborFamily {
             allowas_in: None,
             as_override: false,
             remove_private_as: None,
+            soft_reconfiguration: false,
+            no_send: NoSend { standard: false, extended: false, large: false },
         }
     }
 
@@ -379,6 +396,8 @@ impl NeighborFamily {
             allowas_in: FamilyField::AllowasIn,
             as_override: FamilyField::AsOverride,
             remove_private_as: FamilyField::RemovePrivateAs,
+            soft_reconfiguration: FamilyField::SoftReconfiguration,
+            no_send: FamilyField::SendCommunity,
         });
     }
 

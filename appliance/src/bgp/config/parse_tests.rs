@@ -393,3 +393,28 @@ fn neighbor_path_options_read_back() {
     assert!(error("router bgp 1\n neighbor 192.0.2.1 remote-as 2\n neighbor 192.0.2.1 allowas-in 11\n")
         .contains("expected 1 to 10 or origin"));
 }
+
+#[test]
+fn soft_reconfiguration_and_send_community_are_kept() {
+    let text = "router bgp 65001\n neighbor 192.0.2.1 remote-as 65000\n address-family ipv4 unicast\n  neighbor 192.0.2.1 soft-reconfiguration inbound\n  no neighbor 192.0.2.1 send-community large\n  no neighbor 192.0.2.1 send-community\n exit-address-family\nexit\n";
+    let c = parse("s.conf", text).unwrap();
+    let f = c.bgp.as_ref().unwrap().neighbors[0].family(Afi::Ipv4, true).clone();
+    assert!(f.soft_reconfiguration);
+    assert_eq!((f.no_send.standard, f.no_send.extended, f.no_send.large), (true, false, true));
+    let out = render(&c);
+    for l in [
+        "  neighbor 192.0.2.1 soft-reconfiguration inbound",
+        "  no neighbor 192.0.2.1 send-community",
+        "  no neighbor 192.0.2.1 send-community large",
+    ] {
+        assert!(out.lines().any(|x| x == l), "{l:?} not in\n{out}");
+    }
+    assert_eq!(parse("again", &out).unwrap(), c);
+    // Sending them again: the default, nothing written.
+    let back = parse(
+        "b",
+        &format!("{text}router bgp 65001\n address-family ipv4 unicast\n  neighbor 192.0.2.1 send-community all\n"),
+    )
+    .unwrap();
+    assert!(!render(&back).contains("send-community"), "{}", render(&back));
+}

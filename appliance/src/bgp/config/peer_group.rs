@@ -141,6 +141,8 @@ pub(super) fn field_of(w: &[&str], afi: Afi) -> Option<Field> {
         ["maximum-prefix", ..] => fam(FamilyField::MaximumPrefix),
         ["allowas-in", ..] => fam(FamilyField::AllowasIn),
         ["as-override"] => fam(FamilyField::AsOverride),
+        ["soft-reconfiguration", ..] => fam(FamilyField::SoftReconfiguration),
+        ["send-community", ..] => fam(FamilyField::SendCommunity),
         ["remove-private-AS" | "remove-private-as", ..] => fam(FamilyField::RemovePrivateAs),
         _ => None,
     }

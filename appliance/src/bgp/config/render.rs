@@ -229,6 +229,21 @@ fn neighbor_family(
         }
         None => {}
     }
+    if f.soft_reconfiguration && keep(FamilyField::SoftReconfiguration) {
+        let _ = writeln!(s, "  neighbor {a} soft-reconfiguration inbound");
+    }
+    if keep(FamilyField::SendCommunity) {
+        let n = f.no_send;
+        if n.standard && n.extended && n.large {
+            let _ = writeln!(s, "  no neighbor {a} send-community all");
+        } else {
+            for (off, kind) in [(n.standard, ""), (n.extended, " extended"), (n.large, " large")] {
+                if off {
+                    let _ = writeln!(s, "  no neighbor {a} send-community{kind}");
+                }
+            }
+        }
+    }
     if f.as_override && keep(FamilyField::AsOverride) {
         let _ = writeln!(s, "  neighbor {a} as-override");
     }

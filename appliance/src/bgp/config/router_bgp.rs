@@ -78,6 +78,39 @@ pub(super) fn redistribute(bgp: &mut Bgp, afi: Afi, w: &[&str]) -> Result<(), Li
     Ok(())
 }
 
+/// `[no] neighbor X send-community [standard|extended|large|both|all]`:
+/// FRR sends every kind unless told not to.
+fn send_community(f: &mut NeighborFamily, no: bool, kinds: &[&str]) -> Result<(), LineError> {
+    let (standard, extended, large) = match kinds {
+        [] | ["standard"] => (true, false, false),
+        ["extended"] => (false, true, false),
+        ["large"] => (false, false, true),
+        ["both"] => (true, true, false),
+        ["all"] => (true, true, true),
+        k => {
+            return invalid(format!("send-community {}: expected standard, extended, large, both or all", k.join(" ")))
+        }
+    };
+    let s = &mut f.no_send;
+    s.standard = if standard { no } else { s.standard };
+    s.extended = if extended { no } else { s.extended };
+    s.large = if large { no } else { s.large };
+    Ok(())
+}
+
+/// `remove-private-AS [all] [replace-AS]`.
+fn remove_private(opts: &[&str]) -> Result<RemovePrivate, LineError> {
+    let mut r = RemovePrivate { all: false, replace: false };
+    for o in opts {
+        match *o {
+            "all" => r.all = true,
+            x if x.eq_ignore_ascii_case("replace-as") => r.replace = true,
+            x => return invalid(format!("remove-private-AS {x}: expected all or replace-AS")),
+        }
+    }
+    Ok(r)
+}
+
 /// `timers K H`, for a neighbor or the instance.
 pub(super) fn timers(k: &str, h: &str) -> Result<(u16, u16), LineError> {
     let k: u16 = num(k, "a keepalive interval (0 to 65535)")?;
@@ -281,15 +314,7 @@ fn neighbor_family(f: &mut NeighborFamily, no: bool, w: &[&str]) -> Result<(), L
         (true, ["allowas-in", ..]) => f.allowas_in = None,
         (no, ["as-override"]) => f.as_override = !no,
         (false, [kw, opts @ ..]) if kw.eq_ignore_ascii_case("remove-private-as") => {
-            let mut r = RemovePrivate { all: false, replace: false };
-            for o in opts {
-                match *o {
-                    "all" => r.all = true,
-                    x if x.eq_ignore_ascii_case("replace-as") => r.replace = true,
-                    x => return invalid(format!("remove-private-AS {x}: expected all or replace-AS")),
-                }
-            }
-            f.remove_private_as = Some(r);
+            f.remove_private_as = Some(remove_private(opts)?);
         }
         (true, [kw, ..]) if kw.eq_ignore_ascii_case("remove-private-as") => f.remove_private_as = None,
         (false, ["maximum-prefix", n]) => {
@@ -300,7 +325,8 @@ fn neighbor_family(f: &mut NeighborFamily, no: bool, w: &[&str]) -> Result<(), L
             f.maximum_prefix = Some(n);
         }
         (true, ["maximum-prefix", ..]) => f.maximum_prefix = None,
-        (_, ["soft-reconfiguration", "inbound"]) | (_, ["send-community", ..]) => {}
+        (no, ["soft-reconfiguration", "inbound"]) => f.soft_reconfiguration = !no,
+        (no, ["send-community", kinds @ ..]) => send_community(f, no, kinds)?,
         (_, rest) => {
             return invalid(format!("unknown neighbor option `{}`", rest.first().copied().unwrap_or("")));
         }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use ipnet::IpNet;
 
 use super::{fib_hops, Output, Speaker};
-use crate::bgp::config::NeighborFamily;
+use crate::bgp::config::{NeighborFamily, NoSend};
 use crate::bgp::packet::{end_of_rib, fits, Afi, AsPath, Origin, PathAttrs};
 use crate::bgp::rib::{Change, Path, LOCAL};
 use crate::log::Level;
@@ -120,6 +120,7 @@ impl Speaker {
         if let Some(name) = &f.route_map_out {
             a = self.config.route_maps.get(name)?.apply(prefix, &a, &self.config.prefix_lists)?;
         }
+        strip_communities(&mut a, f.no_send);
         Some(self.interner.intern(a))
     }
 
@@ -231,6 +232,23 @@ fn path_for(p: &AsPath, f: &NeighborFamily, peer_as: Option<u32>, local_as: u32)
         p = p.map(|a| Some(if a == peer { local_as } else { a }));
     }
     p
+}
+
+/// `no neighbor X send-community ...`: the kinds not sent go.
+fn strip_communities(a: &mut PathAttrs, no: NoSend) {
+    if no.standard {
+        a.communities = Box::new([]);
+    }
+    if let Some(r) = a.rare.as_mut() {
+        if no.large {
+            r.large_communities.clear();
+        }
+        if no.extended {
+            // EXTENDED COMMUNITIES (16) and IPv6 ones (25) travel as
+            // attributes bgpbox passes on unread.
+            r.other.retain(|x| !matches!(x.code, 16 | 25));
+        }
+    }
 }
 
 /// Private AS numbers (RFC 6996).

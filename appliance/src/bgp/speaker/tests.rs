@@ -569,3 +569,24 @@ fn allowas_in_as_override_and_remove_private_as() {
     };
     assert!(lan.nodes[i].sp.import_attrs(0, Afi::Ipv4, twice).is_none(), "but not twice");
 }
+
+/// `no neighbor X send-community`: what that neighbor gets carries none.
+#[test]
+fn send_community_off_strips_them() {
+    let ryzen = server(65001, "192.0.2.203", "198.51.100.0/24")
+        .replace("neighbor 192.0.2.254 prefix-list allowed-adv out", "neighbor 192.0.2.254 route-map TAG out")
+        + "route-map TAG permit 10\n match ip address prefix-list allowed-adv\n set community 65001:7\nexit\n";
+    let ix = IX.replace(
+        "  neighbor 192.0.2.204 default-originate\n",
+        "  neighbor 192.0.2.204 default-originate\n  no neighbor 192.0.2.204 send-community all\n",
+    );
+    let mut lan = Lan::new();
+    lan.add("ix", "192.0.2.254", &ix, &[]);
+    lan.add("ryzen", "192.0.2.203", &ryzen, &["198.51.100.1/24"]);
+    lan.add("oplx", "192.0.2.204", &server(65002, "192.0.2.204", "203.0.113.0/24"), &["203.0.113.1/24"]);
+    lan.start();
+    let at = |n: &str| lan.node(n).sp.table(Afi::Ipv4).selected(&"198.51.100.0/24".parse().unwrap())[0].attrs.clone();
+    assert_eq!(&*at("ix").communities, &[65001 << 16 | 7], "the home router has it");
+    let o = at("oplx");
+    assert!(o.communities.is_empty(), "{o:?}");
+}
