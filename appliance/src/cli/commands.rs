@@ -78,7 +78,14 @@ pub static SPECS: &[Spec] = &[
     c(M::Config, "rpki"),
     c(M::Config, "bfd"),
     c(M::Config, "mpls LINE"),
-    c(M::Config, "<ip|ipv6> route LINE"),
+    c(M::Config, "[no] <ip|ipv6> route LINE"),
+    c(M::Config, "[no] bgp <community-list|large-community-list> <standard|expanded> WORD [seq (1-4294967295)] <permit|deny> LINE"),
+    c(M::Config, "[no] bgp <community-list|large-community-list> (1-500) [seq (1-4294967295)] <permit|deny> LINE"),
+    c(M::Config, "no bgp <community-list|large-community-list> [<standard|expanded>] WORD [LINE]"),
+    c(M::Config, "[no] bgp as-path access-list WORD [seq (1-4294967295)] <permit|deny> LINE"),
+    c(M::Config, "no bgp as-path access-list WORD [LINE]"),
+    c(M::Config, "[no] ip <community-list|large-community-list> LINE"),
+    c(M::Config, "[no] ip as-path access-list LINE"),
     c(M::Config, "access-list LINE"),
     c(M::Config, "<ip|ipv6> access-list LINE"),
     s(M::Config, "router bgp [ASNUM]", K::Enter(M::RouterBgp)),
@@ -99,6 +106,8 @@ pub static SPECS: &[Spec] = &[
     // router bgp
     c(M::RouterBgp, "bgp router-id A.B.C.D"),
     c(M::RouterBgp, "no bgp router-id [A.B.C.D]"),
+    c(M::RouterBgp, "bgp cluster-id A.B.C.D"),
+    c(M::RouterBgp, "no bgp cluster-id [A.B.C.D]"),
     c(
         M::RouterBgp,
         "[no] bgp <ebgp-requires-policy|log-neighbor-changes|suppress-duplicates|default ipv4-unicast|network import-check>",
@@ -130,9 +139,12 @@ pub static SPECS: &[Spec] = &[
     c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> ebgp-multihop [(1-255)]"),
     c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> update-source WORD"),
     c(M::RouterBgp, "[no] neighbor <A.B.C.D|X:X::X:X|WORD> passive"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> local-as ASNUM [no-prepend [replace-as]]"),
+    c(M::RouterBgp, "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <disable-connected-check|enforce-first-as|capability extended-nexthop>"),
+    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> advertisement-interval (0-600)"),
     c(
         M::RouterBgp,
-        "no neighbor <A.B.C.D|X:X::X:X|WORD> <description|timers|shutdown|password|ttl-security|ebgp-multihop|update-source> [LINE]",
+        "no neighbor <A.B.C.D|X:X::X:X|WORD> <description|timers|shutdown|password|ttl-security|ebgp-multihop|update-source|local-as|advertisement-interval> [LINE]",
     ),
     // Per-family neighbor commands: FRR also takes them under `router bgp`
     // (for IPv4 unicast).
@@ -162,9 +174,23 @@ pub static SPECS: &[Spec] = &[
     s(M::AddressFamily, "exit", K::Exit),
     // route-map
     c(M::RouteMap, "match <ip|ipv6> address prefix-list WORD"),
-    c(M::RouteMap, "set <local-preference|metric> (0-4294967295)"),
-    c(M::RouteMap, "set community LINE"),
+    c(M::RouteMap, "match <community|large-community> WORD [exact-match]"),
+    c(M::RouteMap, "match <as-path|interface> WORD"),
+    c(M::RouteMap, "match metric (0-4294967295)"),
+    c(M::RouteMap, "no match LINE"),
+    c(M::RouteMap, "set <local-preference|metric|weight|tag> (0-4294967295)"),
+    c(M::RouteMap, "set origin <igp|egp|incomplete>"),
+    c(M::RouteMap, "set <community|large-community> LINE"),
+    c(M::RouteMap, "set comm-list WORD delete"),
     c(M::RouteMap, "set as-path prepend LINE"),
+    c(M::RouteMap, "set ip next-hop <A.B.C.D|peer-address|unchanged>"),
+    c(M::RouteMap, "set ipv6 next-hop <global X:X::X:X|peer-address>"),
+    c(M::RouteMap, "no set LINE"),
+    c(M::RouteMap, "call WORD"),
+    c(M::RouteMap, "no call [WORD]"),
+    c(M::RouteMap, "on-match <next|goto (1-65535)>"),
+    c(M::RouteMap, "no on-match [LINE]"),
+    c(M::RouteMap, "[no] description LINE"),
     s(M::RouteMap, "exit", K::Exit),
     s(M::LineVty, "exit", K::Exit),
     // every config mode
@@ -176,7 +202,7 @@ pub static SPECS: &[Spec] = &[
 const REDISTRIBUTE: &str = "redistribute <connected|static|kernel> [metric (0-4294967295)] [route-map WORD]";
 const REDISTRIBUTE_RM_FIRST: &str = "redistribute <connected|static|kernel> route-map WORD metric (0-4294967295)";
 const NO_REDISTRIBUTE: &str = "no redistribute <connected|static|kernel> [LINE]";
-const NEIGHBOR_AF: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <activate|default-originate|next-hop-self [force]|as-override|soft-reconfiguration inbound|send-community [LINE]>";
+const NEIGHBOR_AF: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <activate|default-originate|next-hop-self [force]|as-override|soft-reconfiguration inbound|route-reflector-client|send-community [LINE]>";
 const ALLOWAS_IN: &str = "neighbor <A.B.C.D|X:X::X:X|WORD> allowas-in [<(1-10)|origin>]";
 const NO_ALLOWAS_IN: &str = "no neighbor <A.B.C.D|X:X::X:X|WORD> allowas-in [LINE]";
 const REMOVE_PRIVATE_AS: &str = "[no] neighbor <A.B.C.D|X:X::X:X|WORD> remove-private-AS [all] [replace-AS]";

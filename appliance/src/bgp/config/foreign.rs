@@ -64,11 +64,10 @@ pub(super) fn unsupported(node: &Node, w: &[&str]) -> Option<(&'static str, bool
         (Node::Config, ["mpls", ..]) => ("MPLS", true),
         (Node::Config, ["rpki", ..]) | (Node::RouterBgp, ["rpki", ..]) => ("RPKI", true),
         (Node::Config, ["bfd", ..]) => ("BFD (not yet)", true),
-        (Node::Config, ["access-list" | "ipv6" | "ip", ..]) if w.contains(&"access-list") => {
+        (Node::Config, ["access-list" | "ipv6" | "ip", ..])
+            if w.contains(&"access-list") && !w.contains(&"as-path") =>
+        {
             ("access-lists (use prefix-lists)", false)
-        }
-        (Node::Config, ["ip" | "ipv6", "route", ..]) => {
-            ("static routes in bgpd.conf (the profile's routes are installed by netsetup)", false)
         }
         (Node::RouterBgp, ["address-family", fam, sub, ..]) if !matches!(*sub, "unicast") => {
             (family_name(fam, sub), true)

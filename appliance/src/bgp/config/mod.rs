@@ -2,16 +2,18 @@
 //! writer (`show running-config`, `write memory`).
 
 mod foreign;
+mod lists;
 mod model;
 mod parse;
 mod peer_group;
 mod render;
+mod route_map;
 mod router_bgp;
 mod words;
 
 pub use model::{
-    AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, Neighbor, NeighborFamily, NoSend, Redistribute,
-    RemovePrivate, Source,
+    AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, LocalAs, Neighbor, NeighborFamily, NoSend,
+    Redistribute, RemovePrivate, Source, StaticRoute, StaticVia,
 };
 pub use parse::{apply_line, apply_line_noted, parse, parse_noted, Node, ParseError, ParseErrors, Parsed};
 pub use render::render;

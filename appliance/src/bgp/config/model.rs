@@ -7,7 +7,7 @@ use ipnet::IpNet;
 
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
-use crate::bgp::policy::{PrefixList, RouteMap};
+use crate::bgp::policy::{AsPathList, CommunityList, Definitions, PrefixList, RouteMap};
 
 /// Copies each field from `$src` into `$dst` unless `$own(key)` says it
 /// was set on `$dst` itself (a peer-group member's own settings).
@@ -31,6 +31,67 @@ pub struct Config {
     pub bgp: Option<Bgp>,
     pub prefix_lists: BTreeMap<(Afi, String), PrefixList>,
     pub route_maps: BTreeMap<String, RouteMap>,
+    /// `bgp community-list` (and FRR 6's `ip community-list`).
+    pub community_lists: BTreeMap<String, CommunityList>,
+    pub large_community_lists: BTreeMap<String, CommunityList>,
+    pub as_path_lists: BTreeMap<String, AsPathList>,
+    /// `ip route` / `ipv6 route`: installed by bgpd as protocol static.
+    pub statics: Vec<StaticRoute>,
+}
+
+impl Definitions for Config {
+    fn prefix_list(&self, afi: Afi, name: &str) -> Option<&PrefixList> {
+        self.prefix_lists.get(&(afi, name.to_string()))
+    }
+
+    fn community_list(&self, name: &str) -> Option<&CommunityList> {
+        self.community_lists.get(name)
+    }
+
+    fn large_community_list(&self, name: &str) -> Option<&CommunityList> {
+        self.large_community_lists.get(name)
+    }
+
+    fn as_path_list(&self, name: &str) -> Option<&AsPathList> {
+        self.as_path_lists.get(name)
+    }
+
+    fn route_map(&self, name: &str) -> Option<&RouteMap> {
+        self.route_maps.get(name)
+    }
+}
+
+/// `ip route PREFIX NEXTHOP [tag N] [DISTANCE]`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StaticRoute {
+    pub prefix: IpNet,
+    pub via: StaticVia,
+    pub tag: Option<u32>,
+    /// As written: bgpbox installs one route per prefix, the first.
+    pub distance: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StaticVia {
+    Gateway(IpAddr, Option<String>),
+    Interface(String),
+    /// `Null0` or `blackhole`: dropped silently.
+    Blackhole(bool),
+    /// `reject`: dropped with an ICMP unreachable.
+    Reject,
+}
+
+impl std::fmt::Display for StaticVia {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StaticVia::Gateway(a, None) => write!(f, "{a}"),
+            StaticVia::Gateway(a, Some(i)) => write!(f, "{a} {i}"),
+            StaticVia::Interface(i) => f.write_str(i),
+            StaticVia::Blackhole(true) => f.write_str("Null0"),
+            StaticVia::Blackhole(false) => f.write_str("blackhole"),
+            StaticVia::Reject => f.write_str("reject"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +114,9 @@ pub struct Bgp {
     pub deterministic_med: Option<bool>,
     /// `timers bgp KEEPALIVE HOLD`: for neighbors without their own.
     pub timers: Option<(u16, u16)>,
+    /// `bgp cluster-id`: the route reflector's CLUSTER_LIST entry (else
+    /// the router-id).
+    pub cluster_id: Option<Ipv4Addr>,
     /// The neighbors as configured: their own settings (a peer-group
     /// member's are completed by its group: see `effective`).
     pub neighbors: Vec<Neighbor>,
@@ -74,6 +138,7 @@ impl Bgp {
             compare_routerid: false,
             deterministic_med: None,
             timers: None,
+            cluster_id: None,
             neighbors: Vec::new(),
             groups: BTreeMap::new(),
             families: BTreeMap::new(),
@@ -173,6 +238,19 @@ pub struct Neighbor {
     pub update_source: Option<String>,
     pub passive: bool,
     pub ebgp_multihop: Option<u8>,
+    /// `local-as N [no-prepend [replace-as]]`.
+    pub local_as: Option<LocalAs>,
+    /// `disable-connected-check`, as written: bgpbox does not require a
+    /// single-hop eBGP neighbor on a connected network anyway.
+    pub disable_connected_check: bool,
+    /// `advertisement-interval N`, as written: bgpbox sends changes as
+    /// they come, batched per loop turn (FRR 8's default of 0 s).
+    pub advertisement_interval: Option<u16>,
+    /// `no neighbor X enforce-first-as` turns the first-AS check off.
+    pub enforce_first_as: bool,
+    /// `capability extended-nexthop`, as written (RFC 8950 comes with
+    /// unnumbered neighbors).
+    pub extended_nexthop: bool,
     pub families: BTreeMap<Afi, NeighborFamily>,
     /// `neighbor X peer-group NAME`.
     pub peer_group: Option<String>,
@@ -194,6 +272,11 @@ pub enum Field {
     EbgpMultihop,
     UpdateSource,
     Passive,
+    LocalAs,
+    DisableConnectedCheck,
+    AdvertisementInterval,
+    EnforceFirstAs,
+    ExtendedNexthop,
     Family(Afi, FamilyField),
 }
 
@@ -212,6 +295,7 @@ pub enum FamilyField {
     RemovePrivateAs,
     SoftReconfiguration,
     SendCommunity,
+    RouteReflectorClient,
 }
 
 /// The settings written for a neighbor itself. Bookkeeping of how a config
@@ -249,6 +333,11 @@ impl Neighbor {
             update_source: None,
             passive: false,
             ebgp_multihop: None,
+            local_as: None,
+            disable_connected_check: false,
+            advertisement_interval: None,
+            enforce_first_as: true,
+            extended_nexthop: false,
             families: BTreeMap::new(),
             peer_group: None,
             explicit: Explicit([Field::RemoteAs].into()),
@@ -270,6 +359,11 @@ impl Neighbor {
             ebgp_multihop: Field::EbgpMultihop,
             update_source: Field::UpdateSource,
             passive: Field::Passive,
+            local_as: Field::LocalAs,
+            disable_connected_check: Field::DisableConnectedCheck,
+            advertisement_interval: Field::AdvertisementInterval,
+            enforce_first_as: Field::EnforceFirstAs,
+            extended_nexthop: Field::ExtendedNexthop,
         });
         for afi in [Afi::Ipv4, Afi::Ipv6] {
             let (g, mine) = (group.families.get(&afi), self.families.get(&afi));
@@ -321,7 +415,7 @@ pub struct NeighborFamily {
     pub route_map_out: Option<String>,
     pub default_originate: bool,
     pub next_hop_self: bool,
-    /// `next-hop-self force` (as written: bgpbox reflects no routes).
+    /// `next-hop-self force`: our address also on reflected routes.
     pub next_hop_self_force: bool,
     pub maximum_prefix: Option<u32>,
     /// `allowas-in [N|origin]`: our AS may stand in a received path N
@@ -337,6 +431,18 @@ pub struct NeighborFamily {
     /// `no neighbor X send-community [standard|extended|large|both|all]`:
     /// which communities are not sent (FRR sends them all by default).
     pub no_send: NoSend,
+    /// `route-reflector-client` (RFC 4456).
+    pub route_reflector_client: bool,
+}
+
+/// `local-as N [no-prepend [replace-as]]`: the AS this neighbor sees us
+/// as; no-prepend: not put in the paths it sends us; replace-as: our real
+/// AS left out of the paths we send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalAs {
+    pub asn: u32,
+    pub no_prepend: bool,
+    pub replace_as: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -378,6 +484,7 @@ impl NeighborFamily {
             remove_private_as: None,
             soft_reconfiguration: false,
             no_send: NoSend { standard: false, extended: false, large: false },
+            route_reflector_client: false,
         }
     }
 
@@ -398,6 +505,7 @@ impl NeighborFamily {
             remove_private_as: FamilyField::RemovePrivateAs,
             soft_reconfiguration: FamilyField::SoftReconfiguration,
             no_send: FamilyField::SendCommunity,
+            route_reflector_client: FamilyField::RouteReflectorClient,
         });
     }
 

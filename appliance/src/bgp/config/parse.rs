@@ -8,12 +8,14 @@
 use std::fmt;
 
 use super::foreign;
+use super::lists::{action_of, as_path_list, community_list, static_route};
 use super::model::{Bgp, Config};
+use super::route_map::route_map;
 use super::router_bgp::{address_family, router_bgp};
 pub use super::words::Node;
 use super::words::{asn, invalid, num, prefix, rest_after, LineError, R};
 use crate::bgp::packet::Afi;
-use crate::bgp::policy::{self, Action, Match, PrefixListEntry, RouteMapEntry, Set};
+use crate::bgp::policy::{PrefixListEntry, RouteMapEntry};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
@@ -185,7 +187,7 @@ fn command(cfg: &mut Config, node: &Node, w: &[&str], line: &str) -> R {
         Node::Config => top(cfg, w, line),
         Node::RouterBgp => router_bgp(cfg, w, line),
         Node::AddressFamily(afi) => address_family(cfg, *afi, w),
-        Node::RouteMap(name, seq) => route_map(cfg, name, *seq, w),
+        Node::RouteMap(name, seq) => route_map(cfg, name, *seq, w, line),
         Node::LineVty | Node::Ignored | Node::Unsupported { .. } => Err(LineError::Unknown),
     }
 }
@@ -218,6 +220,15 @@ fn top(cfg: &mut Config, w: &[&str], line: &str) -> R {
             return Ok(Some(Node::RouterBgp));
         }
         ["no", "router", "bgp", ..] => cfg.bgp = None,
+        ["bgp" | "ip", kind @ ("community-list" | "large-community-list"), rest @ ..]
+        | ["no", "bgp" | "ip", kind @ ("community-list" | "large-community-list"), rest @ ..] => {
+            community_list(cfg, *kind == "large-community-list", w[0] == "no", rest)?
+        }
+        ["bgp" | "ip", "as-path", "access-list", rest @ ..]
+        | ["no", "bgp" | "ip", "as-path", "access-list", rest @ ..] => as_path_list(cfg, w[0] == "no", rest)?,
+        [fam @ ("ip" | "ipv6"), "route", rest @ ..] | ["no", fam @ ("ip" | "ipv6"), "route", rest @ ..] => {
+            static_route(cfg, *fam == "ipv6", w[0] == "no", rest)?
+        }
         [fam @ ("ip" | "ipv6"), "prefix-list", name, rest @ ..] => {
             let afi = if *fam == "ip" { Afi::Ipv4 } else { Afi::Ipv6 };
             prefix_list(cfg, afi, name, rest)?;
@@ -242,7 +253,7 @@ fn top(cfg: &mut Config, w: &[&str], line: &str) -> R {
             let action = action_of(action)?;
             let seq: u32 = num(seq, "a sequence number (1 to 65535)")?;
             let e = cfg.route_maps.entry(name.to_string()).or_default();
-            let entry = e.entries.entry(seq).or_insert(RouteMapEntry { action, matches: vec![], sets: vec![] });
+            let entry = e.entries.entry(seq).or_insert_with(|| RouteMapEntry::new(action));
             entry.action = action;
             return Ok(Some(Node::RouteMap(name.to_string(), seq)));
         }
@@ -261,14 +272,6 @@ fn top(cfg: &mut Config, w: &[&str], line: &str) -> R {
         _ => return Err(LineError::Unknown),
     }
     Ok(None)
-}
-
-fn action_of(s: &str) -> Result<Action, LineError> {
-    match s {
-        "permit" => Ok(Action::Permit),
-        "deny" => Ok(Action::Deny),
-        _ => invalid(format!("{s}: expected permit or deny")),
-    }
 }
 
 fn prefix_list(cfg: &mut Config, afi: Afi, name: &str, rest: &[&str]) -> Result<(), LineError> {
@@ -318,52 +321,6 @@ fn prefix_list(cfg: &mut Config, afi: Afi, name: &str, rest: &[&str]) -> Result<
     }
     list.entries.insert(seq, PrefixListEntry { action, prefix: net, ge, le });
     Ok(())
-}
-
-fn route_map(cfg: &mut Config, name: &str, seq: u32, w: &[&str]) -> R {
-    let entry = cfg.route_maps.get_mut(name).and_then(|m| m.entries.get_mut(&seq)).expect("route-map node exists");
-    match w {
-        ["match", fam @ ("ip" | "ipv6"), "address", "prefix-list", list] => {
-            let afi = if *fam == "ip" { Afi::Ipv4 } else { Afi::Ipv6 };
-            entry.matches.retain(|m| !matches!(m, Match::PrefixList(a, _) if *a == afi));
-            entry.matches.push(Match::PrefixList(afi, list.to_string()));
-        }
-        ["set", "local-preference", v] => {
-            let v = num(v, "a local preference (0 to 4294967295)")?;
-            set(entry, Set::LocalPreference(v));
-        }
-        ["set", "metric", v] => {
-            let v = num(v, "a metric (0 to 4294967295)")?;
-            set(entry, Set::Metric(v));
-        }
-        ["set", "community", "none"] => set(entry, Set::Community(vec![], false)),
-        ["set", "community", list @ ..] if !list.is_empty() => {
-            let (list, additive) = match list {
-                [l @ .., "additive"] => (l, true),
-                l => (l, false),
-            };
-            let mut cs = Vec::new();
-            for c in list {
-                cs.push(policy::parse_community(c).ok_or_else(|| {
-                    LineError::Invalid(format!("{c} is not a community (AA:NN, no-export, no-advertise, local-AS)"))
-                })?);
-            }
-            set(entry, Set::Community(cs, additive));
-        }
-        ["set", "as-path", "prepend", list @ ..] if !list.is_empty() => {
-            let asns = list.iter().map(|a| asn(a)).collect::<Result<Vec<_>, _>>()?;
-            set(entry, Set::AsPathPrepend(asns));
-        }
-        ["match", ..] | ["set", ..] => return invalid("not supported in this route-map subset"),
-        ["exit"] => return Ok(Some(Node::Config)),
-        _ => return Err(LineError::Unknown),
-    }
-    Ok(None)
-}
-
-fn set(entry: &mut RouteMapEntry, s: Set) {
-    entry.sets.retain(|x| std::mem::discriminant(x) != std::mem::discriminant(&s));
-    entry.sets.push(s);
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ fn errors_name_file_line_and_text() {
     assert!(error("router bgp 1\nrouter bgp 2\n").contains("already running as AS 1"));
     assert!(error("router bgp 1\n neighbor 192.0.2.1 remote-as 2\n neighbor 192.0.2.1 timers 10 2\n")
         .contains("hold time 2"));
-    assert!(error("route-map X permit 10\n match community 1\n").contains(":2:"));
+    assert!(error("route-map X permit 10\n match source-protocol bgp\n").contains(":2:"));
 }
 
 #[test]
@@ -241,7 +241,7 @@ vrf red
  vni 100
 exit-vrf
 !
-ip route 0.0.0.0/0 192.0.2.254
+ip route 0.0.0.0/0 192.0.2.254 table 10
 ";
     let e = parse("dc.conf", text).unwrap_err();
     let got: Vec<String> = e.0.iter().map(|e| format!("{}: {}", e.line, e.message)).collect();
@@ -252,7 +252,7 @@ ip route 0.0.0.0/0 192.0.2.254
             "8: % Not supported by bgpbox: BFD (not yet)",
             "10: % Not supported by bgpbox: address-family l2vpn evpn (EVPN)",
             "16: % Not supported by bgpbox: VRFs",
-            "20: % Not supported by bgpbox: static routes in bgpd.conf (the profile's routes are installed by netsetup)",
+            "20: % Invalid input: table: not supported by bgpbox in static routes",
         ]
     );
 }

@@ -131,6 +131,12 @@ pub(super) fn field_of(w: &[&str], afi: Afi) -> Option<Field> {
         ["ebgp-multihop", ..] => Some(Field::EbgpMultihop),
         ["update-source", ..] => Some(Field::UpdateSource),
         ["passive"] => Some(Field::Passive),
+        ["local-as", ..] => Some(Field::LocalAs),
+        ["disable-connected-check"] => Some(Field::DisableConnectedCheck),
+        ["advertisement-interval", ..] => Some(Field::AdvertisementInterval),
+        ["enforce-first-as"] => Some(Field::EnforceFirstAs),
+        ["capability", "extended-nexthop"] => Some(Field::ExtendedNexthop),
+        ["route-reflector-client"] => fam(FamilyField::RouteReflectorClient),
         ["activate"] => fam(FamilyField::Activate),
         ["prefix-list", _, "in"] => fam(FamilyField::PrefixListIn),
         ["prefix-list", _, "out"] => fam(FamilyField::PrefixListOut),
@@ -151,7 +157,9 @@ pub(super) fn field_of(w: &[&str], afi: Afi) -> Option<Field> {
 /// Records that a line set (or, with `no`, unset) a setting of `n`.
 pub(super) fn note(n: &mut Neighbor, no: bool, w: &[&str], afi: Afi) {
     if let Some(f) = field_of(w, afi) {
-        if no {
+        // For these the `no` form is the setting: off what is on by default.
+        let no_sets = matches!(f, Field::EnforceFirstAs | Field::Family(_, FamilyField::SendCommunity));
+        if no && !no_sets {
             n.explicit.0.remove(&f);
         } else {
             n.explicit.0.insert(f);

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::model::{AllowasIn, Bgp, Config, FamilyField, Field, Neighbor, NeighborFamily};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
+use crate::bgp::policy::{Members, OnMatch};
 
 pub fn render(c: &Config) -> String {
     let mut s = String::new();
@@ -20,6 +21,17 @@ pub fn render(c: &Config) -> String {
     for l in &c.log {
         let _ = writeln!(s, "{l}");
     }
+    for r in &c.statics {
+        let kw = if r.prefix.addr().is_ipv4() { "ip" } else { "ipv6" };
+        let _ = write!(s, "{kw} route {} {}", r.prefix, r.via);
+        if let Some(t) = r.tag {
+            let _ = write!(s, " tag {t}");
+        }
+        if let Some(d) = r.distance {
+            let _ = write!(s, " {d}");
+        }
+        s.push('\n');
+    }
     let _ = writeln!(s, "!");
     if let Some(b) = &c.bgp {
         router_bgp(&mut s, b);
@@ -33,6 +45,9 @@ fn router_bgp(s: &mut String, b: &Bgp) {
     let _ = writeln!(s, "router bgp {}", b.asn);
     if let Some(id) = b.router_id {
         let _ = writeln!(s, " bgp router-id {id}");
+    }
+    if let Some(id) = b.cluster_id {
+        let _ = writeln!(s, " bgp cluster-id {id}");
     }
     if b.log_neighbor_changes {
         let _ = writeln!(s, " bgp log-neighbor-changes");
@@ -125,8 +140,30 @@ fn address_family(s: &mut String, b: &Bgp, afi: Afi) {
     }
 }
 
-/// Prefix-lists and route-maps.
+/// The lists, then the route-maps, in FRR's order.
 fn policy(s: &mut String, c: &Config) {
+    let mut lists = String::new();
+    for (name, list) in &c.as_path_lists {
+        for (seq, e) in &list.entries {
+            let _ = writeln!(lists, "bgp as-path access-list {name} seq {seq} {} {}", e.action, e.pattern.text());
+        }
+    }
+    for (kw, all) in [("community-list", &c.community_lists), ("large-community-list", &c.large_community_lists)] {
+        for (name, list) in all {
+            let expanded = list.entries.values().any(|e| matches!(e.members, Members::Expanded(_)));
+            let kind = match (name.parse::<u16>().is_ok(), expanded) {
+                (true, _) => "",
+                (false, true) => "expanded ",
+                (false, false) => "standard ",
+            };
+            for (seq, e) in &list.entries {
+                let _ = writeln!(lists, "bgp {kw} {kind}{name} seq {seq} {e}");
+            }
+        }
+    }
+    if !lists.is_empty() {
+        let _ = writeln!(s, "{lists}!");
+    }
     for ((afi, name), list) in &c.prefix_lists {
         let kw = if *afi == Afi::Ipv4 { "ip" } else { "ipv6" };
         for (seq, e) in &list.entries {
@@ -139,11 +176,24 @@ fn policy(s: &mut String, c: &Config) {
     for (name, map) in &c.route_maps {
         for (seq, e) in &map.entries {
             let _ = writeln!(s, "route-map {name} {} {seq}", e.action);
+            if let Some(d) = &e.description {
+                let _ = writeln!(s, " description {d}");
+            }
             for m in &e.matches {
                 let _ = writeln!(s, " match {m}");
             }
             for set in &e.sets {
                 let _ = writeln!(s, " set {set}");
+            }
+            if let Some(c) = &e.call {
+                let _ = writeln!(s, " call {c}");
+            }
+            match e.on_match {
+                Some(OnMatch::Next) => s.push_str(" on-match next\n"),
+                Some(OnMatch::Goto(n)) => {
+                    let _ = writeln!(s, " on-match goto {n}");
+                }
+                None => {}
             }
             let _ = writeln!(s, "exit\n!");
         }
@@ -201,6 +251,26 @@ fn neighbor_options(s: &mut String, a: &str, n: &Neighbor, keep: &dyn Fn(Field) 
     if let (Some(c), true) = (n.connect_retry, keep(Field::ConnectRetry)) {
         let _ = writeln!(s, " neighbor {a} timers connect {c}");
     }
+    if let (Some(l), true) = (n.local_as, keep(Field::LocalAs)) {
+        let opts = match (l.no_prepend, l.replace_as) {
+            (true, true) => " no-prepend replace-as",
+            (true, false) => " no-prepend",
+            _ => "",
+        };
+        let _ = writeln!(s, " neighbor {a} local-as {}{opts}", l.asn);
+    }
+    if n.disable_connected_check && keep(Field::DisableConnectedCheck) {
+        let _ = writeln!(s, " neighbor {a} disable-connected-check");
+    }
+    if let (Some(i), true) = (n.advertisement_interval, keep(Field::AdvertisementInterval)) {
+        let _ = writeln!(s, " neighbor {a} advertisement-interval {i}");
+    }
+    if !n.enforce_first_as && keep(Field::EnforceFirstAs) {
+        let _ = writeln!(s, " no neighbor {a} enforce-first-as");
+    }
+    if n.extended_nexthop && keep(Field::ExtendedNexthop) {
+        let _ = writeln!(s, " neighbor {a} capability extended-nexthop");
+    }
 }
 
 fn neighbor_family(
@@ -212,6 +282,9 @@ fn neighbor_family(
 ) {
     if f.activate != default_active && keep(FamilyField::Activate) {
         let _ = writeln!(s, "  {}neighbor {a} activate", if f.activate { "" } else { "no " });
+    }
+    if f.route_reflector_client && keep(FamilyField::RouteReflectorClient) {
+        let _ = writeln!(s, "  neighbor {a} route-reflector-client");
     }
     if f.next_hop_self && keep(FamilyField::NextHopSelf) {
         let force = if f.next_hop_self_force { " force" } else { "" };

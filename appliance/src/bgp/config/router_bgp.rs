@@ -3,7 +3,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::model::{AllowasIn, Bgp, Config, Field, Neighbor, NeighborFamily, Redistribute, RemovePrivate, Source};
+use super::model::{
+    AllowasIn, Bgp, Config, Field, LocalAs, Neighbor, NeighborFamily, Redistribute, RemovePrivate, Source,
+};
 use super::peer_group::{self, Target};
 use super::words::{asn, invalid, num, prefix, rest_after, LineError, Node, R};
 use crate::bgp::fsm::RemoteAs;
@@ -28,6 +30,11 @@ fn knob(bgp: &mut Bgp, w: &[&str]) -> Option<Result<(), LineError>> {
         (no, ["bgp", "bestpath", "as-path", "multipath-relax"]) => bgp.multipath_relax = !no,
         (no, ["bgp", "bestpath", "compare-routerid"]) => bgp.compare_routerid = !no,
         (no, ["bgp", "deterministic-med"]) => bgp.deterministic_med = Some(!no),
+        (false, ["bgp", "cluster-id", id]) => match num::<Ipv4Addr>(id, "an IPv4 address") {
+            Ok(id) => bgp.cluster_id = Some(id),
+            Err(e) => return Some(Err(e)),
+        },
+        (true, ["bgp", "cluster-id", ..]) => bgp.cluster_id = None,
         (false, ["timers", "bgp", k, h]) => match timers(k, h) {
             Ok(t) => bgp.timers = Some(t),
             Err(e) => return Some(Err(e)),
@@ -109,6 +116,17 @@ fn remove_private(opts: &[&str]) -> Result<RemovePrivate, LineError> {
         }
     }
     Ok(r)
+}
+
+/// `local-as N [no-prepend [replace-as]]`.
+fn local_as(a: &str, opts: &[&str]) -> Result<LocalAs, LineError> {
+    let asn = asn(a)?;
+    match opts {
+        [] => Ok(LocalAs { asn, no_prepend: false, replace_as: false }),
+        ["no-prepend"] => Ok(LocalAs { asn, no_prepend: true, replace_as: false }),
+        ["no-prepend", "replace-as"] => Ok(LocalAs { asn, no_prepend: true, replace_as: true }),
+        o => invalid(format!("local-as {a} {}: expected [no-prepend [replace-as]]", o.join(" "))),
+    }
 }
 
 /// `timers K H`, for a neighbor or the instance.
@@ -215,6 +233,23 @@ fn neighbor(n: &mut Neighbor, no: bool, w: &[&str], line: &str) -> Result<(), Li
         (false, ["update-source", s]) => n.update_source = Some(s.to_string()),
         (true, ["update-source", ..]) => n.update_source = None,
         (no, ["passive"]) => n.passive = !no,
+        (false, ["local-as", a, opts @ ..]) => n.local_as = Some(local_as(a, opts)?),
+        (true, ["local-as", ..]) => n.local_as = None,
+        (no, ["disable-connected-check"]) => n.disable_connected_check = !no,
+        (false, ["advertisement-interval", s]) => {
+            n.advertisement_interval = Some(num(s, "seconds (0 to 600)")?).filter(|s| *s <= 600);
+            if n.advertisement_interval.is_none() {
+                return invalid(format!("advertisement-interval {s}: 0 to 600 seconds"));
+            }
+        }
+        (true, ["advertisement-interval", ..]) => n.advertisement_interval = None,
+        (no, ["enforce-first-as"]) => n.enforce_first_as = !no,
+        (no, ["capability", "extended-nexthop"]) => n.extended_nexthop = !no,
+        (_, ["capability", c, ..]) => {
+            return invalid(format!(
+                "capability {c}: bgpbox negotiates route refresh, 4-octet AS and multiprotocol itself"
+            ))
+        }
         // The per-family commands may also be written under `router bgp`
         // (FRR's ipv4 unicast default).
         (no, rest) => return neighbor_family(n.families.entry(Afi::Ipv4).or_insert_with(ipv4_default), no, rest),
@@ -327,6 +362,7 @@ fn neighbor_family(f: &mut NeighborFamily, no: bool, w: &[&str]) -> Result<(), L
         (true, ["maximum-prefix", ..]) => f.maximum_prefix = None,
         (no, ["soft-reconfiguration", "inbound"]) => f.soft_reconfiguration = !no,
         (no, ["send-community", kinds @ ..]) => send_community(f, no, kinds)?,
+        (no, ["route-reflector-client"]) => f.route_reflector_client = !no,
         (_, rest) => {
             return invalid(format!("unknown neighbor option `{}`", rest.first().copied().unwrap_or("")));
         }

@@ -341,6 +341,9 @@ mod tests {
                 aggregator: Some((65000, Ipv4Addr::new(192, 0, 2, 254))),
                 large_communities: vec![[65000, 1, 2]],
                 other: vec![RawAttr { flags: OPTIONAL | TRANSITIVE | PARTIAL, code: 99, data: vec![1, 2, 3] }],
+                originator_id: Some(Ipv4Addr::new(192, 0, 2, 7)),
+                cluster_list: vec![Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(198, 51, 100, 1)],
+                ..Default::default()
             })),
             link_local: None,
         }

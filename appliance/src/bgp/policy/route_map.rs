@@ -1,19 +1,70 @@
-//! A route-map subset: match prefix-list; set local-preference, metric,
-//! community, as-path prepend.
+//! Route-maps as FRR runs them: entries in order, the first whose
+//! matches all hold decides; a permit entry's sets apply, then its `call`,
+//! then `on-match next|goto` may carry on to later entries. No entry
+//! matching denies.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
 
+use super::lists::{large_text, AsPathList, CommunityList};
 use super::{Action, PrefixList};
-use crate::bgp::packet::{Afi, PathAttrs};
+use crate::bgp::packet::{Afi, Origin, PathAttrs};
+
+/// Where a route-map finds the lists and maps it names: the config.
+pub trait Definitions {
+    fn prefix_list(&self, afi: Afi, name: &str) -> Option<&PrefixList>;
+    fn community_list(&self, name: &str) -> Option<&CommunityList>;
+    fn large_community_list(&self, name: &str) -> Option<&CommunityList>;
+    fn as_path_list(&self, name: &str) -> Option<&AsPathList>;
+    fn route_map(&self, name: &str) -> Option<&RouteMap>;
+}
+
+/// The route a map runs over, with what its matches and sets may ask
+/// besides the attributes.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub prefix: &'a IpNet,
+    /// Inbound: the neighbor it came from; outbound: ours on the session
+    /// (`set ip next-hop peer-address`).
+    pub peer_address: Option<IpAddr>,
+    /// The interface of a redistributed route (`match interface`).
+    pub interface: Option<&'a str>,
+    /// Outbound: the next hop before bgpd rewrote it (`set ip next-hop
+    /// unchanged`).
+    pub unchanged_next_hop: Option<IpAddr>,
+}
+
+impl<'a> Subject<'a> {
+    pub fn prefix(prefix: &'a IpNet) -> Subject<'a> {
+        Subject { prefix, peer_address: None, interface: None, unchanged_next_hop: None }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Match {
     /// `match ip address prefix-list NAME` / `match ipv6 address ...`.
     PrefixList(Afi, String),
+    /// `match community NAME [exact-match]`.
+    Community(String, bool),
+    /// `match large-community NAME [exact-match]`.
+    LargeCommunity(String, bool),
+    /// `match as-path NAME`.
+    AsPath(String),
+    /// `match interface IFNAME`: redistributed routes on that interface.
+    Interface(String),
+    /// `match metric N`.
+    Metric(u32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextHop {
+    Addr(IpAddr),
+    PeerAddress,
+    Unchanged,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,17 +73,39 @@ pub enum Set {
     Metric(u32),
     /// `set community A:B ... [additive]`; an empty list with `none`.
     Community(Vec<u32>, bool),
+    /// `set large-community A:B:C ... [additive]`; empty with `none`.
+    LargeCommunity(Vec<[u32; 3]>, bool),
+    /// `set comm-list NAME delete`.
+    CommListDelete(String),
     AsPathPrepend(Vec<u32>),
+    Weight(u32),
+    Tag(u32),
+    Origin(Origin),
+    /// `set ip next-hop ...` (Addr v4) / `set ipv6 next-hop global X`.
+    NextHop(NextHop),
+}
+
+/// `on-match next` / `on-match goto N`: where a permit entry carries on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMatch {
+    Next,
+    Goto(u32),
 }
 
 impl fmt::Display for Match {
     /// The clause as written after `match`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let exact = |e: &bool| if *e { " exact-match" } else { "" };
         match self {
             Match::PrefixList(afi, l) => {
                 let kw = if *afi == Afi::Ipv4 { "ip" } else { "ipv6" };
                 write!(f, "{kw} address prefix-list {l}")
             }
+            Match::Community(l, e) => write!(f, "community {l}{}", exact(e)),
+            Match::LargeCommunity(l, e) => write!(f, "large-community {l}{}", exact(e)),
+            Match::AsPath(l) => write!(f, "as-path {l}"),
+            Match::Interface(i) => write!(f, "interface {i}"),
+            Match::Metric(m) => write!(f, "metric {m}"),
         }
     }
 }
@@ -40,18 +113,30 @@ impl fmt::Display for Match {
 impl fmt::Display for Set {
     /// The clause as written after `set`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let additive = |a: &bool| if *a { " additive" } else { "" };
         match self {
             Set::LocalPreference(v) => write!(f, "local-preference {v}"),
             Set::Metric(v) => write!(f, "metric {v}"),
             Set::Community(l, _) if l.is_empty() => f.write_str("community none"),
-            Set::Community(l, add) => {
-                let l: Vec<String> = l.iter().map(|c| community_text(*c)).collect();
-                write!(f, "community {}{}", l.join(" "), if *add { " additive" } else { "" })
-            }
+            Set::Community(l, add) => write!(f, "community {}{}", super::lists::communities_text(l), additive(add)),
+            Set::LargeCommunity(l, _) if l.is_empty() => f.write_str("large-community none"),
+            Set::LargeCommunity(l, add) => write!(f, "large-community {}{}", large_text(l), additive(add)),
+            Set::CommListDelete(l) => write!(f, "comm-list {l} delete"),
             Set::AsPathPrepend(l) => {
                 let l: Vec<String> = l.iter().map(|a| a.to_string()).collect();
                 write!(f, "as-path prepend {}", l.join(" "))
             }
+            Set::Weight(w) => write!(f, "weight {w}"),
+            Set::Tag(t) => write!(f, "tag {t}"),
+            Set::Origin(o) => f.write_str(match o {
+                Origin::Igp => "origin igp",
+                Origin::Egp => "origin egp",
+                Origin::Incomplete => "origin incomplete",
+            }),
+            Set::NextHop(NextHop::Addr(IpAddr::V6(a))) => write!(f, "ipv6 next-hop global {a}"),
+            Set::NextHop(NextHop::Addr(a)) => write!(f, "ip next-hop {a}"),
+            Set::NextHop(NextHop::PeerAddress) => f.write_str("ip next-hop peer-address"),
+            Set::NextHop(NextHop::Unchanged) => f.write_str("ip next-hop unchanged"),
         }
     }
 }
@@ -61,6 +146,15 @@ pub struct RouteMapEntry {
     pub action: Action,
     pub matches: Vec<Match>,
     pub sets: Vec<Set>,
+    pub call: Option<String>,
+    pub on_match: Option<OnMatch>,
+    pub description: Option<String>,
+}
+
+impl RouteMapEntry {
+    pub fn new(action: Action) -> RouteMapEntry {
+        RouteMapEntry { action, matches: vec![], sets: vec![], call: None, on_match: None, description: None }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -99,53 +193,115 @@ impl PartialEq for Invoked {
 
 impl Eq for Invoked {}
 
+/// How deep `call` may nest (FRR's limit too): a map that calls itself
+/// denies rather than loops.
+const CALL_DEPTH: usize = 10;
+
 impl RouteMap {
-    /// Runs the map over a route. None: denied. The first entry whose
-    /// matches all hold decides; no such entry denies (FRR's default).
-    pub fn apply(
-        &self,
-        prefix: &IpNet,
-        attrs: &PathAttrs,
-        lists: &BTreeMap<(Afi, String), PrefixList>,
-    ) -> Option<PathAttrs> {
-        for (seq, e) in &self.entries {
-            let hit = e.matches.iter().all(|m| match m {
-                Match::PrefixList(afi, name) => {
-                    *afi == Afi::of(prefix) && lists.get(&(*afi, name.clone())).is_some_and(|l| l.permits(prefix))
+    /// Runs the map over a route. None: denied.
+    pub fn apply(&self, s: &Subject, attrs: &PathAttrs, d: &dyn Definitions) -> Option<PathAttrs> {
+        self.run(s, attrs.clone(), d, 0)
+    }
+
+    fn run(&self, s: &Subject, mut a: PathAttrs, d: &dyn Definitions, depth: usize) -> Option<PathAttrs> {
+        if depth > CALL_DEPTH {
+            return None;
+        }
+        let mut from = 0u32;
+        let mut permitted = false;
+        loop {
+            let hit = self.entries.range(from..).find(|(_, e)| e.matches.iter().all(|m| matches(m, s, &a, d)));
+            let Some((seq, e)) = hit else {
+                if !permitted {
+                    self.invoked.count(None);
                 }
-            });
-            if !hit {
-                continue;
-            }
+                return permitted.then_some(a);
+            };
             self.invoked.count(Some(*seq));
             if e.action == Action::Deny {
                 return None;
             }
-            let mut a = attrs.clone();
-            for s in &e.sets {
-                match s {
-                    Set::LocalPreference(v) => a.local_pref = Some(*v),
-                    Set::Metric(v) => a.med = Some(*v),
-                    Set::Community(list, additive) => {
-                        let mut cs: Vec<u32> = if *additive { a.communities.to_vec() } else { Vec::new() };
-                        for c in list {
-                            if !cs.contains(c) {
-                                cs.push(*c);
-                            }
-                        }
-                        a.communities = cs.into();
-                    }
-                    Set::AsPathPrepend(asns) => {
-                        for asn in asns.iter().rev() {
-                            a.as_path.prepend(*asn, 1);
-                        }
-                    }
+            permitted = true;
+            for set in &e.sets {
+                apply_set(set, s, &mut a, d);
+            }
+            if let Some(name) = &e.call {
+                a = d.route_map(name)?.run(s, a, d, depth + 1)?;
+            }
+            from = match e.on_match {
+                None => return Some(a),
+                Some(OnMatch::Next) => seq.checked_add(1)?,
+                // FRR refuses a goto backwards; the parser does too.
+                Some(OnMatch::Goto(n)) => n.max(seq.saturating_add(1)),
+            };
+        }
+    }
+}
+
+fn matches(m: &Match, s: &Subject, a: &PathAttrs, d: &dyn Definitions) -> bool {
+    match m {
+        Match::PrefixList(afi, name) => {
+            *afi == Afi::of(s.prefix) && d.prefix_list(*afi, name).is_some_and(|l| l.permits(s.prefix))
+        }
+        Match::Community(name, exact) => d.community_list(name).is_some_and(|l| l.permits(a, *exact)),
+        Match::LargeCommunity(name, exact) => d.large_community_list(name).is_some_and(|l| l.permits(a, *exact)),
+        Match::AsPath(name) => d.as_path_list(name).is_some_and(|l| l.permits(a)),
+        Match::Interface(i) => s.interface == Some(i.as_str()),
+        Match::Metric(m) => a.med.unwrap_or(0) == *m,
+    }
+}
+
+fn apply_set(set: &Set, s: &Subject, a: &mut PathAttrs, d: &dyn Definitions) {
+    match set {
+        Set::LocalPreference(v) => a.local_pref = Some(*v),
+        Set::Metric(v) => a.med = Some(*v),
+        Set::Community(list, additive) => {
+            let mut cs: Vec<u32> = if *additive { a.communities.to_vec() } else { Vec::new() };
+            for c in list {
+                if !cs.contains(c) {
+                    cs.push(*c);
                 }
             }
-            return Some(a);
+            a.communities = cs.into();
         }
-        self.invoked.count(None);
-        None
+        Set::LargeCommunity(list, additive) => {
+            let mut ls: Vec<[u32; 3]> = if *additive { a.large_communities().to_vec() } else { Vec::new() };
+            for l in list {
+                if !ls.contains(l) {
+                    ls.push(*l);
+                }
+            }
+            a.rare_mut().large_communities = ls;
+            a.tidy_rare();
+        }
+        Set::CommListDelete(name) => {
+            if let Some(l) = d.community_list(name) {
+                a.communities = a.communities.iter().copied().filter(|c| !l.permits_one(*c)).collect();
+            }
+        }
+        Set::AsPathPrepend(asns) => {
+            for asn in asns.iter().rev() {
+                a.as_path.prepend(*asn, 1);
+            }
+        }
+        Set::Weight(w) => {
+            a.rare_mut().weight = Some(*w);
+        }
+        Set::Tag(t) => {
+            a.rare_mut().tag = Some(*t);
+        }
+        Set::Origin(o) => a.origin = *o,
+        Set::NextHop(nh) => {
+            let hop = match nh {
+                NextHop::Addr(x) => Some(*x),
+                NextHop::PeerAddress => s.peer_address,
+                NextHop::Unchanged => s.unchanged_next_hop,
+            };
+            // A next hop of the other family would make the route unusable.
+            if let Some(h) = hop.filter(|h| h.is_ipv4() == matches!(s.prefix, IpNet::V4(_))) {
+                a.next_hop = Some(h);
+            }
+        }
     }
 }
 
@@ -154,6 +310,8 @@ pub fn community_text(c: u32) -> String {
         0xFFFF_FF01 => "no-export".into(),
         0xFFFF_FF02 => "no-advertise".into(),
         0xFFFF_FF03 => "local-AS".into(),
+        0xFFFF_0000 => "graceful-shutdown".into(),
+        0xFFFF_029A => "blackhole".into(),
         _ => format!("{}:{}", c >> 16, c & 0xffff),
     }
 }
@@ -162,7 +320,9 @@ pub fn parse_community(s: &str) -> Option<u32> {
     match s {
         "no-export" => Some(0xFFFF_FF01),
         "no-advertise" => Some(0xFFFF_FF02),
-        "local-AS" => Some(0xFFFF_FF03),
+        "local-AS" | "local-as" => Some(0xFFFF_FF03),
+        "graceful-shutdown" => Some(0xFFFF_0000),
+        "blackhole" => Some(0xFFFF_029A),
         _ => {
             let (a, b) = s.split_once(':')?;
             Some((a.parse::<u16>().ok()? as u32) << 16 | b.parse::<u16>().ok()? as u32)
@@ -171,50 +331,5 @@ pub fn parse_community(s: &str) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::PrefixListEntry;
-    use super::*;
-    use crate::bgp::packet::AsPath;
-
-    #[test]
-    fn match_and_set() {
-        let mut lists = BTreeMap::new();
-        let mut l = PrefixList::default();
-        l.entries.insert(
-            5,
-            PrefixListEntry {
-                action: Action::Permit,
-                prefix: Some("10.1.0.0/16".parse().unwrap()),
-                ge: None,
-                le: Some(24),
-            },
-        );
-        lists.insert((Afi::Ipv4, "mine".to_string()), l);
-        let mut rm = RouteMap::default();
-        rm.entries.insert(
-            10,
-            RouteMapEntry {
-                action: Action::Permit,
-                matches: vec![Match::PrefixList(Afi::Ipv4, "mine".into())],
-                sets: vec![
-                    Set::LocalPreference(200),
-                    Set::Metric(5),
-                    Set::Community(vec![parse_community("65001:100").unwrap()], true),
-                    Set::AsPathPrepend(vec![65001, 65001]),
-                ],
-            },
-        );
-        rm.entries.insert(20, RouteMapEntry { action: Action::Deny, matches: vec![], sets: vec![] });
-        let attrs =
-            PathAttrs { as_path: AsPath::sequence(&[65000]), communities: vec![1].into(), ..Default::default() };
-        let out = rm.apply(&"10.1.2.0/24".parse().unwrap(), &attrs, &lists).unwrap();
-        assert_eq!(out.local_pref, Some(200));
-        assert_eq!(out.med, Some(5));
-        assert_eq!(&out.communities[..], [1, 65001 << 16 | 100]);
-        assert_eq!(out.as_path.to_string(), "65001 65001 65000");
-        assert!(rm.apply(&"10.2.0.0/24".parse().unwrap(), &attrs, &lists).is_none());
-        assert!(RouteMap::default().apply(&"10.2.0.0/24".parse().unwrap(), &attrs, &lists).is_none());
-        assert_eq!(community_text(65001 << 16 | 100), "65001:100");
-        assert_eq!(parse_community("70000:1"), None);
-    }
-}
+#[path = "route_map_tests.rs"]
+mod tests;

@@ -21,11 +21,7 @@ impl PeerInfo {
 /// FRR gives locally originated routes weight 32768, which is why they
 /// win before anything else is compared.
 fn weight(p: &Path) -> u32 {
-    if p.peer == LOCAL {
-        32768
-    } else {
-        0
-    }
+    p.attrs.weight().unwrap_or(if p.peer == LOCAL { 32768 } else { 0 })
 }
 
 /// Orders two candidates, better first. Up to `Tie::Multipath` the steps
@@ -35,8 +31,14 @@ pub fn compare(a: &Path, b: &Path, peers: &dyn Fn(PeerId) -> PeerInfo) -> Orderi
         Ordering::Equal => {}
         o => return o,
     }
+    // A reflected route counts as from its originator (RFC 4456 9), and
+    // the shorter CLUSTER_LIST wins before the neighbor address.
     let (pa, pb) = (info(a, peers), info(b, peers));
-    pa.router_id.cmp(&pb.router_id).then_with(|| ip_key(pa.addr).cmp(&ip_key(pb.addr)))
+    let id = |p: &Path, i: PeerInfo| p.attrs.originator_id().unwrap_or(i.router_id);
+    id(a, pa)
+        .cmp(&id(b, pb))
+        .then_with(|| a.attrs.cluster_list().len().cmp(&b.attrs.cluster_list().len()))
+        .then_with(|| ip_key(pa.addr).cmp(&ip_key(pb.addr)))
 }
 
 fn info(p: &Path, peers: &dyn Fn(PeerId) -> PeerInfo) -> PeerInfo {

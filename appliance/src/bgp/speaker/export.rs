@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use super::{fib_hops, Output, Speaker};
 use crate::bgp::config::{NeighborFamily, NoSend};
 use crate::bgp::packet::{end_of_rib, fits, Afi, AsPath, Origin, PathAttrs};
+use crate::bgp::policy::{Definitions, Subject};
 use crate::bgp::rib::{Change, Path, LOCAL};
 use crate::log::Level;
 
@@ -104,30 +105,55 @@ impl Speaker {
             return Some(self.interner.intern(a));
         }
         let best = best?;
+        let reflect = match self.ibgp_source(best, afi) {
+            Some(from_client) if !ebgp => {
+                // RFC 4456 6: iBGP to iBGP only through a reflector, from
+                // a client to all, from a non-client to clients.
+                if !(from_client || f.route_reflector_client) {
+                    return None;
+                }
+                true
+            }
+            _ => false,
+        };
         if best.peer == q.id
-            || (best.peer != LOCAL && !self.peers[best.peer as usize - 1].ebgp(local_as) && !ebgp)
             || self.policy_blocked(q, afi, false)
             || (ebgp && !f.as_override && q.remote_asn().is_some_and(|r| best.attrs.as_path.contains(r)))
         {
             return None;
         }
         if let Some(name) = &f.prefix_list_out {
-            if !self.config.prefix_lists.get(&(afi, name.clone())).is_some_and(|l| l.permits(prefix)) {
+            if !self.config.prefix_list(afi, name).is_some_and(|l| l.permits(prefix)) {
                 return None;
             }
         }
-        let mut a = self.rewrite_for(i, afi, f, best);
+        let mut a = self.rewrite_for(i, afi, f, best, reflect);
         if let Some(name) = &f.route_map_out {
-            a = self.config.route_maps.get(name)?.apply(prefix, &a, &self.config.prefix_lists)?;
+            let s = Subject {
+                peer_address: self.peers[i].local_addr,
+                unchanged_next_hop: best.attrs.next_hop,
+                ..Subject::prefix(prefix)
+            };
+            a = self.config.route_map(name)?.apply(&s, &a, &self.config)?;
         }
         strip_communities(&mut a, f.no_send);
+        a.clear_local();
         Some(self.interner.intern(a))
+    }
+
+    /// For a path learned over iBGP: whether its neighbor is a route
+    /// reflector client for the family. None: not from iBGP.
+    fn ibgp_source(&self, best: &Path, afi: Afi) -> Option<bool> {
+        let b = self.config.bgp.as_ref()?;
+        let from = self.peers.get((best.peer as usize).checked_sub(1)?)?;
+        (!from.ebgp(b.asn)).then(|| from.cfg.family(afi, b.default_ipv4_unicast).route_reflector_client)
     }
 
     /// The best path's attributes as neighbor `i` gets them: next hop,
     /// AS_PATH, LOCAL_PREF and MED by the rules of RFC 4271 5.1.
-    fn rewrite_for(&self, i: usize, afi: Afi, f: &NeighborFamily, best: &Path) -> PathAttrs {
-        let next_hop_self = f.next_hop_self;
+    fn rewrite_for(&self, i: usize, afi: Afi, f: &NeighborFamily, best: &Path, reflect: bool) -> PathAttrs {
+        // A reflected route keeps its next hop unless forced (FRR's rule).
+        let next_hop_self = if reflect { f.next_hop_self_force } else { f.next_hop_self };
         let q = &self.peers[i];
         let local_as = self.local_as();
         let ebgp = q.ebgp(local_as);
@@ -149,13 +175,35 @@ impl Speaker {
         }
         if ebgp {
             a.as_path = path_for(&a.as_path, f, q.remote_asn(), local_as);
-            a.as_path.prepend(local_as, 1);
+            match q.cfg.local_as {
+                // The neighbor sees us as `local-as`, in front of our own
+                // AS unless replace-as.
+                Some(l) => {
+                    if !l.replace_as {
+                        a.as_path.prepend(local_as, 1);
+                    }
+                    a.as_path.prepend(l.asn, 1);
+                }
+                None => a.as_path.prepend(local_as, 1),
+            }
             a.local_pref = None;
             if best.peer != LOCAL {
                 a.med = None;
             }
+            if let Some(r) = a.rare.as_mut() {
+                r.originator_id = None;
+                r.cluster_list.clear();
+            }
         } else {
             a.local_pref = Some(a.local_pref.unwrap_or(100));
+        }
+        if reflect {
+            // RFC 4456 8: who it began with, and the clusters it crossed.
+            let from = self.peers[best.peer as usize - 1].negotiated.as_ref().map(|n| n.peer.bgp_id);
+            let cluster = self.cluster_id();
+            let r = a.rare_mut();
+            r.originator_id = r.originator_id.or(from);
+            r.cluster_list.insert(0, cluster);
         }
         a
     }

@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use super::{Peer, Speaker};
 use crate::bgp::config::AllowasIn;
 use crate::bgp::packet::{err, Afi, Notification, PathAttrs, Update};
+use crate::bgp::policy::{Definitions, Subject};
 use crate::bgp::rib::{Path, PeerId, PeerInfo, Selection, LOCAL};
 use crate::log::Level;
 
@@ -73,9 +74,11 @@ impl Speaker {
     pub(super) fn import_attrs(&mut self, i: usize, afi: Afi, mut a: PathAttrs) -> Option<Arc<PathAttrs>> {
         let local_as = self.local_as();
         let p = &self.peers[i];
-        // Our own AS in the path is a loop, unless `allowas-in` says how
-        // often (or where) it may stand.
-        let mine = a.as_path.count(local_as);
+        // Our own AS in the path is a loop (the AS a `local-as` neighbor
+        // knows us by too), unless `allowas-in` says how often (or where)
+        // it may stand.
+        let alias = p.cfg.local_as.map(|l| l.asn).filter(|l| *l != local_as);
+        let mine = a.as_path.count(local_as) + alias.map_or(0, |l| a.as_path.count(l));
         let allowed = match p.cfg.family(afi, true).allowas_in {
             None => 0,
             Some(AllowasIn::Times(n)) => n as usize,
@@ -86,12 +89,24 @@ impl Speaker {
         }
         if p.ebgp(local_as) {
             if let Some(peer_as) = p.negotiated.as_ref().map(|n| n.peer.asn) {
-                if a.as_path.first_as() != Some(peer_as) {
+                if p.cfg.enforce_first_as && a.as_path.first_as() != Some(peer_as) {
                     return None;
                 }
             }
             a.local_pref = None;
+            // Reflection attributes mean nothing across an AS border.
+            if let Some(r) = a.rare.as_mut() {
+                r.originator_id = None;
+                r.cluster_list.clear();
+            }
+            if let Some(l) = p.cfg.local_as.filter(|l| !l.no_prepend) {
+                a.as_path.prepend(l.asn, 1);
+            }
+        } else if a.originator_id() == Some(self.router_id) || a.cluster_list().contains(&self.cluster_id()) {
+            // RFC 4456 8: a route reflected back to where it began.
+            return None;
         }
+        a.clear_local();
         Some(self.interner.intern(a))
     }
 
@@ -104,14 +119,15 @@ impl Speaker {
         let b = self.config.bgp.as_ref()?;
         let f = p.cfg.family(afi, b.default_ipv4_unicast);
         if let Some(name) = &f.prefix_list_in {
-            if !self.config.prefix_lists.get(&(afi, name.clone())).is_some_and(|l| l.permits(prefix)) {
+            if !self.config.prefix_list(afi, name).is_some_and(|l| l.permits(prefix)) {
                 return None;
             }
         }
         match &f.route_map_in {
             None => Some(a.clone()),
             Some(name) => {
-                let out = self.config.route_maps.get(name)?.apply(prefix, a, &self.config.prefix_lists)?;
+                let s = Subject { peer_address: Some(p.cfg.addr), ..Subject::prefix(prefix) };
+                let out = self.config.route_map(name)?.apply(&s, a, &self.config)?;
                 Some(self.interner.intern(out))
             }
         }

@@ -127,6 +127,11 @@ impl Speaker {
         self.router_id
     }
 
+    /// The route reflector's cluster: `bgp cluster-id`, else the router-id.
+    pub fn cluster_id(&self) -> Ipv4Addr {
+        self.config.bgp.as_ref().and_then(|b| b.cluster_id).unwrap_or(self.router_id)
+    }
+
     pub fn local_as(&self) -> u32 {
         self.config.bgp.as_ref().map_or(0, |b| b.asn)
     }

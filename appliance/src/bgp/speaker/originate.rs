@@ -14,6 +14,7 @@ use ipnet::IpNet;
 use super::{HostRoute, Speaker};
 use crate::bgp::config::{Bgp, Config, Redistribute, Source};
 use crate::bgp::packet::{Afi, Origin, PathAttrs};
+use crate::bgp::policy::{Definitions, Subject};
 use crate::bgp::rib::{Path, LOCAL};
 use crate::netlink::{RTPROT_BGP, RTPROT_KERNEL, RTPROT_STATIC};
 
@@ -106,7 +107,10 @@ fn redistributed(c: &Config, route: &HostRoute, r: &Redistribute) -> Option<Path
     match &r.route_map {
         None => Some(a),
         // A route-map that does not exist denies, as everywhere in bgpbox.
-        Some(name) => c.route_maps.get(name)?.apply(&route.prefix, &a, &c.prefix_lists),
+        Some(name) => {
+            let s = Subject { interface: Some(&route.ifname), ..Subject::prefix(&route.prefix) };
+            c.route_map(name)?.apply(&s, &a, c)
+        }
     }
 }
 

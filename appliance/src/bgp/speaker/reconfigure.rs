@@ -14,7 +14,7 @@ use super::{Peer, Speaker};
 use crate::bgp::config::{Config, Neighbor, NeighborFamily};
 use crate::bgp::fsm::{Session, SessionConfig, State};
 use crate::bgp::packet::{self, err, Afi, Message, Notification};
-use crate::bgp::policy::{Match, PrefixList, RouteMap};
+use crate::bgp::policy::{AsPathList, CommunityList, Definitions, Match, PrefixList, RouteMap, Set};
 use crate::bgp::rib::PeerId;
 use crate::log::Level;
 
@@ -46,13 +46,52 @@ struct ImportPolicy {
 }
 
 /// One family's part: the neighbor's settings, its inbound prefix-list
-/// and route-map, and the prefix-lists that route-map matches on.
+/// and route-map, and every definition that route-map uses.
 #[derive(Debug, PartialEq, Eq)]
 struct FamilyImport {
     settings: NeighborFamily,
     prefix_list: Option<PrefixList>,
     route_map: Option<RouteMap>,
-    matched_lists: Vec<Option<PrefixList>>,
+    used: Vec<Used>,
+}
+
+/// A definition a route-map uses, as it stands in one config.
+#[derive(Debug, PartialEq, Eq)]
+enum Used {
+    PrefixList(Option<PrefixList>),
+    CommunityList(Option<CommunityList>),
+    AsPathList(Option<AsPathList>),
+    RouteMap(Option<RouteMap>),
+}
+
+/// What route-map `name` uses, through the maps it calls.
+fn used_by(c: &Config, name: &str) -> Vec<Used> {
+    let (mut out, mut seen, mut todo) = (Vec::new(), HashSet::new(), vec![name.to_string()]);
+    while let Some(n) = todo.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        let map = c.route_map(&n);
+        out.push(Used::RouteMap(map.cloned()));
+        for e in map.iter().flat_map(|m| m.entries.values()) {
+            todo.extend(e.call.clone());
+            for m in &e.matches {
+                out.push(match m {
+                    Match::PrefixList(a, l) => Used::PrefixList(c.prefix_list(*a, l).cloned()),
+                    Match::Community(l, _) => Used::CommunityList(c.community_list(l).cloned()),
+                    Match::LargeCommunity(l, _) => Used::CommunityList(c.large_community_list(l).cloned()),
+                    Match::AsPath(l) => Used::AsPathList(c.as_path_list(l).cloned()),
+                    Match::Interface(_) | Match::Metric(_) => continue,
+                });
+            }
+            for s in &e.sets {
+                if let Set::CommListDelete(l) = s {
+                    out.push(Used::CommunityList(c.community_list(l).cloned()));
+                }
+            }
+        }
+    }
+    out
 }
 
 impl ImportPolicy {
@@ -63,17 +102,10 @@ impl ImportPolicy {
             .into_iter()
             .map(|afi| {
                 let f = n.family(afi, b.default_ipv4_unicast);
-                let list = f.prefix_list_in.as_ref().and_then(|l| c.prefix_lists.get(&(afi, l.clone()))).cloned();
-                let map = f.route_map_in.as_ref().and_then(|m| c.route_maps.get(m)).cloned();
-                let used = map
-                    .iter()
-                    .flat_map(|m| m.entries.values())
-                    .flat_map(|e| e.matches.iter())
-                    .map(|m| match m {
-                        Match::PrefixList(a, l) => c.prefix_lists.get(&(*a, l.clone())).cloned(),
-                    })
-                    .collect();
-                FamilyImport { settings: f.clone(), prefix_list: list, route_map: map, matched_lists: used }
+                let list = f.prefix_list_in.as_ref().and_then(|l| c.prefix_list(afi, l)).cloned();
+                let map = f.route_map_in.as_ref().and_then(|m| c.route_map(m)).cloned();
+                let used = f.route_map_in.as_ref().map(|m| used_by(c, m)).unwrap_or_default();
+                FamilyImport { settings: f.clone(), prefix_list: list, route_map: map, used }
             })
             .collect();
         Some(ImportPolicy { requires_policy: b.ebgp_requires_policy, families })
@@ -183,7 +215,8 @@ impl Speaker {
         let (asn, default_v4) = b.map_or((0, true), |b| (b.asn, b.default_ipv4_unicast));
         let (keepalive, hold_time) = n.timers.or(b.and_then(|b| b.timers)).unwrap_or((60, 180));
         SessionConfig {
-            local_as: asn,
+            // `local-as`: the AS this neighbor knows us by.
+            local_as: n.local_as.map_or(asn, |l| l.asn),
             remote_as: n.remote_as,
             router_id: self.router_id,
             hold_time,

@@ -187,9 +187,10 @@ fn optional(d: &mut Decoded, code: u8, value: &[u8], codec: &Codec) -> Outcome {
                 .map(|c| [0, 4, 8].map(|i| u32::from_be_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]])))
                 .collect()
         }),
-        // Route reflection is not ours to do: validated, then dropped.
         ORIGINATOR_ID if len != 4 => withdraw(format!("ORIGINATOR_ID length {len}")),
+        ORIGINATOR_ID => set(|| a.rare_mut().originator_id = Some(ipv4_of(value))),
         CLUSTER_LIST if len == 0 || len % 4 != 0 => withdraw(format!("CLUSTER_LIST length {len}")),
+        CLUSTER_LIST => set(|| a.rare_mut().cluster_list = value.chunks_exact(4).map(ipv4_of).collect()),
         // RFC 6793: a 4-octet session ignores them; a malformed one (AS 0
         // too, RFC 7607) is discarded.
         AS4_PATH if !four => match AsPath::decode(value, true) {

@@ -50,6 +50,13 @@ impl PathAttrs {
             let v: Vec<u8> = self.communities.iter().flat_map(|c| c.to_be_bytes()).collect();
             put(out, OPTIONAL | TRANSITIVE, COMMUNITIES, &v);
         }
+        if let Some(id) = self.originator_id() {
+            put(out, OPTIONAL, ORIGINATOR_ID, &id.octets());
+        }
+        if !self.cluster_list().is_empty() {
+            let v: Vec<u8> = self.cluster_list().iter().flat_map(|c| c.octets()).collect();
+            put(out, OPTIONAL, CLUSTER_LIST, &v);
+        }
         if !four && self.as_path.has_4octet() {
             let mut v = Vec::new();
             self.as_path.encode(true, &mut v);

@@ -85,6 +85,13 @@ pub struct Rare {
     pub large_communities: Vec<[u32; 3]>,
     /// Unknown optional transitive attributes, passed on (partial set).
     pub other: Vec<RawAttr>,
+    /// ORIGINATOR_ID and CLUSTER_LIST (RFC 4456), of reflected routes.
+    pub originator_id: Option<Ipv4Addr>,
+    pub cluster_list: Vec<Ipv4Addr>,
+    /// Local to this router, never sent: a route-map's `set weight`
+    /// (FRR's first best-path step) and `set tag`.
+    pub weight: Option<u32>,
+    pub tag: Option<u32>,
 }
 
 impl PathAttrs {
@@ -106,6 +113,35 @@ impl PathAttrs {
 
     pub fn other(&self) -> &[RawAttr] {
         self.rare.as_ref().map_or(&[], |r| &r.other)
+    }
+
+    pub fn originator_id(&self) -> Option<Ipv4Addr> {
+        self.rare.as_ref().and_then(|r| r.originator_id)
+    }
+
+    pub fn cluster_list(&self) -> &[Ipv4Addr] {
+        self.rare.as_ref().map_or(&[], |r| &r.cluster_list)
+    }
+
+    pub fn weight(&self) -> Option<u32> {
+        self.rare.as_ref().and_then(|r| r.weight)
+    }
+
+    /// Drops what is local to this router (weight, tag), before the
+    /// route goes to a neighbor: equal sets stay shared.
+    pub fn clear_local(&mut self) {
+        if let Some(r) = self.rare.as_mut() {
+            r.weight = None;
+            r.tag = None;
+        }
+        self.tidy_rare();
+    }
+
+    /// No `Rare` when it holds nothing: most routes share the common form.
+    pub fn tidy_rare(&mut self) {
+        if self.rare.as_deref().is_some_and(|r| *r == Rare::default()) {
+            self.rare = None;
+        }
     }
 }
 
