@@ -167,6 +167,13 @@ fn show_bgp(v: &View, w: &[&str], json: bool) -> Result<Answer, String> {
         ["summary"] => text(show::summary(v, afi, !named, json)),
         ["memory"] => text(show::memory(v)),
         ["peer-group"] => show::peer_groups(v, None, json).map(|t| Answer::from(Ok(t))),
+        [kind @ ("community-list" | "large-community-list"), rest @ ..] => {
+            show::community_lists(v, *kind == "large-community-list", rest.first().copied(), json)
+                .map(|t| Answer::from(Ok(t)))
+        }
+        ["as-path-access-list", rest @ ..] => {
+            show::as_path_lists(v, rest.first().copied(), json).map(|t| Answer::from(Ok(t)))
+        }
         ["peer-group", name] => show::peer_groups(v, Some(name), json).map(|t| Answer::from(Ok(t))),
         ["neighbors"] => show::neighbors(v, None, json).map(|t| Answer::from(Ok(t))),
         ["neighbors", a] => show::neighbors(v, Some(addr(a)?), json).map(|t| Answer::from(Ok(t))),
@@ -186,7 +193,7 @@ fn show_bgp(v: &View, w: &[&str], json: bool) -> Result<Answer, String> {
                 Ok(p) => p,
                 Err(_) => IpNet::from(addr(p)?),
             };
-            paged(TableShow::new(afi.unwrap_or(Afi::of(&p)), Rows::Prefix(p), json))
+            show::prefix_detail(v, afi.unwrap_or(Afi::of(&p)), p, json).map(|t| Answer::from(Ok(t)))
         }
         _ => Err(format!("% Unknown command: show {}", w.join(" "))),
     }

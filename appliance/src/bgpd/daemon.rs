@@ -21,7 +21,9 @@ use super::connection::{self, Conn, Transport};
 use super::event::{Event, Events};
 use super::fib::Fib;
 use super::show::Paged;
+use super::statics::Statics;
 use super::{control, kernel_watch, sockopt};
+use crate::bgp::config::StaticRoute;
 use crate::bgp::config::{self, Config};
 use crate::bgp::fsm::ConnId;
 use crate::bgp::packet::Afi;
@@ -75,6 +77,10 @@ struct Daemon {
     next_show: usize,
     /// When a refused connection from an address was last logged.
     refused: HashMap<IpAddr, Instant>,
+    /// The config's static routes, and those last made the kernel's
+    /// (None: the kernel changed since: look again).
+    statics: Statics,
+    statics_applied: Option<Vec<StaticRoute>>,
 }
 
 pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
@@ -111,6 +117,8 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         shows: Vec::new(),
         next_show: 0,
         refused: HashMap::new(),
+        statics: Statics::default(),
+        statics_applied: None,
     };
     let first = d.speaker.host().clone();
     d.note_host(&first, now);
@@ -222,6 +230,7 @@ impl Daemon {
             Event::Drained(conn) => self.speaker.output_drained(conn),
             Event::Control(req, reply) => self.control(req, reply),
             Event::Host(h) => {
+                self.statics_applied = None;
                 self.note_host(&h, now);
                 let delta = self.fib.kernel_changed(&h);
                 self.speaker.set_host(now, h);
@@ -356,6 +365,7 @@ impl Daemon {
 
     /// Carries out what the Speaker asked for.
     fn perform(&mut self) {
+        self.sync_statics();
         let now = Instant::now();
         for o in self.speaker.take_output() {
             match o {
@@ -418,6 +428,19 @@ impl Daemon {
             }
         }
         self.md5 = want;
+    }
+
+    /// The config's static routes into the kernel, when the config or
+    /// the kernel changed.
+    fn sync_statics(&mut self) {
+        let want = &self.speaker.config().statics;
+        if !self.opts.fib || self.statics_applied.as_ref() == Some(want) {
+            return;
+        }
+        for line in self.statics.sync(want, self.speaker.host()) {
+            crate::warn!("static", "{line}");
+        }
+        self.statics_applied = Some(want.clone());
     }
 
     fn note_host(&mut self, h: &Host, now: Instant) {

@@ -91,7 +91,10 @@ impl View {
         }
         for r in &self.routes {
             k.routes.insert(r.prefix);
-            if r.kind == netlink::RTN_UNICAST {
+            if matches!(
+                r.kind,
+                netlink::RTN_UNICAST | netlink::RTN_BLACKHOLE | netlink::RTN_UNREACHABLE | netlink::RTN_PROHIBIT
+            ) {
                 k.table.push(kernel_route(r));
             }
         }
@@ -115,6 +118,7 @@ fn kernel_route(r: &Route) -> HostRoute {
         gateways: r.gateways.iter().map(|g| g.0).collect::<Vec<IpAddr>>(),
         ifname: oif.and_then(ifname).unwrap_or_default(),
         oif: if r.gateways.is_empty() { r.oif.unwrap_or(0) } else { 0 },
+        kind: r.kind,
     }
 }
 

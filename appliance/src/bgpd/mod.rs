@@ -17,3 +17,4 @@ mod kernel_view;
 mod kernel_watch;
 pub mod show;
 mod sockopt;
+mod statics;

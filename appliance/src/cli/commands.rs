@@ -33,6 +33,7 @@ pub static SPECS: &[Spec] = &[
     ),
     s(M::Exec, "show bgp memory", K::Remote),
     s(M::Exec, "show [ip] bgp peer-group [WORD] [json]", K::Remote),
+    s(M::Exec, "show bgp <community-list|large-community-list|as-path-access-list> [WORD] [json]", K::Remote),
     s(M::Exec, "show ip prefix-list [WORD] [json]", K::Remote),
     s(M::Exec, "show ipv6 prefix-list [WORD] [json]", K::Remote),
     s(M::Exec, "show route-map [WORD] [json]", K::Remote),

@@ -22,7 +22,7 @@ use ipnet::IpNet;
 
 pub use fib::{route_change, route_change_nh};
 pub use nexthop::{nexthop_add, nexthop_del, nexthop_group_add};
-pub use request::{addr_add, dump, link_set, macvlan_add, static_route_add};
+pub use request::{addr_add, dump, link_set, macvlan_add, static_route, static_route_add, StaticKind};
 pub use socket::Socket;
 
 pub const RTM_NEWLINK: u16 = 16;
@@ -62,6 +62,11 @@ pub const RTPROT_STATIC: u8 = 4;
 /// What FRR uses, and what `ip route` shows as `proto bgp`.
 pub const RTPROT_BGP: u8 = 186;
 pub const RTN_UNICAST: u8 = 1;
+pub const RTN_BLACKHOLE: u8 = 6;
+pub const RTN_UNREACHABLE: u8 = 7;
+pub const RTN_PROHIBIT: u8 = 8;
+/// The metric FRR's zebra gives every route it installs, statics too.
+pub const STATIC_METRIC: u32 = 20;
 pub const RT_SCOPE_LINK: u8 = 253;
 
 pub const GROUP_LINK: u32 = 1;

@@ -87,16 +87,44 @@ pub fn addr_add(out: &mut Vec<u8>, seq: u32, index: u32, net: &IpNet) {
 /// Adds a static route (protocol static) via a gateway, optionally on a
 /// given interface, or (no gateway) straight on the interface.
 pub fn static_route_add(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, via: Option<IpAddr>, oif: Option<u32>) {
+    static_route(out, seq, prefix, StaticKind::Via(via, oif), None, true);
+}
+
+/// What a static route does with a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaticKind {
+    /// Via a gateway and/or out of an interface.
+    Via(Option<IpAddr>, Option<u32>),
+    /// Dropped silently (`Null0`, `blackhole`).
+    Blackhole,
+    /// Dropped with ICMP unreachable (`reject`).
+    Unreachable,
+}
+
+/// Adds (or replaces) or deletes a route of protocol static, with a
+/// metric (None: the kernel's 0).
+pub fn static_route(out: &mut Vec<u8>, seq: u32, prefix: &IpNet, kind: StaticKind, metric: Option<u32>, add: bool) {
     let mut m = RouteMessage::default();
     let h = &mut m.header;
     h.address_family = family(&prefix.addr());
     h.destination_prefix_length = prefix.prefix_len();
     h.table = RT_TABLE_MAIN;
     h.protocol = RouteProtocol::Static;
-    h.scope = if via.is_none() { RouteScope::Link } else { RouteScope::Universe };
-    h.kind = RouteType::Unicast;
+    (h.scope, h.kind) = match kind {
+        StaticKind::Via(None, _) => (RouteScope::Link, RouteType::Unicast),
+        StaticKind::Via(..) => (RouteScope::Universe, RouteType::Unicast),
+        StaticKind::Blackhole => (RouteScope::Universe, RouteType::BlackHole),
+        StaticKind::Unreachable => (RouteScope::Universe, RouteType::Unreachable),
+    };
     m.attributes.push(RouteAttribute::Destination(RouteAddress::from(prefix.network())));
-    m.attributes.extend(via.map(|g| RouteAttribute::Gateway(RouteAddress::from(g))));
-    m.attributes.extend(oif.map(RouteAttribute::Oif));
-    put(out, F_REQUEST | F_ACK | F_CREATE | F_REPLACE, seq, Rt::NewRoute(m));
+    if let StaticKind::Via(via, oif) = kind {
+        m.attributes.extend(via.map(|g| RouteAttribute::Gateway(RouteAddress::from(g))));
+        m.attributes.extend(oif.map(RouteAttribute::Oif));
+    }
+    m.attributes.extend(metric.map(RouteAttribute::Priority));
+    if add {
+        put(out, F_REQUEST | F_ACK | F_CREATE | F_REPLACE, seq, Rt::NewRoute(m));
+    } else {
+        put(out, F_REQUEST | F_ACK, seq, Rt::DelRoute(m));
+    }
 }

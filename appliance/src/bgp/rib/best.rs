@@ -20,7 +20,7 @@ impl PeerInfo {
 
 /// FRR gives locally originated routes weight 32768, which is why they
 /// win before anything else is compared.
-fn weight(p: &Path) -> u32 {
+pub fn weight(p: &Path) -> u32 {
     p.attrs.weight().unwrap_or(if p.peer == LOCAL { 32768 } else { 0 })
 }
 

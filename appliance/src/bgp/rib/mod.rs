@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-pub use best::{compare, PeerInfo};
+pub use best::{compare, weight, PeerInfo};
 pub use intern::Interner;
 
 use super::packet::PathAttrs;

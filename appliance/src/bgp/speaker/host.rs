@@ -35,6 +35,9 @@ pub struct HostRoute {
     pub ifname: String,
     /// The interface index of a route straight on an interface (0: none).
     pub oif: u32,
+    /// The kernel's route type: unicast, or blackhole, unreachable and
+    /// prohibit, which have neither gateway nor interface.
+    pub kind: u8,
 }
 
 impl Host {

@@ -28,6 +28,7 @@ impl Speaker {
         let id = self.peers[i].id;
         for prefix in &u.withdrawn {
             if self.peers[i].active(Afi::of(prefix)) {
+                self.peers[i].adj_in.set(*prefix, None);
                 self.rib_update(now, Afi::of(prefix), *prefix, None, id);
             }
         }
@@ -40,6 +41,12 @@ impl Speaker {
                 continue;
             }
             let Some(attrs) = u.attrs_for(afi) else { continue };
+            if self.keeps_adj_in(i, afi) {
+                let raw = self.interner.intern(attrs.clone());
+                for prefix in u.announced.iter().filter(|p| Afi::of(p) == afi) {
+                    self.peers[i].adj_in.set(*prefix, Some(raw.clone()));
+                }
+            }
             let base = self.import_attrs(i, afi, attrs);
             for prefix in u.announced.iter().filter(|p| Afi::of(p) == afi) {
                 let path = base.as_ref().and_then(|a| self.import_prefix(i, afi, prefix, a));
@@ -111,7 +118,13 @@ impl Speaker {
     }
 
     /// Prefix-list and route-map in. None: rejected.
-    fn import_prefix(&mut self, i: usize, afi: Afi, prefix: &IpNet, a: &Arc<PathAttrs>) -> Option<Arc<PathAttrs>> {
+    pub(super) fn import_prefix(
+        &mut self,
+        i: usize,
+        afi: Afi,
+        prefix: &IpNet,
+        a: &Arc<PathAttrs>,
+    ) -> Option<Arc<PathAttrs>> {
         let p = &self.peers[i];
         if self.policy_blocked(p, afi, true) {
             return None;

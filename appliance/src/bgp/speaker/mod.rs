@@ -21,6 +21,7 @@
 //! waits), `originate.rs` (`network`), `reconfigure.rs` (config changes and
 //! `clear`), `fib.rs` (what a selection means for the kernel), `host.rs`.
 
+mod adj_rib_in;
 mod adj_rib_out;
 mod export;
 mod fib;
@@ -132,6 +133,12 @@ impl Speaker {
         self.config.bgp.as_ref().and_then(|b| b.cluster_id).unwrap_or(self.router_id)
     }
 
+    /// `bgp default ipv4-unicast`: whether IPv4 is on for neighbors
+    /// that do not say.
+    pub(super) fn default_ipv4(&self) -> bool {
+        self.config.bgp.as_ref().is_none_or(|b| b.default_ipv4_unicast)
+    }
+
     pub fn local_as(&self) -> u32 {
         self.config.bgp.as_ref().map_or(0, |b| b.asn)
     }
@@ -237,5 +244,7 @@ impl Speaker {
 
 #[cfg(test)]
 mod hostile_tests;
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 pub(crate) mod tests;

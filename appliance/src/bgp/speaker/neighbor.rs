@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 
+use super::adj_rib_in::AdjRibIn;
 use super::adj_rib_out::AdjRibOut;
 use super::{Output, Speaker, Withdrawal, WITHDRAW_SLICE};
 use crate::bgp::config::Neighbor;
@@ -25,6 +26,8 @@ pub struct Peer {
     pub(super) negotiated: Option<Negotiated>,
     pub(super) local_addr: Option<IpAddr>,
     pub(super) adj_out: AdjRibOut,
+    /// Before policy, with soft-reconfiguration inbound only.
+    pub(super) adj_in: AdjRibIn,
     /// Prefixes accepted into the RIB.
     pub(super) accepted: PerFamily<usize>,
     pub(super) msgs_in: u64,
@@ -54,6 +57,7 @@ impl Peer {
             negotiated: None,
             local_addr: None,
             adj_out: AdjRibOut::default(),
+            adj_in: AdjRibIn::default(),
             accepted: PerFamily::default(),
             msgs_in: 0,
             msgs_out: 0,
@@ -96,6 +100,11 @@ impl Peer {
     /// How many prefixes of the family we advertise to it.
     pub fn advertised(&self, afi: Afi) -> usize {
         self.adj_out.len(afi)
+    }
+
+    /// What it sent, before policy (soft-reconfiguration inbound).
+    pub fn adj_rib_in(&self) -> &AdjRibIn {
+        &self.adj_in
     }
 
     pub fn advertises(&self, prefix: &IpNet) -> bool {
@@ -301,6 +310,10 @@ impl Speaker {
         );
         p.negotiated = Some(neg);
         self.log(Level::Info, line);
+        for afi in PerFamily::<()>::AFIS {
+            let keep = self.keeps_adj_in(i, afi);
+            self.peers[i].adj_in.reset(afi, keep);
+        }
         self.check_policy(i);
         self.peers[i].eor_due = true;
         self.export_all(i);
@@ -314,6 +327,7 @@ impl Speaker {
         let p = &mut self.peers[i];
         p.conn = None;
         p.adj_out = AdjRibOut::default();
+        p.adj_in = AdjRibIn::default();
         p.accepted = PerFamily::default();
         p.blocked_since = None;
         p.eor_due = false;

@@ -228,12 +228,19 @@ impl Speaker {
         }
     }
 
+    /// Inbound policy changed (or `clear bgp X soft in`): run it again
+    /// over the stored Adj-RIB-In, else ask the peer for its routes.
     fn refresh_in(&mut self, now: Instant, i: usize) {
+        let Some(families) = self.peers[i].negotiated.as_ref().map(|n| n.families.clone()) else { return };
+        let refresh = self.reapply_in(now, i, &families);
+        if refresh.is_empty() {
+            return;
+        }
         let p = &self.peers[i];
         let (Some(neg), Some(conn)) = (&p.negotiated, p.conn) else { return };
         let addr = p.cfg.addr;
         if neg.route_refresh {
-            for afi in neg.families.clone() {
+            for afi in refresh {
                 let msg = Message::RouteRefresh(packet::RouteRefresh { afi: afi.code(), subtype: 0, safi: 1 });
                 self.send(i, conn, &msg);
             }

@@ -14,7 +14,7 @@ pub(crate) struct Node {
     pub addr: IpAddr,
     pub sp: Speaker,
     fib: BTreeMap<IpNet, Vec<IpAddr>>,
-    log: Vec<String>,
+    pub log: Vec<String>,
 }
 
 /// A LAN of speakers. Connections are pairs of (node, conn) ends.
@@ -475,6 +475,7 @@ fn redistribute_follows_the_kernel() {
         gateways: vec![],
         ifname: "eth1".into(),
         oif: 3,
+        kind: crate::netlink::RTN_UNICAST,
     };
     let conf = "router bgp 65001\n bgp router-id 192.0.2.203\n no bgp ebgp-requires-policy\n neighbor 192.0.2.254 remote-as 65000\n \
         address-family ipv4 unicast\n  redistribute connected route-map LANS\n  redistribute static metric 50\n exit-address-family\nexit\n\

@@ -6,9 +6,11 @@
 //! only its own output.
 
 mod health;
+mod lists;
 mod neighbor;
 mod peer_group;
 mod policy;
+mod prefix;
 mod route;
 mod summary;
 mod table;
@@ -21,9 +23,11 @@ use std::time::{Duration, Instant};
 use ipnet::IpNet;
 
 pub use health::{health, memory};
+pub use lists::{as_path_lists, community_lists};
 pub use neighbor::{neighbor_routes, neighbors, Routes};
 pub use peer_group::peer_groups;
 pub use policy::{prefix_lists, route_maps};
+pub use prefix::prefix_detail;
 pub use route::{Filter, Proto, RouteShow};
 pub use summary::summary;
 pub use table::{Rows, TableShow};

@@ -185,17 +185,21 @@ pub fn neighbor_routes(v: &View, afi: Afi, addr: IpAddr, which: Routes, json: bo
     let Some(p) = v.speaker.peer(addr) else {
         return Err(format!("% No such neighbor or address family: {addr}"));
     };
+    let default_v4 = v.speaker.config().bgp.as_ref().is_none_or(|b| b.default_ipv4_unicast);
     let rows = match which {
         // What we sent: the best path of each prefix in the Adj-RIB-Out.
         Routes::Advertised => Rows::AdvertisedTo(addr),
-        // bgpd keeps the routes that passed inbound policy only (FRR needs
-        // soft-reconfiguration inbound for the others).
-        Routes::Received | Routes::Accepted => Rows::From(p.id()),
+        // Before policy: kept with soft-reconfiguration inbound only, as
+        // in FRR, whose refusal this is (with the way out).
+        Routes::Received if !p.config().family(afi, default_v4).soft_reconfiguration => {
+            return Err(format!(
+                "% Inbound soft reconfiguration not enabled: add `neighbor {addr} soft-reconfiguration inbound` \
+                 under `address-family {} unicast`, or see the accepted routes with `show bgp neighbors {addr} routes`",
+                super::afi_word(afi)
+            ));
+        }
+        Routes::Received => Rows::Received(p.id()),
+        Routes::Accepted => Rows::From(p.id()),
     };
-    let show = TableShow::new(afi, rows, json);
-    Ok(match which {
-        Routes::Received => show
-            .with_note("(bgpd keeps the routes that passed inbound policy only; the ones it denied are not shown)\n"),
-        _ => show,
-    })
+    Ok(TableShow::new(afi, rows, json))
 }

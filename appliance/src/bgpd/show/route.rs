@@ -14,7 +14,7 @@ use crate::bgp::packet::Afi;
 use crate::bgp::rib::Path;
 use crate::bgp::speaker::{fib_hops, Hops, HostRoute};
 use crate::bgpd::fib::NotInstalled;
-use crate::netlink::{RTPROT_KERNEL, RTPROT_STATIC};
+use crate::netlink::{self, RTPROT_KERNEL, RTPROT_STATIC};
 
 const ROUTE_CODES: &str = "Codes: K - kernel route, C - connected, S - static, R - RIP,
        O - OSPF, I - IS-IS, B - BGP, E - EIGRP, N - NHRP,
@@ -244,16 +244,32 @@ fn host_row(v: &View, afi: Afi, only: Option<Proto>, r: &HostRoute) -> Option<Ro
     }
     let since = v.kernel_since.get(&r.prefix).copied().unwrap_or(v.started);
     let age = uptime(v.now.saturating_duration_since(since));
-    let distance = if proto == Proto::Static { 1 } else { 0 };
+    // A static route's distance is the config's (FRR's 1 by default); its
+    // metric 0, whatever the kernel's (FRR's zebra installs them with 20).
+    let (distance, metric) = match proto {
+        Proto::Static => {
+            let d = v.speaker.config().statics.iter().find(|s| s.prefix == r.prefix).and_then(|s| s.distance);
+            (d.unwrap_or(1), 0)
+        }
+        _ => (0, r.metric),
+    };
     let mut text = String::new();
     let head = format!("{}>* {}", proto.code(), r.prefix);
+    let dropped = match r.kind {
+        netlink::RTN_BLACKHOLE => Some("blackhole"),
+        netlink::RTN_UNREACHABLE => Some("ICMP unreachable"),
+        netlink::RTN_PROHIBIT => Some("ICMP admin-prohibited"),
+        _ => None,
+    };
     if proto == Proto::Connected {
         let _ = writeln!(text, "{head} is directly connected, {}, {age}", r.ifname);
     } else {
-        let head = format!("{head} [{distance}/{}]", r.metric);
+        let head = format!("{head} [{distance}/{metric}]");
         // Static routes carry FRR's `weight 1`, kernel routes do not.
         let weight = if proto == Proto::Static { ", weight 1" } else { "" };
-        if r.gateways.is_empty() {
+        if let Some(why) = dropped {
+            let _ = writeln!(text, "{head} unreachable ({why}){weight}, {age}");
+        } else if r.gateways.is_empty() {
             let _ = writeln!(text, "{head} is directly connected, {}{weight}, {age}", r.ifname);
         }
         for (i, g) in r.gateways.iter().enumerate() {
@@ -261,7 +277,9 @@ fn host_row(v: &View, afi: Afi, only: Option<Proto>, r: &HostRoute) -> Option<Ro
             let _ = writeln!(text, "{lead} via {g}, {}{weight}, {age}", r.ifname);
         }
     }
-    let hops: Vec<Value> = if r.gateways.is_empty() {
+    let hops: Vec<Value> = if let Some(why) = dropped {
+        vec![json!({"unreachable": true, "blackhole": why == "blackhole", "active": true, "fib": true})]
+    } else if r.gateways.is_empty() {
         vec![json!({"directlyConnected": true, "interfaceName": r.ifname, "active": true, "fib": true})]
     } else {
         r.gateways
@@ -271,7 +289,7 @@ fn host_row(v: &View, afi: Afi, only: Option<Proto>, r: &HostRoute) -> Option<Ro
     };
     let json = json!({
         "prefix": r.prefix.to_string(), "protocol": proto.name(), "selected": true, "installed": true,
-        "distance": distance, "metric": r.metric, "uptime": age, "nexthops": hops,
+        "distance": distance, "metric": metric, "uptime": age, "nexthops": hops,
     });
     Some(Row { prefix: r.prefix, proto, text, json })
 }

@@ -10,18 +10,19 @@ use ipnet::IpNet;
 
 use super::{afi_word, next_hop_text, origin_name, Paged, View};
 use crate::bgp::packet::Afi;
-use crate::bgp::rib::{Path, PeerId, LOCAL};
+use crate::bgp::rib::{weight, Path, PeerId, LOCAL};
 use crate::bgpd::fib::NotInstalled;
 
 /// Which rows of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rows {
     All,
-    Prefix(IpNet),
     /// The paths learnt from a neighbor.
     From(PeerId),
     /// The best paths of what we advertise to a neighbor.
     AdvertisedTo(IpAddr),
+    /// What a neighbor sent, before policy (its Adj-RIB-In).
+    Received(PeerId),
 }
 
 pub struct TableShow {
@@ -35,7 +36,6 @@ pub struct TableShow {
     done: bool,
     prefixes: usize,
     paths: usize,
-    note: Option<&'static str>,
 }
 
 const HEADER: &str = "Status codes:  s suppressed, d damped, h history, * valid, > best, = multipath,
@@ -49,31 +49,13 @@ RPKI validation codes: V valid, I invalid, N Not found
 
 impl TableShow {
     pub fn new(afi: Afi, rows: Rows, json: bool) -> TableShow {
-        let per_neighbor = matches!(rows, Rows::From(_) | Rows::AdvertisedTo(_));
-        TableShow {
-            afi,
-            rows,
-            json,
-            per_neighbor,
-            after: None,
-            started: false,
-            done: false,
-            prefixes: 0,
-            paths: 0,
-            note: None,
-        }
-    }
-
-    /// A line under the text output.
-    pub fn with_note(mut self, note: &'static str) -> TableShow {
-        self.note = Some(note);
-        self
+        let per_neighbor = matches!(rows, Rows::From(_) | Rows::AdvertisedTo(_) | Rows::Received(_));
+        TableShow { afi, rows, json, per_neighbor, after: None, started: false, done: false, prefixes: 0, paths: 0 }
     }
 
     fn keep(&self, v: &View, prefix: &IpNet, paths: &[Path], i: usize) -> bool {
         match self.rows {
-            Rows::All => true,
-            Rows::Prefix(p) => *prefix == p,
+            Rows::All | Rows::Received(_) => true,
             Rows::From(id) => paths[i].peer == id,
             Rows::AdvertisedTo(a) => i == 0 && v.speaker.peer(a).is_some_and(|p| p.advertises(prefix)),
         }
@@ -101,7 +83,7 @@ impl TableShow {
                 "\n  }},\n  \"totalRoutes\": {},\n  \"totalPaths\": {},\n  \"totalPrefixCounter\": {}\n}}\n",
                 self.prefixes, self.paths, self.prefixes
             ),
-            (false, true) => format!("\nTotal number of prefixes {}\n{}", self.paths, self.note.unwrap_or("")),
+            (false, true) => format!("\nTotal number of prefixes {}\n", self.paths),
             (false, false) => format!("\nDisplayed  {} routes and {} total paths\n", self.prefixes, self.paths),
         }
     }
@@ -125,7 +107,7 @@ impl TableShow {
             let hop = next_hop_text(p, self.afi);
             let metric = p.attrs.med.map(|m| m.to_string()).unwrap_or_default();
             let lp = p.attrs.local_pref.map(|m| m.to_string()).unwrap_or_default();
-            let weight = if p.peer == LOCAL { 32768 } else { 0 };
+            let weight = weight(p);
             let path = p.attrs.as_path.to_string();
             let path = if path.is_empty() { String::new() } else { format!("{path} ") };
             let net = if net.len() > 16 { format!("{net}\n{:20}", "") } else { format!("{net:<17}") };
@@ -162,7 +144,7 @@ impl TableShow {
             let _ = write!(
                 out,
                 ",\"weight\":{},\"peerId\":\"{peer_id}\",\"path\":\"{}\",\"origin\":\"{}\",\"nexthops\":[{{\"ip\":\"{}\",\"afi\":\"{}\",\"used\":true}}]}}",
-                if p.peer == LOCAL { 32768 } else { 0 },
+                weight(p),
                 p.attrs.as_path,
                 origin_name(p.attrs.origin),
                 next_hop_text(p, self.afi),
@@ -170,6 +152,24 @@ impl TableShow {
             );
         }
         out.push(']');
+    }
+}
+
+impl TableShow {
+    /// One prefix's rows, `kept` of its paths shown.
+    fn row(&mut self, v: &View, out: &mut String, prefix: &IpNet, paths: &[Path], n: usize, kept: usize) {
+        if kept == 0 {
+            return;
+        }
+        if self.json {
+            let sep = if self.prefixes == 0 { "" } else { "," };
+            let _ = write!(out, "{sep}\n    \"{prefix}\": ");
+            self.row_json(v, out, prefix, paths, n);
+        } else {
+            self.row_text(v, out, prefix, paths, n);
+        }
+        self.prefixes += 1;
+        self.paths += kept;
     }
 }
 
@@ -186,27 +186,23 @@ impl Paged for TableShow {
         self.started = true;
         let mut seen = 0;
         let mut last = None;
-        for (prefix, paths, n) in v.speaker.table(self.afi).iter_after(self.after) {
-            if seen == budget {
-                break;
+        if let Rows::Received(id) = self.rows {
+            let peer = v.speaker.peer_by_id(id)?;
+            for (prefix, attrs) in peer.adj_rib_in().iter_after(self.afi, self.after).take(budget) {
+                seen += 1;
+                last = Some(*prefix);
+                let path = [Path { peer: id, attrs: attrs.clone(), since: 0 }];
+                self.row(v, &mut out, prefix, &path, 1, 1);
             }
-            seen += 1;
-            last = Some(prefix);
-            let kept = (0..paths.len()).filter(|i| self.keep(v, &prefix, paths, *i)).count();
-            if kept == 0 {
-                continue;
+        } else {
+            for (prefix, paths, n) in v.speaker.table(self.afi).iter_after(self.after).take(budget) {
+                seen += 1;
+                last = Some(prefix);
+                let kept = (0..paths.len()).filter(|i| self.keep(v, &prefix, paths, *i)).count();
+                self.row(v, &mut out, &prefix, paths, n, kept);
             }
-            if self.json {
-                let sep = if self.prefixes == 0 { "" } else { "," };
-                let _ = write!(out, "{sep}\n    \"{prefix}\": ");
-                self.row_json(v, &mut out, &prefix, paths, n);
-            } else {
-                self.row_text(v, &mut out, &prefix, paths, n);
-            }
-            self.prefixes += 1;
-            self.paths += kept;
         }
-        if seen < budget || matches!(self.rows, Rows::Prefix(p) if last.is_some_and(|l| l >= p)) {
+        if seen < budget {
             out.push_str(&self.footer());
             self.done = true;
         }

@@ -143,8 +143,33 @@ fn the_bgp_table_pages_to_the_same_text() {
     let j: serde_json::Value = serde_json::from_str(&js).unwrap();
     assert_eq!(j["routes"]["203.0.113.0/24"][0]["path"], "65002");
     assert_eq!(j["totalRoutes"], 2);
-    let one = all(&mut TableShow::new(Afi::Ipv4, Rows::Prefix("203.0.113.0/24".parse().unwrap()), false), &v, 1);
-    assert!(one.contains("203.0.113.0/24") && !one.contains("198.51.100.0/24"), "{one}");
+}
+
+/// `show bgp ipv4 unicast PREFIX|ADDRESS`: FRR's entry layout.
+#[test]
+fn one_prefix_as_frr_prints_it() {
+    let lan = lan();
+    let (fib, since) = (Fib(HashMap::new()), HashMap::new());
+    let v = view(&lan, "ryzen", &fib, &since);
+    let one = super::prefix_detail(&v, Afi::Ipv4, "203.0.113.0/24".parse().unwrap(), false).unwrap();
+    let want = "BGP routing table entry for 203.0.113.0/24, version 0
+Paths: (1 available, best #1, table default)
+  Not advertised to any peer
+  65000 65002
+    192.0.2.204 from 192.0.2.254 (192.0.2.254)
+      Origin IGP, valid, external, best
+      Last update: ";
+    assert!(one.starts_with(want), "{one}");
+    // An address: the longest prefix that holds it.
+    let by_addr = super::prefix_detail(&v, Afi::Ipv4, "203.0.113.9/32".parse().unwrap(), false).unwrap();
+    assert!(by_addr.starts_with("BGP routing table entry for 203.0.113.0/24"), "{by_addr}");
+    let own = super::prefix_detail(&v, Afi::Ipv4, "198.51.100.0/24".parse().unwrap(), true).unwrap();
+    let j: serde_json::Value = serde_json::from_str(&own).unwrap();
+    assert_eq!(j["paths"][0]["weight"], 32768, "{j}");
+    assert_eq!(j["paths"][0]["peer"]["type"], "local");
+    assert_eq!(j["advertisedTo"]["192.0.2.254"], serde_json::json!({}));
+    let none = super::prefix_detail(&v, Afi::Ipv4, "192.0.2.128/25".parse().unwrap(), false);
+    assert_eq!(none, Err("% Network not in table".to_string()));
 }
 
 /// `show bgp peer-group`, as FRR 8.4 prints it.
