@@ -10,12 +10,12 @@ use std::fmt;
 use super::foreign;
 use super::lists::{action_of, as_path_list, community_list, static_route};
 use super::model::{Bgp, Config};
-use super::route_map::route_map;
+use super::route_map::{route_map, route_map_line};
 use super::router_bgp::{address_family, router_bgp};
 pub use super::words::Node;
 use super::words::{asn, invalid, num, prefix, rest_after, LineError, R};
 use crate::bgp::packet::Afi;
-use crate::bgp::policy::{PrefixListEntry, RouteMapEntry};
+use crate::bgp::policy::PrefixListEntry;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
@@ -249,26 +249,7 @@ fn top(cfg: &mut Config, w: &[&str], line: &str) -> R {
                 _ => return invalid("expected `no ip prefix-list NAME [seq N]`"),
             }
         }
-        ["route-map", name, action, seq] => {
-            let action = action_of(action)?;
-            let seq: u32 = num(seq, "a sequence number (1 to 65535)")?;
-            let e = cfg.route_maps.entry(name.to_string()).or_default();
-            let entry = e.entries.entry(seq).or_insert_with(|| RouteMapEntry::new(action));
-            entry.action = action;
-            return Ok(Some(Node::RouteMap(name.to_string(), seq)));
-        }
-        ["no", "route-map", name, rest @ ..] => match rest {
-            [] => {
-                cfg.route_maps.remove(*name);
-            }
-            [_, seq] => {
-                let seq: u32 = num(seq, "a sequence number")?;
-                if let Some(m) = cfg.route_maps.get_mut(*name) {
-                    m.entries.remove(&seq);
-                }
-            }
-            _ => return invalid("expected `no route-map NAME [permit|deny SEQ]`"),
-        },
+        ["route-map", ..] | ["no", "route-map", ..] => return route_map_line(cfg, w),
         _ => return Err(LineError::Unknown),
     }
     Ok(None)

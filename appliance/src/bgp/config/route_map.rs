@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use super::lists::action_of;
 use super::model::Config;
 use super::words::{asn, invalid, num, rest_after, LineError, Node, R};
 use crate::bgp::packet::{Afi, Origin};
@@ -151,4 +152,36 @@ fn additive<'a>(list: &'a [&'a str]) -> (&'a [&'a str], bool) {
 fn set(entry: &mut RouteMapEntry, s: Set) {
     entry.sets.retain(|x| std::mem::discriminant(x) != std::mem::discriminant(&s));
     entry.sets.push(s);
+}
+
+/// `route-map NAME permit|deny SEQ` (which opens the block) and `no
+/// route-map NAME [permit|deny SEQ]`.
+pub(super) fn route_map_line(cfg: &mut Config, w: &[&str]) -> R {
+    match w {
+        ["route-map", name, action, seq] => {
+            let action = action_of(action)?;
+            let seq: u32 = num(seq, "a sequence number (1 to 65535)")?;
+            let e = cfg.route_maps.entry(name.to_string()).or_default();
+            let entry = e.entries.entry(seq).or_insert_with(|| RouteMapEntry::new(action));
+            entry.action = action;
+            Ok(Some(Node::RouteMap(name.to_string(), seq)))
+        }
+        ["no", "route-map", name, rest @ ..] => {
+            match rest {
+                [] => {
+                    cfg.route_maps.remove(*name);
+                }
+                [_, seq] => {
+                    let seq: u32 = num(seq, "a sequence number")?;
+                    if let Some(m) = cfg.route_maps.get_mut(*name) {
+                        m.entries.remove(&seq);
+                    }
+                }
+                _ => return invalid("expected `no route-map NAME [permit|deny SEQ]`"),
+            }
+            Ok(None)
+        }
+        ["route-map", ..] => invalid("expected `route-map NAME permit|deny SEQ`"),
+        _ => Err(LineError::Unknown),
+    }
 }
