@@ -80,6 +80,16 @@ impl Keys {
         }
     }
 
+    /// An integer or a string, as given.
+    pub fn opt_int_or_str(&mut self, name: &str) -> Result<Option<Result<i64, String>>, KeyError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Integer(i)) => Ok(Some(Ok(i))),
+            Some(Value::String(s)) => Ok(Some(Err(s))),
+            Some(v) => Err(self.err(name, format!("expected an integer or a string, found {}", kind(&v)))),
+        }
+    }
+
     /// A string parsed with `FromStr`; `what` names the expected kind in errors.
     pub fn opt_parsed<T: FromStr>(&mut self, name: &str, what: &str) -> Result<Option<T>, KeyError> {
         match self.opt_str(name)? {

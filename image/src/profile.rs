@@ -70,7 +70,7 @@ pub struct VmNetwork {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bgp {
     /// bgpd.conf is rendered from these settings.
-    Generated { announce: Vec<IpNet>, accept: Vec<PrefixMatch>, neighbors: Vec<Neighbor> },
+    Generated { announce: Vec<IpNet>, accept: Vec<PrefixMatch>, neighbors: Vec<Neighbor>, listen: Vec<Listen> },
     /// A hand-written bgpd.conf in FRR's dialect, copied as it is.
     File { path: PathBuf, text: String },
 }
@@ -79,6 +79,16 @@ pub enum Bgp {
 pub struct Neighbor {
     pub address: IpAddr,
     pub remote_as: u32,
+    pub description: Option<String>,
+}
+
+/// `[[listen]]`: any router of the LAN in `range` may peer with this one
+/// (a dynamic neighbor, `bgp listen range`), with AS `remote_as`: a
+/// number, "external" or "internal".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    pub range: IpNet,
+    pub remote_as: String,
     pub description: Option<String>,
 }
 
@@ -148,12 +158,13 @@ impl std::str::FromStr for PrefixMatch {
     }
 }
 
-const TOP: &[&str] = &["description", "router", "lan", "vm_network", "bgp", "neighbor"];
+const TOP: &[&str] = &["description", "router", "lan", "vm_network", "bgp", "neighbor", "listen"];
 const ROUTER: &[&str] = &["hostname", "asn", "router_id"];
 const LAN: &[&str] = &["parent", "addresses", "gateway", "gateway6", "hwaddr", "mtu", "shim_address"];
 const VM: &[&str] = &["bridge", "addresses", "mtu"];
 const BGP: &[&str] = &["announce", "accept", "config"];
 const NEIGHBOR: &[&str] = &["address", "remote_as", "description"];
+const LISTEN: &[&str] = &["range", "remote_as", "description"];
 
 impl Profile {
     /// Reads and validates a profile file, applying `overrides` (`key=value`
@@ -244,12 +255,13 @@ impl Profile {
             neighbors.push(Neighbor { address, remote_as, description });
         }
 
+        let listen = read_listen(&mut top, &lan.addresses)?;
         let bgp = match top.opt_table("bgp", BGP)? {
             None => return Err(top.err("bgp", "missing (required table [bgp])")),
             Some(mut b) if b.has("config") => {
                 let rel: PathBuf = b.str("config")?.into();
-                if b.has("announce") || b.has("accept") || !neighbors.is_empty() {
-                    return Err(b.err("config", "a hand-written config replaces bgp.announce, bgp.accept and [[neighbor]]: use one or the other"));
+                if b.has("announce") || b.has("accept") || !neighbors.is_empty() || !listen.is_empty() {
+                    return Err(b.err("config", "a hand-written config replaces bgp.announce, bgp.accept, [[neighbor]] and [[listen]]: use one or the other"));
                 }
                 b.finish()?;
                 let path = base.join(&rel);
@@ -282,13 +294,13 @@ impl Profile {
                     }
                 };
                 b.finish()?;
-                if neighbors.is_empty() {
+                if neighbors.is_empty() && listen.is_empty() {
                     return Err(KeyError {
                         key: "neighbor".into(),
-                        message: "no [[neighbor]]: a router needs at least one".into(),
+                        message: "no [[neighbor]] and no [[listen]]: a router needs at least one".into(),
                     });
                 }
-                Bgp::Generated { announce, accept, neighbors }
+                Bgp::Generated { announce, accept, neighbors, listen }
             }
         };
         top.finish()?;
@@ -309,12 +321,48 @@ impl Keys {
     }
 }
 
+/// `[[listen]]` tables: each range on the LAN, once.
+fn read_listen(top: &mut Keys, lan: &[IpNet]) -> Result<Vec<Listen>, KeyError> {
+    let mut out: Vec<Listen> = Vec::new();
+    for mut l in top.opt_tables("listen", LISTEN)? {
+        let range: IpNet = l.parsed("range", "a prefix (like 192.0.2.0/24)")?;
+        if range.trunc() != range {
+            return Err(l.err("range", format!("{range} has host bits set (did you mean {}?)", range.trunc())));
+        }
+        if !lan.iter().any(|a| a.trunc().contains(&range) || range.contains(&a.trunc())) {
+            let list: Vec<String> = lan.iter().map(|a| a.trunc().to_string()).collect();
+            return Err(l.err("range", format!("{range} is not on the LAN ({})", list.join(", "))));
+        }
+        let remote_as = match l.opt_int_or_str("remote_as")? {
+            None => return Err(l.err("remote_as", "missing (required: an AS number, \"external\" or \"internal\")")),
+            Some(Err(w)) if w == "external" || w == "internal" => w,
+            Some(Err(w)) => {
+                return Err(l.err("remote_as", format!("{w:?}: expected an AS number, \"external\" or \"internal\"")))
+            }
+            Some(Ok(n)) => asn_value(&l, "remote_as", n)?.to_string(),
+        };
+        let description = l.opt_str("description")?;
+        l.finish()?;
+        if out.iter().any(|x| x.range == range) {
+            return Err(KeyError { key: "listen".into(), message: format!("{range} is listed twice") });
+        }
+        out.push(Listen { range, remote_as, description });
+    }
+    Ok(out)
+}
+
 fn as_number(k: &mut Keys, name: &str) -> Result<Option<u32>, KeyError> {
     match k.opt_int(name)? {
         None => Ok(None),
-        Some(n) if (1..=u32::MAX as i64).contains(&n) && n != 23456 => Ok(Some(n as u32)),
-        Some(23456) => Err(k.err(name, "23456 is AS_TRANS (RFC 6793), not usable as an AS number")),
-        Some(n) => Err(k.err(name, format!("{n} is not an AS number (1 to 4294967295)"))),
+        Some(n) => asn_value(k, name, n).map(Some),
+    }
+}
+
+fn asn_value(k: &Keys, name: &str, n: i64) -> Result<u32, KeyError> {
+    match n {
+        23456 => Err(k.err(name, "23456 is AS_TRANS (RFC 6793), not usable as an AS number")),
+        n if (1..=u32::MAX as i64).contains(&n) => Ok(n as u32),
+        n => Err(k.err(name, format!("{n} is not an AS number (1 to 4294967295)"))),
     }
 }
 

@@ -15,10 +15,15 @@ const LIST_OUT: &str = "allowed-adv";
 /// bgpd.conf for the profile. For the seed's profiles the `router bgp` and
 /// prefix-list lines are those of the seed's FRR configs, line for line.
 pub fn bgpd_conf(p: &Profile) -> String {
-    let (announce, accept, neighbors) = match &p.bgp {
+    let (announce, accept, neighbors, listen) = match &p.bgp {
         Bgp::File { text, .. } => return text.clone(),
-        Bgp::Generated { announce, accept, neighbors } => (announce, accept, neighbors),
+        Bgp::Generated { announce, accept, neighbors, listen } => (announce, accept, neighbors, listen),
     };
+    // Who the prefix-lists apply to: each neighbor, and each listen
+    // range's peer-group (LISTEN1, LISTEN2, ...).
+    let mut peers: Vec<(String, bool)> =
+        neighbors.iter().map(|n| (n.address.to_string(), n.address.is_ipv6())).collect();
+    peers.extend(listen.iter().enumerate().map(|(i, l)| (format!("LISTEN{}", i + 1), l.range.addr().is_ipv6())));
     let mut s = String::new();
     let _ = writeln!(s, "! {} (profile {}), rendered by bgpbox build", p.router.hostname, p.name);
     let _ = writeln!(s, "!");
@@ -32,7 +37,15 @@ pub fn bgpd_conf(p: &Profile) -> String {
             let _ = writeln!(s, " neighbor {} description {d}", n.address);
         }
     }
-    let v6_wanted = announce.iter().any(|a| matches!(a, IpNet::V6(_))) || neighbors.iter().any(|n| n.address.is_ipv6());
+    for (i, l) in listen.iter().enumerate() {
+        let g = format!("LISTEN{}", i + 1);
+        let _ = writeln!(s, " neighbor {g} peer-group\n neighbor {g} remote-as {}", l.remote_as);
+        if let Some(d) = &l.description {
+            let _ = writeln!(s, " neighbor {g} description {d}");
+        }
+        let _ = writeln!(s, " bgp listen range {} peer-group {g}", l.range);
+    }
+    let v6_wanted = announce.iter().any(|a| matches!(a, IpNet::V6(_))) || peers.iter().any(|(_, v6)| *v6);
     for v6 in [false, true] {
         if v6 && !v6_wanted {
             continue;
@@ -42,12 +55,12 @@ pub fn bgpd_conf(p: &Profile) -> String {
         for a in announce.iter().filter(|a| matches!(a, IpNet::V6(_)) == v6) {
             let _ = writeln!(s, "  network {a}");
         }
-        for n in neighbors {
+        for (who, _) in &peers {
             if v6 {
-                let _ = writeln!(s, "  neighbor {} activate", n.address);
+                let _ = writeln!(s, "  neighbor {who} activate");
             }
-            let _ = writeln!(s, "  neighbor {} prefix-list {LIST_IN} in", n.address);
-            let _ = writeln!(s, "  neighbor {} prefix-list {LIST_OUT} out", n.address);
+            let _ = writeln!(s, "  neighbor {who} prefix-list {LIST_IN} in");
+            let _ = writeln!(s, "  neighbor {who} prefix-list {LIST_OUT} out");
         }
         let _ = writeln!(s, " exit-address-family");
     }

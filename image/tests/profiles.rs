@@ -160,7 +160,7 @@ fn errors_name_file_key_and_problem() {
     assert!(error_of(|t| format!("{t}\n[[[")).starts_with("profiles/x.toml: not valid TOML"));
     assert_eq!(
         error_of(|t| t.replace("[bgp]\n", "[bgp]\nconfig = \"x.conf\"\n")),
-        "profiles/x.toml: bgp.config: a hand-written config replaces bgp.announce, bgp.accept and [[neighbor]]: use one or the other"
+        "profiles/x.toml: bgp.config: a hand-written config replaces bgp.announce, bgp.accept, [[neighbor]] and [[listen]]: use one or the other"
     );
 }
 
@@ -238,4 +238,33 @@ fn host_shim_command_for_the_profile() {
     let e = Profile::load(&repo().join("profiles/ryzen7-5700x.toml"), &["lan.shim_address=10.9.9.9/24".into()])
         .unwrap_err();
     assert!(e.to_string().ends_with("lan.shim_address: 10.9.9.9 is not on the LAN (192.168.2.203/24)"), "{e}");
+}
+
+#[test]
+fn a_listen_range_for_the_home_router_role() {
+    let p = load("home-router.toml");
+    let conf = render::bgpd_conf(&p);
+    for line in [
+        " neighbor LISTEN1 peer-group\n neighbor LISTEN1 remote-as external\n neighbor LISTEN1 description servers\n",
+        " bgp listen range 192.168.2.0/24 peer-group LISTEN1\n",
+        "  network 0.0.0.0/0\n  neighbor LISTEN1 prefix-list allowed-in in\n  neighbor LISTEN1 prefix-list allowed-adv out\n",
+        "ip prefix-list allowed-in seq 5 permit 10.0.0.0/8 le 24\n",
+    ] {
+        assert!(conf.contains(line), "{line:?} not in:\n{conf}");
+    }
+    let err =
+        |set: &str| Profile::load(&repo().join("profiles/home-router.toml"), &[set.into()]).unwrap_err().to_string();
+    let off = err("listen=[{range=\"10.9.0.0/24\", remote_as=\"external\"}]");
+    assert!(off.ends_with("listen[0].range: 10.9.0.0/24 is not on the LAN (192.168.2.0/24)"), "{off}");
+    assert!(err("listen=[{range=\"192.168.2.0/24\", remote_as=\"outside\"}]")
+        .contains("\"outside\": expected an AS number, \"external\" or \"internal\""));
+    assert!(err("listen=[{range=\"192.168.2.0/24\", remote_as=23456}]").contains("AS_TRANS"));
+    assert!(err("listen=[{range=\"192.168.2.0/24\"}]").contains("remote_as: missing"));
+    let p = Profile::load(
+        &repo().join("profiles/home-router.toml"),
+        &["listen=[{range=\"192.168.2.128/25\", remote_as=65001}]".into()],
+    )
+    .unwrap();
+    assert!(render::bgpd_conf(&p)
+        .contains(" neighbor LISTEN1 remote-as 65001\n bgp listen range 192.168.2.128/25 peer-group LISTEN1\n"));
 }

@@ -116,3 +116,24 @@ fn build(a: &Args) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shipped profile renders a config bgpd takes.
+    #[test]
+    fn the_shipped_profiles_render_configs_bgpd_takes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles");
+        let mut n = 0;
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_some_and(|x| x == "toml") {
+                let p = Profile::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+                check_bgpd_conf(&p).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                n += 1;
+            }
+        }
+        assert!(n >= 3, "{n} profiles");
+    }
+}

@@ -289,6 +289,17 @@ impl Session {
         out
     }
 
+    /// Whether a connection is open or being opened.
+    pub fn has_connection(&self) -> bool {
+        !self.conns.is_empty() || self.connecting.is_some()
+    }
+
+    /// The last connection id given (a new session for the same slot
+    /// starts after it).
+    pub fn last_conn_id(&self) -> ConnId {
+        self.next_id
+    }
+
     pub fn new_conn_id(&mut self) -> ConnId {
         self.next_id += 1;
         self.next_id

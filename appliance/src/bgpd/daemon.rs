@@ -60,7 +60,8 @@ struct Daemon {
     /// The listening socket, for per-neighbor TCP-MD5 keys, and whether it
     /// is an IPv6 socket.
     listener: (RawFd, bool),
-    md5: HashMap<IpAddr, String>,
+    /// The listener's TCP-MD5 keys: a neighbor's address, or a range.
+    md5: HashMap<IpNet, String>,
     opts: Options,
     fib: Fib,
     events: Events,
@@ -250,17 +251,20 @@ impl Daemon {
     fn accepted(&mut self, stream: tokio::net::TcpStream, remote: std::net::SocketAddr, local: std::net::SocketAddr) {
         let now = Instant::now();
         let (r, l) = (remote.ip().to_canonical(), local.ip().to_canonical());
-        if let Some(p) = self.speaker.peer(r) {
-            let c = p.config();
+        let settings = match self.speaker.peer(r) {
+            Some(p) => Some(p.config().clone()),
+            None => self.speaker.config().bgp.as_ref().and_then(|b| b.dynamic_neighbor(r)),
+        };
+        if let Some(c) = settings {
             if let Err(e) = connection::ttl_options(&stream, remote.is_ipv6(), c.ttl_security_hops, c.ebgp_multihop) {
                 crate::warn!("bgp", "neighbor {r}: cannot set TTL options: {e}");
             }
         }
         match self.speaker.accept(now, r, l) {
-            Some(conn) => {
+            Ok(conn) => {
                 self.conns.insert(conn, Conn::attach(conn, stream, &self.events));
             }
-            None => {
+            Err(why) => {
                 // Said once a minute per address: a flood must not flood the log.
                 if self.refused.len() > 10_000 {
                     self.refused.clear();
@@ -268,7 +272,7 @@ impl Daemon {
                 let last = self.refused.get(&r).copied();
                 if last.is_none_or(|t| now.duration_since(t) >= REFUSED_LOG_EVERY) {
                     self.refused.insert(r, now);
-                    crate::warn!("bgp", "connection from {r} refused: not a configured neighbor");
+                    crate::warn!("bgp", "connection from {r} refused: {why}");
                 }
             }
         }
@@ -410,20 +414,34 @@ impl Daemon {
 
     /// Keeps the listener's TCP-MD5 keys in step with the neighbors'
     /// passwords, so that their SYNs are accepted.
+    /// A listen range whose peer-group has a password gets one key for
+    /// the whole range.
     fn listener_keys(&mut self) {
-        let want: HashMap<IpAddr, String> =
-            self.speaker.configured().filter_map(|p| p.config().password.clone().map(|k| (p.addr(), k))).collect();
+        let mut want: HashMap<IpNet, String> = self
+            .speaker
+            .configured()
+            .filter(|p| !p.is_dynamic())
+            .filter_map(|p| p.config().password.clone().map(|k| (IpNet::from(p.addr()), k)))
+            .collect();
+        if let Some(b) = &self.speaker.config().bgp {
+            for (range, g) in &b.listen_ranges {
+                if let Some(k) = b.groups.get(g).and_then(|g| g.password.clone()) {
+                    want.insert(*range, k);
+                }
+            }
+        }
         if want == self.md5 {
             return;
         }
         let (fd, v6) = self.listener;
-        for (addr, _) in self.md5.iter().filter(|(a, _)| !want.contains_key(a)) {
-            let _ = sockopt::set_md5(fd, v6, *addr, b"");
+        let len = |n: &IpNet| (n.prefix_len() < n.max_prefix_len()).then_some(n.prefix_len());
+        for (net, _) in self.md5.iter().filter(|(a, _)| !want.contains_key(a)) {
+            let _ = sockopt::set_md5_prefix(fd, v6, net.addr(), len(net), b"");
         }
-        for (addr, key) in &want {
-            if self.md5.get(addr) != Some(key) {
-                if let Err(e) = sockopt::set_md5(fd, v6, *addr, key.as_bytes()) {
-                    crate::error!("bgp", "neighbor {addr}: cannot set the TCP-MD5 password: {e}");
+        for (net, key) in &want {
+            if self.md5.get(net) != Some(key) {
+                if let Err(e) = sockopt::set_md5_prefix(fd, v6, net.addr(), len(net), key.as_bytes()) {
+                    crate::error!("bgp", "neighbor {net}: cannot set the TCP-MD5 password: {e}");
                 }
             }
         }

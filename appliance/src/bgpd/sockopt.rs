@@ -18,6 +18,10 @@ use nix::libc;
 const MD5SIG_LEN: usize = 216;
 const MD5_MAX_KEY: usize = 80;
 const TCP_MD5SIG: libc::c_int = 14;
+/// TCP_MD5SIG with `tcpm_flags` and `tcpm_prefixlen` read: a key for a
+/// whole prefix (listen ranges).
+const TCP_MD5SIG_EXT: libc::c_int = 32;
+const TCP_MD5SIG_FLAG_PREFIX: u8 = 1;
 const IP_MINTTL: libc::c_int = 21;
 const IPV6_MINHOPCOUNT: libc::c_int = 73;
 
@@ -36,6 +40,12 @@ fn setsockopt(fd: RawFd, level: libc::c_int, name: libc::c_int, value: &[u8]) ->
 /// socket. `v6_socket`: the socket is AF_INET6 (IPv4 peers are then given
 /// as IPv4-mapped addresses, as the kernel expects).
 pub fn set_md5(fd: RawFd, v6_socket: bool, peer: IpAddr, key: &[u8]) -> io::Result<()> {
+    set_md5_prefix(fd, v6_socket, peer, None, key)
+}
+
+/// `set_md5` for every address of a prefix of `len` bits (None: the one
+/// address).
+pub fn set_md5_prefix(fd: RawFd, v6_socket: bool, peer: IpAddr, len: Option<u8>, key: &[u8]) -> io::Result<()> {
     if key.len() > MD5_MAX_KEY {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "TCP-MD5 keys are at most 80 bytes"));
     }
@@ -56,7 +66,16 @@ pub fn set_md5(fd: RawFd, v6_socket: bool, peer: IpAddr, key: &[u8]) -> io::Resu
     }
     b[130..132].copy_from_slice(&(key.len() as u16).to_ne_bytes());
     b[136..136 + key.len()].copy_from_slice(key);
-    setsockopt(fd, libc::IPPROTO_TCP, TCP_MD5SIG, &b)
+    match len {
+        None => setsockopt(fd, libc::IPPROTO_TCP, TCP_MD5SIG, &b),
+        Some(l) => {
+            // An IPv4 prefix on an IPv6 socket is one of mapped addresses.
+            let mapped = if peer.is_ipv4() && v6_socket { 96 } else { 0 };
+            b[128] = TCP_MD5SIG_FLAG_PREFIX;
+            b[129] = l + mapped;
+            setsockopt(fd, libc::IPPROTO_TCP, TCP_MD5SIG_EXT, &b)
+        }
+    }
 }
 
 /// GTSM: send with TTL 255 and accept only packets that crossed at most

@@ -108,6 +108,10 @@ pub static SPECS: &[Spec] = &[
     c(M::RouterBgp, "bgp router-id A.B.C.D"),
     c(M::RouterBgp, "no bgp router-id [A.B.C.D]"),
     c(M::RouterBgp, "bgp cluster-id A.B.C.D"),
+    c(M::RouterBgp, "bgp listen range <A.B.C.D/M|X:X::X:X/M> peer-group WORD"),
+    c(M::RouterBgp, "no bgp listen range <A.B.C.D/M|X:X::X:X/M> [peer-group WORD]"),
+    c(M::RouterBgp, "bgp listen limit (1-65535)"),
+    c(M::RouterBgp, "no bgp listen limit [(1-65535)]"),
     c(M::RouterBgp, "no bgp cluster-id [A.B.C.D]"),
     c(
         M::RouterBgp,

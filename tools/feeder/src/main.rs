@@ -11,9 +11,13 @@
 //! `--no-read` (a peer that stops reading once Established, but keeps
 //! sending KEEPALIVEs).
 //!
+//! `bgpbox-feeder flood`: see `flood.rs`.
+//!
 //! `bgpbox-feeder watch`: a netlink listener that follows the main table
 //! and prints when N routes of other protocols than kernel/static are in,
 //! and when they are all gone again.
+
+mod flood;
 
 use std::collections::HashSet;
 use std::io::{BufRead, Read, Write};
@@ -53,6 +57,18 @@ enum Cmd {
         /// Routes through a nexthop object on this interface index.
         #[arg(long)]
         nh_oif: Option<u32>,
+    },
+    /// TCP connections to a BGP port from many source addresses.
+    Flood {
+        #[arg(long)]
+        to: SocketAddr,
+        /// Source addresses, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        from: Vec<IpAddr>,
+        #[arg(long)]
+        count: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
     },
 }
 
@@ -467,5 +483,6 @@ fn main() {
         Cmd::Feed(f) => feed(f),
         Cmd::Watch { expect } => watch(expect),
         Cmd::Floor { v4, via, nh_oif } => floor(v4, via, nh_oif),
+        Cmd::Flood { to, from, count, seconds } => flood::flood(to, &from, count, seconds),
     }
 }

@@ -122,6 +122,11 @@ pub struct Bgp {
     pub neighbors: Vec<Neighbor>,
     /// Peer-groups by name: templates of neighbor settings (`addr` unused).
     pub groups: BTreeMap<String, Neighbor>,
+    /// `bgp listen range PREFIX peer-group NAME`: connections from these
+    /// become dynamic neighbors of the group.
+    pub listen_ranges: Vec<(IpNet, String)>,
+    /// `bgp listen limit N`: at most this many dynamic neighbors at once.
+    pub listen_limit: Option<u32>,
     pub families: BTreeMap<Afi, Family>,
 }
 
@@ -141,8 +146,41 @@ impl Bgp {
             cluster_id: None,
             neighbors: Vec::new(),
             groups: BTreeMap::new(),
+            listen_ranges: Vec::new(),
+            listen_limit: None,
             families: BTreeMap::new(),
         }
+    }
+
+    /// The peer-group of the listen range that holds `addr` (the longest).
+    pub fn listen_group(&self, addr: IpAddr) -> Option<&str> {
+        self.listen_ranges
+            .iter()
+            .filter(|(r, _)| r.contains(&addr))
+            .max_by_key(|(r, _)| r.prefix_len())
+            .map(|(_, g)| g.as_str())
+    }
+
+    /// What a dynamic neighbor at `addr` applies: its range's group, with
+    /// the group's remote-as (None: no range, or a group without one),
+    /// passive.
+    pub fn dynamic_neighbor(&self, addr: IpAddr) -> Option<Neighbor> {
+        let name = self.listen_group(addr)?;
+        let g = self.groups.get(name)?;
+        if !g.explicit.has(Field::RemoteAs) {
+            return None;
+        }
+        let mut n = Neighbor::new(addr, g.remote_as);
+        n.explicit.0.clear();
+        n.peer_group = Some(name.to_string());
+        let mut n = n.over(g);
+        n.passive = true;
+        Some(n)
+    }
+
+    /// FRR's default of 100.
+    pub fn listen_limit(&self) -> u32 {
+        self.listen_limit.unwrap_or(100)
     }
 
     /// A neighbor's own settings (see `effective` for what applies).

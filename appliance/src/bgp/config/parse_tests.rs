@@ -418,3 +418,29 @@ fn soft_reconfiguration_and_send_community_are_kept() {
     .unwrap();
     assert!(!render(&back).contains("send-community"), "{}", render(&back));
 }
+
+#[test]
+fn listen_ranges_read_back_and_their_mistakes_are_named() {
+    let text = "router bgp 65000\n bgp listen limit 20\n neighbor K8S peer-group\n neighbor K8S remote-as 64513\n \
+                bgp listen range 192.0.2.0/24 peer-group K8S\n bgp listen range 2001:db8::/64 peer-group K8S\n";
+    let c = parse("r", text).unwrap();
+    let b = c.bgp.as_ref().unwrap();
+    assert_eq!(b.listen_limit(), 20);
+    assert_eq!(b.listen_group("192.0.2.9".parse().unwrap()), Some("K8S"));
+    let n = b.dynamic_neighbor("2001:db8::9".parse().unwrap()).unwrap();
+    assert_eq!((n.remote_as, n.passive, n.peer_group.as_deref()), (RemoteAs::Asn(64513), true, Some("K8S")));
+    assert!(b.dynamic_neighbor("198.51.100.1".parse().unwrap()).is_none());
+    let out = render(&c);
+    assert!(out.contains(" neighbor K8S remote-as 64513\n bgp listen range 192.0.2.0/24 peer-group K8S\n"), "{out}");
+    assert_eq!(parse("again", &out).unwrap(), c);
+    // Removing the group removes its ranges; `no` forms.
+    let gone = parse("r", &format!("{text} no bgp listen range 2001:db8::/64\n no bgp listen limit\n")).unwrap();
+    assert_eq!(gone.bgp.as_ref().unwrap().listen_ranges.len(), 1);
+    assert_eq!(gone.bgp.as_ref().unwrap().listen_limit(), 100);
+    let err = |t: &str| parse("x.conf", t).unwrap_err().to_string();
+    assert!(err("router bgp 1\n bgp listen range 192.0.2.0/24 peer-group NOPE\n").contains("no peer-group NOPE"));
+    assert!(
+        err("router bgp 1\n neighbor G peer-group\n bgp listen range fe80::/64 peer-group G\n").contains("link-local")
+    );
+    assert!(err("router bgp 1\n bgp listen limit 0\n").contains("1 to 65535"));
+}

@@ -60,6 +60,7 @@ pub(super) fn command(bgp: &mut Bgp, no: bool, who: &str, group: Option<&str>) -
                 return invalid(format!("peer-group {who} has members ({}): unbind them first", members.join(", ")));
             }
             bgp.groups.remove(who);
+            bgp.listen_ranges.retain(|(_, g)| g != who);
         }
         (false, Ok(addr), Some(g)) => bind(bgp, addr, g)?,
         (true, Ok(addr), _) => unbind(bgp, addr),

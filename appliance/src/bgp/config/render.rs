@@ -75,9 +75,15 @@ fn router_bgp(s: &mut String, b: &Bgp) {
     if let Some((k, h)) = b.timers {
         let _ = writeln!(s, " timers bgp {k} {h}");
     }
+    if let Some(l) = b.listen_limit {
+        let _ = writeln!(s, " bgp listen limit {l}");
+    }
     for (name, g) in &b.groups {
         let _ = writeln!(s, " neighbor {name} peer-group");
         neighbor(s, name, g, &|f| g.explicit.has(f));
+        for (r, _) in b.listen_ranges.iter().filter(|(_, x)| x == name) {
+            let _ = writeln!(s, " bgp listen range {r} peer-group {name}");
+        }
     }
     for n in &b.neighbors {
         let who = n.addr.to_string();

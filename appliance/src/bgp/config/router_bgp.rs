@@ -3,6 +3,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use ipnet::IpNet;
+
 use super::model::{
     AllowasIn, Bgp, Config, Field, LocalAs, Neighbor, NeighborFamily, Redistribute, RemovePrivate, Source,
 };
@@ -35,6 +37,13 @@ fn knob(bgp: &mut Bgp, w: &[&str]) -> Option<Result<(), LineError>> {
             Err(e) => return Some(Err(e)),
         },
         (true, ["bgp", "cluster-id", ..]) => bgp.cluster_id = None,
+        (no, ["bgp", "listen", "range", p, rest @ ..]) => return Some(listen_range(bgp, no, p, rest)),
+        (false, ["bgp", "listen", "limit", n]) => match num::<u32>(n, "a neighbor count (1 to 65535)") {
+            Ok(n @ 1..=65535) => bgp.listen_limit = Some(n),
+            Ok(_) => return Some(invalid(format!("bgp listen limit {n}: 1 to 65535"))),
+            Err(e) => return Some(Err(e)),
+        },
+        (true, ["bgp", "listen", "limit", ..]) => bgp.listen_limit = None,
         (false, ["timers", "bgp", k, h]) => match timers(k, h) {
             Ok(t) => bgp.timers = Some(t),
             Err(e) => return Some(Err(e)),
@@ -45,6 +54,38 @@ fn knob(bgp: &mut Bgp, w: &[&str]) -> Option<Result<(), LineError>> {
         _ => return None,
     }
     Some(Ok(()))
+}
+
+/// `[no] bgp listen range PREFIX peer-group NAME`.
+fn listen_range(bgp: &mut Bgp, no: bool, p: &str, rest: &[&str]) -> Result<(), LineError> {
+    let range = prefix(p)?;
+    if let IpNet::V6(r) = range {
+        if r.addr().segments()[0] & 0xffc0 == 0xfe80 {
+            return invalid(format!("{p}: link-local listen ranges come with unnumbered neighbors (not yet)"));
+        }
+    }
+    let group = match rest {
+        ["peer-group", g] => *g,
+        [] if no => {
+            bgp.listen_ranges.retain(|(r, _)| *r != range);
+            return Ok(());
+        }
+        _ => return invalid("expected `bgp listen range PREFIX peer-group NAME`"),
+    };
+    if no {
+        bgp.listen_ranges.retain(|(r, g)| !(*r == range && g == group));
+        return Ok(());
+    }
+    if !bgp.groups.contains_key(group) {
+        return invalid(format!("no peer-group {group} (create it with `neighbor {group} peer-group`)"));
+    }
+    if let Some((_, other)) = bgp.listen_ranges.iter().find(|(r, g)| *r == range && g != group) {
+        return invalid(format!("{range} is already a listen range of peer-group {other}"));
+    }
+    if !bgp.listen_ranges.iter().any(|(r, _)| *r == range) {
+        bgp.listen_ranges.push((range, group.to_string()));
+    }
+    Ok(())
 }
 
 /// `[no] redistribute connected|static|kernel [metric N] [route-map NAME]`.

@@ -23,6 +23,7 @@
 
 mod adj_rib_in;
 mod adj_rib_out;
+mod dynamic;
 mod export;
 mod fib;
 mod host;
@@ -38,6 +39,7 @@ use std::time::Instant;
 
 use ipnet::IpNet;
 
+pub use dynamic::Refusal;
 pub use fib::{fib_hops, Hops};
 pub use host::{Host, HostRoute};
 pub use neighbor::Peer;
@@ -242,6 +244,8 @@ impl Speaker {
     }
 }
 
+#[cfg(test)]
+mod dynamic_tests;
 #[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]

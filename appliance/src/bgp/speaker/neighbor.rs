@@ -38,8 +38,11 @@ pub struct Peer {
     pub(super) eor_due: bool,
     /// Stopped for exceeding maximum-prefix, until cleared.
     pub(super) overflow: bool,
-    /// No longer in the configuration.
+    /// No longer in the configuration (a dynamic neighbor: its session
+    /// ended).
     pub(super) removed: bool,
+    /// Made from a listen range, not configured.
+    pub(super) dynamic: bool,
     /// Since when the peer has not read what we sent (RFC 9687).
     pub(super) blocked_since: Option<Instant>,
 }
@@ -65,6 +68,7 @@ impl Peer {
             eor_due: false,
             overflow: false,
             removed: false,
+            dynamic: false,
             blocked_since: None,
         }
     }
@@ -116,6 +120,11 @@ impl Peer {
         (self.msgs_in, self.msgs_out)
     }
 
+    /// A dynamic neighbor (from `bgp listen range`).
+    pub fn is_dynamic(&self) -> bool {
+        self.dynamic
+    }
+
     pub fn overflow(&self) -> bool {
         self.overflow
     }
@@ -161,18 +170,6 @@ impl Peer {
 }
 
 impl Speaker {
-    /// An inbound TCP connection: the id to use for it, if it comes from
-    /// a configured neighbor.
-    pub fn accept(&mut self, now: Instant, remote: IpAddr, local: IpAddr) -> Option<ConnId> {
-        let i = self.peers.iter().position(|p| p.cfg.addr == remote && !p.removed)?;
-        let id = self.peers[i].session.new_conn_id();
-        self.conns.insert(id, i);
-        self.peers[i].local_addr = Some(local);
-        let a = self.peers[i].session.connected(now, id, false);
-        self.run(now, i, a);
-        Some(id)
-    }
-
     /// Our outbound connection `conn` is up.
     pub fn connected(&mut self, now: Instant, conn: ConnId, local: IpAddr) {
         let Some(&i) = self.conns.get(&conn) else {
@@ -291,6 +288,12 @@ impl Speaker {
                 }
             }
         }
+        // A dynamic neighbor whose connection closed before the session
+        // came up goes too: it must not hold a place under the limit.
+        let p = &mut self.peers[i];
+        if p.dynamic && !p.session.has_connection() && p.conn.is_none() {
+            p.removed = true;
+        }
     }
 
     fn up(&mut self, now: Instant, i: usize, conn: ConnId, neg: Negotiated) {
@@ -331,6 +334,8 @@ impl Speaker {
         p.accepted = PerFamily::default();
         p.blocked_since = None;
         p.eor_due = false;
+        // A dynamic neighbor goes with its session (FRR's rule).
+        p.removed |= p.dynamic;
         if self.stopping {
             return;
         }

@@ -97,7 +97,7 @@ fn used_by(c: &Config, name: &str) -> Vec<Used> {
 impl ImportPolicy {
     fn of(c: &Config, addr: IpAddr) -> Option<ImportPolicy> {
         let b = c.bgp.as_ref()?;
-        let n = b.effective_neighbor(addr)?;
+        let n = b.effective_neighbor(addr).or_else(|| b.dynamic_neighbor(addr))?;
         let families = [Afi::Ipv4, Afi::Ipv6]
             .into_iter()
             .map(|afi| {
@@ -158,7 +158,19 @@ impl Speaker {
     /// A neighbor that went away, or whose session settings changed.
     fn reconfigure_peer(&mut self, now: Instant, i: usize, restart_all: bool) {
         let addr = self.peers[i].cfg.addr;
-        let Some(n) = self.config.bgp.as_ref().and_then(|b| b.effective_neighbor(addr)) else {
+        let b = self.config.bgp.as_ref();
+        // A dynamic neighbor whose address is now configured becomes that
+        // neighbor; one gone needs nothing.
+        if self.peers[i].dynamic && b.is_some_and(|b| b.neighbor(addr).is_some()) {
+            self.peers[i].dynamic = false;
+        } else if self.peers[i].dynamic && self.peers[i].removed {
+            return;
+        }
+        let n = match self.peers[i].dynamic {
+            true => b.and_then(|b| b.dynamic_neighbor(addr)),
+            false => b.and_then(|b| b.effective_neighbor(addr)),
+        };
+        let Some(n) = n else {
             if !self.peers[i].removed {
                 self.stop_peer(now, i, Notification::new(err::CEASE, err::PEER_DECONFIGURED, []));
                 self.peers[i].removed = true;
@@ -193,7 +205,9 @@ impl Speaker {
     /// Neighbors new in the configuration. Peers are indexed by PeerId: a
     /// removed one keeps its slot rather than renumbering the others' paths.
     fn add_peers(&mut self, now: Instant) {
-        let existing: HashSet<IpAddr> = self.peers.iter().map(|p| p.cfg.addr).collect();
+        // A dynamic neighbor gone leaves its slot to the next dynamic one.
+        let existing: HashSet<IpAddr> =
+            self.peers.iter().filter(|p| !(p.dynamic && p.removed)).map(|p| p.cfg.addr).collect();
         let added: Vec<Neighbor> = self
             .config
             .bgp
@@ -210,7 +224,7 @@ impl Speaker {
         }
     }
 
-    fn session_config(&self, n: &Neighbor) -> SessionConfig {
+    pub(super) fn session_config(&self, n: &Neighbor) -> SessionConfig {
         let b = self.config.bgp.as_ref();
         let (asn, default_v4) = b.map_or((0, true), |b| (b.asn, b.default_ipv4_unicast));
         let (keepalive, hold_time) = n.timers.or(b.and_then(|b| b.timers)).unwrap_or((60, 180));

@@ -84,7 +84,7 @@ impl Lan {
             Output::Connect { conn, peer } => {
                 let from = self.nodes[i].addr;
                 match self.nodes.iter().position(|n| n.addr == peer) {
-                    Some(j) => match self.nodes[j].sp.accept(now, from, peer) {
+                    Some(j) => match self.nodes[j].sp.accept(now, from, peer).ok() {
                         Some(c2) => {
                             self.links.insert((i, conn), (j, c2));
                             self.links.insert((j, c2), (i, conn));

@@ -30,11 +30,11 @@ pub fn peer_groups(v: &View, name: Option<&str>, json: bool) -> Result<String, S
             .filter(|a| g.family(*a, b.default_ipv4_unicast).activate)
             .map(|a| a.name())
             .collect();
-        let members: Vec<(String, &str)> = v
+        let members: Vec<(String, bool, &str)> = v
             .speaker
             .configured()
             .filter(|p| p.config().peer_group.as_deref() == Some(gname.as_str()))
-            .map(|p| (p.addr().to_string(), p.session().state().name()))
+            .map(|p| (p.addr().to_string(), p.is_dynamic(), p.session().state().name()))
             .collect();
         let kind = if internal { "internal" } else { "external" };
         let mut gj = Map::new();
@@ -52,12 +52,27 @@ pub fn peer_groups(v: &View, name: Option<&str>, json: bool) -> Result<String, S
         let _ = writeln!(text, "  Configured address-families:{fams}");
         gj.insert("type".into(), json!(kind));
         gj.insert("addressFamiliesConfigured".into(), json!(families));
+        let ranges: Vec<&ipnet::IpNet> = b.listen_ranges.iter().filter(|(_, g)| g == gname).map(|(r, _)| r).collect();
+        let mut rj = Map::new();
+        for (af, v6) in [("IPv4", false), ("IPv6", true)] {
+            let of: Vec<String> = ranges.iter().filter(|r| r.addr().is_ipv6() == v6).map(|r| r.to_string()).collect();
+            if !of.is_empty() {
+                let _ = writeln!(text, "  {} {af} listen range(s)", of.len());
+                for r in &of {
+                    let _ = writeln!(text, "    {r}");
+                }
+                rj.insert(af.to_string(), json!(of));
+            }
+        }
+        if !rj.is_empty() {
+            gj.insert("dynamicRanges".into(), Value::Object(rj));
+        }
         if !members.is_empty() {
             text.push_str("  Peer-group members:\n");
             let mut mj = Map::new();
-            for (addr, state) in &members {
-                let _ = writeln!(text, "    {addr}  {state} ");
-                mj.insert(addr.clone(), json!({ "status": state }));
+            for (addr, dynamic, state) in &members {
+                let _ = writeln!(text, "    {addr} {} {state} ", if *dynamic { "(dynamic)" } else { "" });
+                mj.insert(addr.clone(), json!({ "status": state, "dynamic": dynamic }));
             }
             gj.insert("members".into(), Value::Object(mj));
         }

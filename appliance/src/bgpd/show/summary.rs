@@ -85,6 +85,7 @@ fn peer_json(v: &View, p: &Peer, afi: Afi, local_as: u32) -> Value {
         "idType": if p.addr().is_ipv4() { "ipv4" } else { "ipv6" },
         "rcvdDisplay": rcvd,
         "sentDisplay": sent,
+        "dynamicPeer": p.is_dynamic(),
     })
 }
 
@@ -108,7 +109,7 @@ fn family_json(v: &View, afi: Afi) -> Value {
         "failedPeers": peers.iter().filter(|p| p.session().state() != State::Established).count(),
         "displayedPeers": peers.len(),
         "totalPeers": peers.len(),
-        "dynamicPeers": 0,
+        "dynamicPeers": peers.iter().filter(|p| p.is_dynamic()).count(),
     })
 }
 
@@ -142,6 +143,11 @@ fn family_text(v: &View, afi: Afi, headed: bool) -> String {
         }
     }
     let _ = writeln!(text, "\nTotal number of neighbors {}", peers.len());
+    let dynamic = peers.iter().filter(|p| p.is_dynamic()).count();
+    if dynamic > 0 {
+        let limit = sp.config().bgp.as_ref().map_or(100, |b| b.listen_limit());
+        let _ = writeln!(text, "* - dynamic neighbor\n{dynamic} dynamic neighbor(s), limit {limit}");
+    }
     for n in notes {
         let _ = writeln!(text, "{n}");
     }
@@ -156,7 +162,8 @@ fn peer_row(v: &View, p: &Peer, afi: Afi) -> String {
     } else {
         "never".into()
     };
-    let addr = p.addr().to_string();
+    // FRR marks a dynamic neighbor with `*` in front of its address.
+    let addr = format!("{}{}", if p.is_dynamic() { "*" } else { "" }, p.addr());
     let name = if addr.len() > 15 { format!("{addr}\n{:16}", "") } else { format!("{addr:<16}") };
     let (msg_in, msg_out) = p.messages();
     format!(
