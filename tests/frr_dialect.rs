@@ -224,3 +224,77 @@ exit
     eventually("the stale static removed at start", ctx, || !na.routes(false).contains("198.51.100.0/24"));
     assert!(na.routes(false).contains("192.0.2.128/25 via 192.0.2.2"), "{}", ctx());
 }
+
+fn gr_pair(tag: &str) -> (Ns, Ns) {
+    let (na, nb) = (Ns::new(&format!("{tag}a")), Ns::new(&format!("{tag}b")));
+    veth(&na, "eth0", &["192.0.2.1/24"], &nb, "eth0", &["192.0.2.2/24"]);
+    na.addr("vm", "198.51.100.1/24");
+    nb.addr("vm", "203.0.113.1/24");
+    (na, nb)
+}
+
+fn frr_gr_conf() -> String {
+    "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n bgp graceful-restart\n \
+     bgp graceful-restart preserve-fw-state\n neighbor 192.0.2.1 remote-as 65001\n neighbor 192.0.2.1 timers 3 9\n \
+     address-family ipv4 unicast\n  network 203.0.113.0/24\n exit-address-family\n"
+        .to_string()
+}
+
+fn bgpbox_gr_conf(restart: bool) -> String {
+    format!(
+        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n{} neighbor 192.0.2.2 remote-as 65002\n \
+         neighbor 192.0.2.2 timers 3 9\n address-family ipv4 unicast\n  network 198.51.100.0/24\n exit-address-family\n",
+        if restart { " bgp graceful-restart\n" } else { "" }
+    )
+}
+
+/// RFC 4724 with FRR 8.4 restarting (`bgp graceful-restart`, bgpd killed
+/// and started again): bgpbox, a helper by default, keeps its
+/// route in the kernel, shown stale (`S>`), until FRR is back.
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn bgpbox_helps_frr_restart() {
+    require_root();
+    let (na, nb) = gr_pair("grh");
+    let frr = Frr::start(&nb, &frr_gr_conf());
+    let a = Bgpbox::start(&na, "grh-a", &bgpbox_gr_conf(false));
+    let ctx = || format!("bgpbox:\n{}\n{}", a.log_text(), a.show("show bgp ipv4 unicast"));
+    eventually("FRR's route", ctx, || a.next_hop("ipv4", "203.0.113.0/24").as_deref() == Some("192.0.2.2"));
+    frr.kill_bgpd();
+    eventually("the route kept stale", ctx, || a.show("show bgp ipv4 unicast").contains("S> 203.0.113.0/24"));
+    assert!(na.routes(false).contains("203.0.113.0/24 via 192.0.2.2"), "still in the kernel: {}", na.routes(false));
+    assert!(a.log_text().contains("neighbor 192.0.2.2: graceful restart: 1 routes kept (stale) for up to 120s"));
+    frr.start_bgpd(&nb, &[]);
+    eventually("fresh again", ctx, || {
+        a.established("192.0.2.2") && a.show("show bgp ipv4 unicast").contains("*> 203.0.113.0/24")
+    });
+    assert!(!a.log_text().contains("routes removed"), "the route never left: {}", ctx());
+}
+
+/// bgpbox restarting (`bgp graceful-restart`): stopped with SIGTERM, it
+/// closes without a Cease and leaves its FIB; FRR (a helper by default)
+/// keeps its route, stale, until bgpbox is back and has sent its table.
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn frr_helps_bgpbox_restart() {
+    require_root();
+    let (na, nb) = gr_pair("grr");
+    let frr = Frr::start(&nb, &frr_gr_conf());
+    let mut a = Bgpbox::start(&na, "grr-a", &bgpbox_gr_conf(true));
+    let at_frr = || frr.json("show bgp ipv4 unicast 198.51.100.0/24 json")["paths"][0].clone();
+    let ctx = || format!("bgpbox:\n{}\nFRR:\n{}", a.log_text(), frr.vtysh("show bgp ipv4 unicast 198.51.100.0/24"));
+    eventually("bgpbox's route at FRR", ctx, || at_frr()["valid"] == true);
+    eventually("FRR's route in bgpbox's kernel", ctx, || na.routes(false).contains("203.0.113.0/24"));
+    a.stop();
+    let log = a.log_text();
+    assert!(log.contains("stopping for a graceful restart"), "{log}");
+    assert!(na.routes(false).contains("203.0.113.0/24"), "the FIB stays: {}", na.routes(false));
+    let ctx = || format!("bgpbox:\n{log}\nFRR:\n{}", frr.vtysh("show bgp ipv4 unicast 198.51.100.0/24"));
+    eventually("stale at FRR", ctx, || at_frr()["stale"] == true);
+    let conf = a.conf.clone();
+    let b = Bgpbox::start_file(&bgpbox_bin(), &na, "grr-a", &conf);
+    let ctx = || format!("bgpbox:\n{}\nFRR:\n{}", b.log_text(), frr.vtysh("show bgp ipv4 unicast 198.51.100.0/24"));
+    eventually("fresh at FRR", ctx, || at_frr()["valid"] == true && at_frr()["stale"].is_null());
+    let neighbor = frr.vtysh("show bgp neighbors 192.0.2.1");
+    assert!(neighbor.contains("Graceful Restart"), "{neighbor}");
+}

@@ -70,7 +70,15 @@ pub struct VmNetwork {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bgp {
     /// bgpd.conf is rendered from these settings.
-    Generated { announce: Vec<IpNet>, accept: Vec<PrefixMatch>, neighbors: Vec<Neighbor>, listen: Vec<Listen> },
+    Generated {
+        announce: Vec<IpNet>,
+        accept: Vec<PrefixMatch>,
+        neighbors: Vec<Neighbor>,
+        listen: Vec<Listen>,
+        /// `graceful_restart`: "helper" (FRR's default), "restart" or
+        /// "disable".
+        graceful_restart: String,
+    },
     /// A hand-written bgpd.conf in FRR's dialect, copied as it is.
     File { path: PathBuf, text: String },
 }
@@ -162,7 +170,7 @@ const TOP: &[&str] = &["description", "router", "lan", "vm_network", "bgp", "nei
 const ROUTER: &[&str] = &["hostname", "asn", "router_id"];
 const LAN: &[&str] = &["parent", "addresses", "gateway", "gateway6", "hwaddr", "mtu", "shim_address"];
 const VM: &[&str] = &["bridge", "addresses", "mtu"];
-const BGP: &[&str] = &["announce", "accept", "config"];
+const BGP: &[&str] = &["announce", "accept", "config", "graceful_restart"];
 const NEIGHBOR: &[&str] = &["address", "remote_as", "description"];
 const LISTEN: &[&str] = &["range", "remote_as", "description"];
 
@@ -293,6 +301,13 @@ impl Profile {
                         out
                     }
                 };
+                let graceful_restart = b.opt_str("graceful_restart")?.unwrap_or_else(|| "helper".into());
+                if !["helper", "restart", "disable"].contains(&graceful_restart.as_str()) {
+                    return Err(b.err(
+                        "graceful_restart",
+                        format!("{graceful_restart:?}: expected \"helper\", \"restart\" or \"disable\""),
+                    ));
+                }
                 b.finish()?;
                 if neighbors.is_empty() && listen.is_empty() {
                     return Err(KeyError {
@@ -300,7 +315,7 @@ impl Profile {
                         message: "no [[neighbor]] and no [[listen]]: a router needs at least one".into(),
                     });
                 }
-                Bgp::Generated { announce, accept, neighbors, listen }
+                Bgp::Generated { announce, accept, neighbors, listen, graceful_restart }
             }
         };
         top.finish()?;

@@ -15,9 +15,11 @@ const LIST_OUT: &str = "allowed-adv";
 /// bgpd.conf for the profile. For the seed's profiles the `router bgp` and
 /// prefix-list lines are those of the seed's FRR configs, line for line.
 pub fn bgpd_conf(p: &Profile) -> String {
-    let (announce, accept, neighbors, listen) = match &p.bgp {
+    let (announce, accept, neighbors, listen, gr) = match &p.bgp {
         Bgp::File { text, .. } => return text.clone(),
-        Bgp::Generated { announce, accept, neighbors, listen } => (announce, accept, neighbors, listen),
+        Bgp::Generated { announce, accept, neighbors, listen, graceful_restart } => {
+            (announce, accept, neighbors, listen, graceful_restart)
+        }
     };
     // Who the prefix-lists apply to: each neighbor, and each listen
     // range's peer-group (LISTEN1, LISTEN2, ...).
@@ -30,6 +32,11 @@ pub fn bgpd_conf(p: &Profile) -> String {
     let _ = writeln!(s, "router bgp {}", p.router.asn);
     if let Some(id) = p.router.router_id {
         let _ = writeln!(s, " bgp router-id {id}");
+    }
+    match gr.as_str() {
+        "restart" => s.push_str(" bgp graceful-restart\n"),
+        "disable" => s.push_str(" bgp graceful-restart-disable\n"),
+        _ => {}
     }
     for n in neighbors {
         let _ = writeln!(s, " neighbor {} remote-as {}", n.address, n.remote_as);

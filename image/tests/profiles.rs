@@ -268,3 +268,15 @@ fn a_listen_range_for_the_home_router_role() {
     assert!(render::bgpd_conf(&p)
         .contains(" neighbor LISTEN1 remote-as 65001\n bgp listen range 192.168.2.128/25 peer-group LISTEN1\n"));
 }
+
+#[test]
+fn graceful_restart_key() {
+    let with =
+        |v: &str| Profile::load(&repo().join("profiles/ryzen7-5700x.toml"), &[format!("bgp.graceful_restart={v}")]);
+    assert!(render::bgpd_conf(&with("\"restart\"").unwrap())
+        .contains(" bgp router-id 192.168.2.203\n bgp graceful-restart\n"));
+    assert!(render::bgpd_conf(&with("\"disable\"").unwrap()).contains(" bgp graceful-restart-disable\n"));
+    assert!(!render::bgpd_conf(&load("ryzen7-5700x.toml")).contains("graceful"), "helper: FRR's default, no line");
+    let e = with("\"sometimes\"").unwrap_err().to_string();
+    assert!(e.ends_with("bgp.graceful_restart: \"sometimes\": expected \"helper\", \"restart\" or \"disable\""), "{e}");
+}

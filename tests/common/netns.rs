@@ -312,6 +312,25 @@ impl Frr {
         run(&["vtysh", "-N", &self.name, "-c", cmd])
     }
 
+    /// Kills bgpd (-9: no NOTIFICATION), zebra staying.
+    pub fn kill_bgpd(&self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("bgpd.pid")) {
+            let _ = try_run(&["kill", "-9", pid.trim()]);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    /// Starts bgpd again with its config and `extra` options (FRR 8.4 has
+    /// no `-K`: a restart's OPEN says R=0, and F with preserve-fw-state).
+    pub fn start_bgpd(&self, ns: &Ns, extra: &[&str]) {
+        let conf = workdir().join(format!("{}-frr.conf", self.name));
+        let pid = self.dir.join("bgpd.pid");
+        let mut a = vec!["/usr/lib/frr/bgpd", "-d", "-N", &self.name, "-f", conf.to_str().unwrap()];
+        a.extend(["-i", pid.to_str().unwrap()]);
+        a.extend(extra);
+        ns.exec(&a);
+    }
+
     pub fn json(&self, cmd: &str) -> serde_json::Value {
         serde_json::from_str(&self.vtysh(cmd)).unwrap_or(serde_json::Value::Null)
     }

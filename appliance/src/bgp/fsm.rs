@@ -9,7 +9,9 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use super::packet::{err, Afi, Capability, Codec, Message, Notification, Open, EXTENDED_MAX_LEN, MAX_LEN};
+use super::packet::{
+    err, Afi, Capability, Codec, GracefulRestart, Message, Notification, Open, EXTENDED_MAX_LEN, MAX_LEN,
+};
 
 pub type ConnId = u64;
 
@@ -57,6 +59,8 @@ pub struct SessionConfig {
     pub connect_retry: Duration,
     pub families: Vec<Afi>,
     pub shutdown: Option<String>,
+    /// The Graceful Restart capability to send (None: none).
+    pub graceful_restart: Option<GracefulRestart>,
 }
 
 impl Default for SessionConfig {
@@ -71,6 +75,7 @@ impl Default for SessionConfig {
             connect_retry: Duration::from_secs(30),
             families: vec![Afi::Ipv4],
             shutdown: None,
+            graceful_restart: None,
         }
     }
 }
@@ -95,8 +100,10 @@ pub enum Action {
     Close(ConnId),
     /// The session is Established on this connection.
     Up(ConnId, Box<Negotiated>),
-    /// The session left Established; routes learnt from it go.
-    Down(String),
+    /// The session left Established; routes learnt from it go (unless
+    /// kept for a graceful restart: `notified` says whether a NOTIFICATION
+    /// ended it, RFC 4724 4.2).
+    Down(String, bool),
     /// An UPDATE for the RIB.
     Update(ConnId, Box<super::packet::Update>),
     /// The peer asked for our routes again (RFC 2918).
@@ -229,7 +236,7 @@ impl Session {
         let reason = format!("{} sent", why.describe());
         if was_up {
             self.dropped_count += 1;
-            out.push(Action::Down(reason.clone()));
+            out.push(Action::Down(reason.clone(), true));
         }
         self.last_error = Some(reason);
         self.note_state(now);
@@ -313,7 +320,7 @@ impl Session {
             self.last_error = Some(why.to_string());
             self.schedule_retry(now);
         } else if self.conns.iter().any(|c| c.id == id) {
-            self.drop_conn(now, id, why.to_string(), &mut out);
+            self.drop_conn(now, id, why.to_string(), false, &mut out);
         }
         self.note_state(now);
         out
@@ -327,7 +334,7 @@ impl Session {
             (_, Message::Notification(n)) => {
                 let why = format!("{} received", n.describe());
                 out.push(Action::Close(id));
-                self.drop_conn(now, id, why, &mut out);
+                self.drop_conn(now, id, why, true, &mut out);
             }
             (State::OpenSent, Message::Open(open)) => self.on_open(now, i, open, &mut out),
             (State::OpenConfirm, Message::Keepalive) => {
@@ -438,6 +445,7 @@ impl Session {
             Capability::FourOctetAs(self.cfg.local_as),
             Capability::ExtendedMessage,
         ]);
+        capabilities.extend(self.cfg.graceful_restart.clone().map(Capability::GracefulRestart));
         Open {
             version: 4,
             asn: self.cfg.local_as,
@@ -541,15 +549,15 @@ impl Session {
     fn fail(&mut self, now: Instant, id: ConnId, n: Notification, why: String, out: &mut Vec<Action>) {
         out.push(Action::Send(id, Message::Notification(n)));
         out.push(Action::Close(id));
-        self.drop_conn(now, id, why, out);
+        self.drop_conn(now, id, why, true, out);
     }
 
-    fn drop_conn(&mut self, now: Instant, id: ConnId, why: String, out: &mut Vec<Action>) {
+    fn drop_conn(&mut self, now: Instant, id: ConnId, why: String, notified: bool, out: &mut Vec<Action>) {
         let Some(i) = self.conns.iter().position(|c| c.id == id) else { return };
         let c = self.conns.remove(i);
         if c.state == State::Established {
             self.dropped_count += 1;
-            out.push(Action::Down(why.clone()));
+            out.push(Action::Down(why.clone(), notified));
         }
         self.last_error = Some(why);
         if self.conns.is_empty() && self.started {

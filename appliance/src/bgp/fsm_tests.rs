@@ -91,7 +91,7 @@ fn hold_timer_expiry_then_quick_retry() {
     let a = s.timeout(t);
     assert_eq!(notification(&a), Some((err::HOLD_TIMER_EXPIRED, 0)));
     assert!(a.contains(&Action::Close(id)));
-    assert!(a.contains(&Action::Down("Hold Timer Expired".into())));
+    assert!(a.contains(&Action::Down("Hold Timer Expired".into(), true)));
     assert_eq!(s.state(), State::Active);
     assert_eq!(s.last_error.as_deref(), Some("Hold Timer Expired"));
     // First retry after a second, not FRR's 120.
@@ -230,7 +230,7 @@ fn stop_sends_cease_with_the_shutdown_message() {
     let Some(Message::Notification(n)) = sent(&a).first().copied() else { panic!("{a:?}") };
     assert_eq!(n.shutdown_message().as_deref(), Some("router leaving"));
     assert!(a.contains(&Action::Close(id)));
-    assert!(matches!(a.last(), Some(Action::Down(_))));
+    assert!(matches!(a.last(), Some(Action::Down(..))));
     assert_eq!(s.state(), State::Idle);
     assert_eq!(s.next_deadline(), None);
 }
@@ -240,7 +240,7 @@ fn notification_from_the_peer_takes_the_session_down() {
     let t0 = Instant::now();
     let (mut s, id) = established(t0);
     let a = s.received(t0, id, Message::Notification(Notification::cease(err::ADMIN_SHUTDOWN, "")));
-    assert!(a.contains(&Action::Down("Cease/Administrative Shutdown received".into())));
+    assert!(a.contains(&Action::Down("Cease/Administrative Shutdown received".into(), true)));
     assert_eq!(s.state(), State::Active);
     assert_eq!(s.dropped_count, 1);
 }

@@ -87,9 +87,12 @@ struct Daemon {
 pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
     let now = Instant::now();
     let host = kernel_watch::snapshot().await;
-    let speaker = Speaker::new(cfg, host, now).map_err(|e| e.to_string())?;
+    let mut speaker = Speaker::new(cfg, host, now).map_err(|e| e.to_string())?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let fib = Fib::start(opts.fib).await?;
+    // Routes of an earlier run in the kernel: a restart, graceful if
+    // configured (the OPENs say so before any is sent).
+    speaker.set_restarted(fib.kept_families());
     let listener = connection::listen(opts.port).await?;
     let control = control::socket(&opts.socket)?;
     crate::info!(
@@ -188,6 +191,20 @@ impl Daemon {
     /// Clean stop: Cease to every neighbor, then every BGP route leaves
     /// the FIB in one go (no path is selected or written on the way out).
     async fn stop(&mut self) {
+        if self.speaker.restarts_gracefully() {
+            crate::info!(
+                "bgp",
+                "stopping for a graceful restart: sessions closed without a Cease, routes stay in the FIB and at the neighbors"
+            );
+            self.speaker.stop_for_restart();
+            self.perform();
+            for (_, c) in self.conns.drain() {
+                c.close();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = std::fs::remove_file(&self.opts.socket);
+            return;
+        }
         crate::info!("bgp", "stopping: Cease to every neighbor, routes leave the FIB");
         self.speaker.shutdown(Instant::now(), "");
         self.perform();

@@ -313,6 +313,16 @@ impl Fib {
         self.flush();
     }
 
+    /// The families an earlier run left routes of (graceful restart's
+    /// Forwarding State).
+    pub fn kept_families(&self) -> crate::bgp::family::PerFamily<bool> {
+        let mut kept = crate::bgp::family::PerFamily::<bool>::default();
+        for p in self.stale.iter().flat_map(|(s, _)| s.iter()) {
+            kept[crate::bgp::packet::Afi::of(p)] = true;
+        }
+        kept
+    }
+
     pub fn has_stale(&self) -> bool {
         self.stale.is_some()
     }

@@ -128,6 +128,8 @@ pub static SPECS: &[Spec] = &[
     c(M::RouterBgp, "no timers bgp [LINE]"),
     c(M::RouterBgp, "[no] bgp hard-administrative-reset"),
     c(M::RouterBgp, "[no] bgp graceful-restart [LINE]"),
+    c(M::RouterBgp, "[no] bgp graceful-restart-disable"),
+    c(M::RouterBgp, "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <graceful-restart|graceful-restart-helper|graceful-restart-disable>"),
     c(M::RouterBgp, "bgp confederation LINE"),
     c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> bfd [LINE]"),
     c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> remote-as <ASNUM|internal|external>"),

@@ -40,13 +40,21 @@ pub(super) fn ignored(node: &Node, w: &[&str]) -> Option<(Option<Node>, &'static
         (Node::RouterBgp, ["no" | "bgp", ..]) if w.contains(&"hard-administrative-reset") => {
             single("RFC 9494 hard reset: bgpbox does not negotiate it")
         }
-        (Node::RouterBgp, ["no", "bgp", "graceful-restart", "notification"])
-        | (Node::RouterBgp, ["bgp", "graceful-restart", ..])
-        | (Node::RouterBgp, ["no", "bgp", "graceful-restart", ..]) => {
-            single("graceful restart: bgpbox does not have it yet (routes stay in the kernel across a restart)")
+        (Node::RouterBgp, ["bgp" | "no", ..]) if gr_option(w) => {
+            single("bgpbox restarts gracefully as RFC 4724 has it: after a TCP failure, not a NOTIFICATION (RFC 8538), and keeps its FIB across a restart anyway")
         }
         _ => None,
     }
+}
+
+/// `bgp graceful-restart notification|preserve-fw-state|select-defer-time
+/// |rib-stale-time ...`: the knobs bgpbox has no use for.
+fn gr_option(w: &[&str]) -> bool {
+    let w = if w.first() == Some(&"no") { &w[1..] } else { w };
+    matches!(
+        w,
+        ["bgp", "graceful-restart", "notification" | "preserve-fw-state" | "select-defer-time" | "rib-stale-time", ..]
+    )
 }
 
 /// A feature bgpbox does not have: its name, and whether the line opens a

@@ -12,7 +12,7 @@ mod router_bgp;
 mod words;
 
 pub use model::{
-    AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, LocalAs, Neighbor, NeighborFamily, NoSend,
+    AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, GrMode, LocalAs, Neighbor, NeighborFamily, NoSend,
     Redistribute, RemovePrivate, Source, StaticRoute, StaticVia,
 };
 pub use parse::{apply_line, apply_line_noted, parse, parse_noted, Node, ParseError, ParseErrors, Parsed};

@@ -117,6 +117,13 @@ pub struct Bgp {
     /// `bgp cluster-id`: the route reflector's CLUSTER_LIST entry (else
     /// the router-id).
     pub cluster_id: Option<Ipv4Addr>,
+    /// `bgp graceful-restart` / `bgp graceful-restart-disable` (FRR's
+    /// default: helper only).
+    pub graceful_restart: GrMode,
+    /// `bgp graceful-restart restart-time N` (120) and `stalepath-time N`
+    /// (360).
+    pub gr_restart_time: Option<u16>,
+    pub gr_stalepath_time: Option<u16>,
     /// The neighbors as configured: their own settings (a peer-group
     /// member's are completed by its group: see `effective`).
     pub neighbors: Vec<Neighbor>,
@@ -144,6 +151,9 @@ impl Bgp {
             deterministic_med: None,
             timers: None,
             cluster_id: None,
+            graceful_restart: GrMode::Helper,
+            gr_restart_time: None,
+            gr_stalepath_time: None,
             neighbors: Vec::new(),
             groups: BTreeMap::new(),
             listen_ranges: Vec::new(),
@@ -221,6 +231,17 @@ impl Bgp {
     }
 }
 
+/// Graceful restart (RFC 4724) as FRR names its modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GrMode {
+    /// Keeps a restarting neighbor's routes; does not restart gracefully.
+    #[default]
+    Helper,
+    /// Helper, and restarts gracefully itself: its peers keep its routes.
+    Restart,
+    Disable,
+}
+
 /// `address-family ... unicast` settings of the BGP instance.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Family {
@@ -289,6 +310,9 @@ pub struct Neighbor {
     /// `capability extended-nexthop`, as written (RFC 8950 comes with
     /// unnumbered neighbors).
     pub extended_nexthop: bool,
+    /// `neighbor X graceful-restart[-helper|-disable]`: over the
+    /// instance's mode.
+    pub graceful_restart: Option<GrMode>,
     pub families: BTreeMap<Afi, NeighborFamily>,
     /// `neighbor X peer-group NAME`.
     pub peer_group: Option<String>,
@@ -315,6 +339,7 @@ pub enum Field {
     AdvertisementInterval,
     EnforceFirstAs,
     ExtendedNexthop,
+    GracefulRestart,
     Family(Afi, FamilyField),
 }
 
@@ -376,6 +401,7 @@ impl Neighbor {
             advertisement_interval: None,
             enforce_first_as: true,
             extended_nexthop: false,
+            graceful_restart: None,
             families: BTreeMap::new(),
             peer_group: None,
             explicit: Explicit([Field::RemoteAs].into()),
@@ -402,6 +428,7 @@ impl Neighbor {
             advertisement_interval: Field::AdvertisementInterval,
             enforce_first_as: Field::EnforceFirstAs,
             extended_nexthop: Field::ExtendedNexthop,
+            graceful_restart: Field::GracefulRestart,
         });
         for afi in [Afi::Ipv4, Afi::Ipv6] {
             let (g, mine) = (group.families.get(&afi), self.families.get(&afi));

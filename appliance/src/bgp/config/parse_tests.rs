@@ -444,3 +444,23 @@ fn listen_ranges_read_back_and_their_mistakes_are_named() {
     );
     assert!(err("router bgp 1\n bgp listen limit 0\n").contains("1 to 65535"));
 }
+
+#[test]
+fn graceful_restart_reads_back() {
+    use crate::bgp::config::GrMode;
+    let text = "router bgp 65001\n bgp graceful-restart\n bgp graceful-restart restart-time 90\n \
+                bgp graceful-restart stalepath-time 300\n no bgp graceful-restart notification\n \
+                neighbor 192.0.2.1 remote-as 65000\n neighbor 192.0.2.1 graceful-restart-disable\n";
+    let p = parse_noted("r", text).unwrap();
+    let b = p.config.bgp.as_ref().unwrap();
+    assert_eq!((b.graceful_restart, b.gr_restart_time, b.gr_stalepath_time), (GrMode::Restart, Some(90), Some(300)));
+    assert_eq!(b.neighbors[0].graceful_restart, Some(GrMode::Disable));
+    assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
+    let out = render(&p.config);
+    assert!(out.contains(" bgp graceful-restart\n bgp graceful-restart restart-time 90\n"), "{out}");
+    assert!(out.contains(" neighbor 192.0.2.1 graceful-restart-disable\n"), "{out}");
+    assert_eq!(parse("again", &out).unwrap(), p.config);
+    let c = parse("r", "router bgp 1\n bgp graceful-restart-disable\n").unwrap();
+    assert_eq!(c.bgp.unwrap().graceful_restart, GrMode::Disable);
+    assert!(parse("r", "router bgp 1\n bgp graceful-restart restart-time 5000\n").is_err());
+}

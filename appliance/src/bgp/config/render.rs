@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::{AllowasIn, Bgp, Config, FamilyField, Field, Neighbor, NeighborFamily};
+use super::model::{AllowasIn, Bgp, Config, FamilyField, Field, GrMode, Neighbor, NeighborFamily};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
 use crate::bgp::policy::{Members, OnMatch};
@@ -74,6 +74,17 @@ fn router_bgp(s: &mut String, b: &Bgp) {
     }
     if let Some((k, h)) = b.timers {
         let _ = writeln!(s, " timers bgp {k} {h}");
+    }
+    match b.graceful_restart {
+        GrMode::Restart => s.push_str(" bgp graceful-restart\n"),
+        GrMode::Disable => s.push_str(" bgp graceful-restart-disable\n"),
+        GrMode::Helper => {}
+    }
+    if let Some(t) = b.gr_restart_time {
+        let _ = writeln!(s, " bgp graceful-restart restart-time {t}");
+    }
+    if let Some(t) = b.gr_stalepath_time {
+        let _ = writeln!(s, " bgp graceful-restart stalepath-time {t}");
     }
     if let Some(l) = b.listen_limit {
         let _ = writeln!(s, " bgp listen limit {l}");
@@ -276,6 +287,14 @@ fn neighbor_options(s: &mut String, a: &str, n: &Neighbor, keep: &dyn Fn(Field) 
     }
     if n.extended_nexthop && keep(Field::ExtendedNexthop) {
         let _ = writeln!(s, " neighbor {a} capability extended-nexthop");
+    }
+    if let (Some(m), true) = (n.graceful_restart, keep(Field::GracefulRestart)) {
+        let kind = match m {
+            GrMode::Restart => "",
+            GrMode::Helper => "-helper",
+            GrMode::Disable => "-disable",
+        };
+        let _ = writeln!(s, " neighbor {a} graceful-restart{kind}");
     }
 }
 

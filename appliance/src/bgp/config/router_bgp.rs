@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::IpNet;
 
 use super::model::{
-    AllowasIn, Bgp, Config, Field, LocalAs, Neighbor, NeighborFamily, Redistribute, RemovePrivate, Source,
+    AllowasIn, Bgp, Config, Field, GrMode, LocalAs, Neighbor, NeighborFamily, Redistribute, RemovePrivate, Source,
 };
 use super::peer_group::{self, Target};
 use super::words::{asn, invalid, num, prefix, rest_after, LineError, Node, R};
@@ -38,6 +38,23 @@ fn knob(bgp: &mut Bgp, w: &[&str]) -> Option<Result<(), LineError>> {
         },
         (true, ["bgp", "cluster-id", ..]) => bgp.cluster_id = None,
         (no, ["bgp", "listen", "range", p, rest @ ..]) => return Some(listen_range(bgp, no, p, rest)),
+        (no, ["bgp", "graceful-restart"]) => bgp.graceful_restart = if no { GrMode::Helper } else { GrMode::Restart },
+        (no, ["bgp", "graceful-restart-disable"]) => {
+            bgp.graceful_restart = if no { GrMode::Helper } else { GrMode::Disable }
+        }
+        (false, ["bgp", "graceful-restart", kind @ ("restart-time" | "stalepath-time"), n]) => {
+            let v = match num::<u16>(n, "seconds (1 to 4095)") {
+                Ok(v @ 1..=4095) => v,
+                Ok(_) => return Some(invalid(format!("{kind} {n}: 1 to 4095 seconds"))),
+                Err(e) => return Some(Err(e)),
+            };
+            match *kind {
+                "restart-time" => bgp.gr_restart_time = Some(v),
+                _ => bgp.gr_stalepath_time = Some(v),
+            }
+        }
+        (true, ["bgp", "graceful-restart", "restart-time", ..]) => bgp.gr_restart_time = None,
+        (true, ["bgp", "graceful-restart", "stalepath-time", ..]) => bgp.gr_stalepath_time = None,
         (false, ["bgp", "listen", "limit", n]) => match num::<u32>(n, "a neighbor count (1 to 65535)") {
             Ok(n @ 1..=65535) => bgp.listen_limit = Some(n),
             Ok(_) => return Some(invalid(format!("bgp listen limit {n}: 1 to 65535"))),
@@ -286,6 +303,13 @@ fn neighbor(n: &mut Neighbor, no: bool, w: &[&str], line: &str) -> Result<(), Li
         (true, ["advertisement-interval", ..]) => n.advertisement_interval = None,
         (no, ["enforce-first-as"]) => n.enforce_first_as = !no,
         (no, ["capability", "extended-nexthop"]) => n.extended_nexthop = !no,
+        (no, [kind @ ("graceful-restart" | "graceful-restart-helper" | "graceful-restart-disable")]) => {
+            n.graceful_restart = (!no).then_some(match *kind {
+                "graceful-restart" => GrMode::Restart,
+                "graceful-restart-helper" => GrMode::Helper,
+                _ => GrMode::Disable,
+            });
+        }
         (_, ["capability", c, ..]) => {
             return invalid(format!(
                 "capability {c}: bgpbox negotiates route refresh, 4-octet AS and multiprotocol itself"

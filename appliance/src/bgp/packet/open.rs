@@ -27,7 +27,52 @@ pub enum Capability {
     FourOctetAs(u32),
     /// RFC 7313.
     EnhancedRouteRefresh,
+    /// RFC 4724.
+    GracefulRestart(GracefulRestart),
     Unknown(u8, Vec<u8>),
+}
+
+/// The Graceful Restart capability (RFC 4724 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GracefulRestart {
+    /// R: the sender has restarted.
+    pub restarting: bool,
+    /// N: the sender does graceful restart after a NOTIFICATION too
+    /// (RFC 8538); bgpbox does not, and says so.
+    pub notification: bool,
+    /// How long the sender's routes are to be kept while it comes back.
+    pub time: u16,
+    /// The families it restarts gracefully: AFI, SAFI, and F, whether it
+    /// kept their forwarding state.
+    pub families: Vec<(u16, u8, bool)>,
+}
+
+impl GracefulRestart {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let flags = (u16::from(self.restarting) << 15) | (u16::from(self.notification) << 14);
+        out.extend_from_slice(&(flags | (self.time & 0x0fff)).to_be_bytes());
+        for (afi, safi, f) in &self.families {
+            out.extend_from_slice(&afi.to_be_bytes());
+            out.extend_from_slice(&[*safi, if *f { 0x80 } else { 0 }]);
+        }
+    }
+
+    fn decode(v: &[u8]) -> Option<GracefulRestart> {
+        let (&[a, b], rest) = (v.get(..2)?, &v[2..]) else { return None };
+        if rest.len() % 4 != 0 {
+            return None;
+        }
+        let head = u16::from_be_bytes([a, b]);
+        Some(GracefulRestart {
+            restarting: head & 0x8000 != 0,
+            notification: head & 0x4000 != 0,
+            time: head & 0x0fff,
+            families: rest
+                .chunks_exact(4)
+                .map(|c| (u16::from_be_bytes([c[0], c[1]]), c[2], c[3] & 0x80 != 0))
+                .collect(),
+        })
+    }
 }
 
 impl Capability {
@@ -37,6 +82,7 @@ impl Capability {
             Capability::RouteRefresh => 2,
             Capability::ExtendedMessage => 6,
             Capability::FourOctetAs(_) => 65,
+            Capability::GracefulRestart(_) => 64,
             Capability::EnhancedRouteRefresh => 70,
             Capability::Unknown(c, _) => *c,
         }
@@ -49,6 +95,7 @@ impl Capability {
                 out.extend_from_slice(&[0, *safi]);
             }
             Capability::FourOctetAs(asn) => out.extend_from_slice(&asn.to_be_bytes()),
+            Capability::GracefulRestart(g) => g.encode(out),
             Capability::Unknown(_, v) => out.extend_from_slice(v),
             _ => {}
         }
@@ -62,6 +109,7 @@ impl Capability {
             6 if v.is_empty() => Capability::ExtendedMessage,
             65 if v.len() == 4 => Capability::FourOctetAs(u32::from_be_bytes([v[0], v[1], v[2], v[3]])),
             70 if v.is_empty() => Capability::EnhancedRouteRefresh,
+            64 => Capability::GracefulRestart(GracefulRestart::decode(v).ok_or_else(bad)?),
             1 | 2 | 6 | 65 | 70 => return Err(bad()),
             c => Capability::Unknown(c, v.to_vec()),
         })
@@ -71,6 +119,13 @@ impl Capability {
 impl Open {
     pub fn has(&self, c: &Capability) -> bool {
         self.capabilities.contains(c)
+    }
+
+    pub fn graceful_restart(&self) -> Option<&GracefulRestart> {
+        self.capabilities.iter().find_map(|c| match c {
+            Capability::GracefulRestart(g) => Some(g),
+            _ => None,
+        })
     }
 
     pub fn four_octet_as(&self) -> Option<u32> {
@@ -231,6 +286,12 @@ mod tests {
                 Capability::ExtendedMessage,
                 Capability::FourOctetAs(4_200_000_000),
                 Capability::Unknown(73, b"host".to_vec()),
+                Capability::GracefulRestart(GracefulRestart {
+                    restarting: true,
+                    notification: false,
+                    time: 120,
+                    families: vec![(1, 1, true), (2, 1, false)],
+                }),
             ],
         ));
         // A 4-octet AS goes out as AS_TRANS in the 2-octet field.
@@ -239,6 +300,23 @@ mod tests {
         let many = (0..100).map(|i| Capability::Unknown(200, vec![i])).collect();
         let buf = roundtrip(sample(65001, many));
         assert_eq!(buf[28], 255);
+    }
+
+    /// RFC 4724 3: flags, a 12-bit time, then AFI/SAFI/flags tuples; a
+    /// helper's capability has no tuples; a ragged one is an OPEN error.
+    #[test]
+    fn graceful_restart_capability() {
+        let helper = GracefulRestart { restarting: false, notification: false, time: 120, families: vec![] };
+        let o = sample(65001, vec![Capability::GracefulRestart(helper.clone())]);
+        let buf = roundtrip(o.clone());
+        assert_eq!(&buf[buf.len() - 4..], &[64, 2, 0, 120]);
+        assert_eq!(o.graceful_restart(), Some(&helper));
+        assert_eq!(GracefulRestart::decode(&[0x80, 0x78, 0, 1, 1]), None);
+        assert_eq!(
+            GracefulRestart::decode(&[0xc0, 0x78, 0, 1, 1, 0x80]),
+            Some(GracefulRestart { restarting: true, notification: true, time: 120, families: vec![(1, 1, true)] })
+        );
+        assert!(Capability::decode(64, &[1]).is_err());
     }
 
     #[test]

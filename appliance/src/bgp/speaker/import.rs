@@ -23,12 +23,16 @@ impl Speaker {
         }
         if let Some(afi) = u.end_of_rib {
             self.peers[i].eor[afi] = true;
+            self.stale_eor(now, i, afi);
             return;
         }
         let id = self.peers[i].id;
         for prefix in &u.withdrawn {
             if self.peers[i].active(Afi::of(prefix)) {
                 self.peers[i].adj_in.set(*prefix, None);
+                if let Some(s) = &mut self.peers[i].stale {
+                    s.refreshed(prefix);
+                }
                 self.rib_update(now, Afi::of(prefix), *prefix, None, id);
             }
         }
@@ -49,6 +53,9 @@ impl Speaker {
             }
             let base = self.import_attrs(i, afi, attrs);
             for prefix in u.announced.iter().filter(|p| Afi::of(p) == afi) {
+                if let Some(s) = &mut self.peers[i].stale {
+                    s.refreshed(prefix);
+                }
                 let path = base.as_ref().and_then(|a| self.import_prefix(i, afi, prefix, a));
                 self.rib_update(now, afi, *prefix, path.map(|attrs| Path { peer: id, attrs, since }), id);
             }

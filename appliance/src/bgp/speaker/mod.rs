@@ -26,6 +26,7 @@ mod adj_rib_out;
 mod dynamic;
 mod export;
 mod fib;
+mod graceful;
 mod host;
 mod import;
 mod neighbor;
@@ -41,6 +42,7 @@ use ipnet::IpNet;
 
 pub use dynamic::Refusal;
 pub use fib::{fib_hops, Hops};
+pub use graceful::Stale;
 pub use host::{Host, HostRoute};
 pub use neighbor::Peer;
 pub use reconfigure::Refused;
@@ -98,6 +100,10 @@ pub struct Speaker {
     /// After `shutdown`: sessions close, the RIB is left as it is (the
     /// daemon removes every route from the FIB in one go).
     stopping: bool,
+    /// Graceful restart: bgpd started over an earlier run's routes, and
+    /// the families they were of (see `graceful.rs`).
+    restarting: bool,
+    fib_kept: PerFamily<bool>,
 }
 
 impl Speaker {
@@ -117,6 +123,8 @@ impl Speaker {
             out: Vec::new(),
             withdrawing: VecDeque::new(),
             stopping: false,
+            restarting: false,
+            fib_kept: PerFamily::default(),
         };
         s.reconfigure(now, config)?;
         Ok(s)
@@ -209,10 +217,12 @@ impl Speaker {
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.peers.iter().filter_map(|p| p.next_deadline()).min()
+        let stale = self.peers.iter().filter_map(|p| p.stale.as_ref().and_then(|s| s.until()));
+        self.peers.iter().filter_map(|p| p.next_deadline()).chain(stale).min()
     }
 
     pub fn timeout(&mut self, now: Instant) {
+        self.stale_timeout(now);
         for i in 0..self.peers.len() {
             self.send_hold_check(now, i);
             if self.peers[i].session.next_deadline().is_some_and(|t| t <= now) {
@@ -246,6 +256,8 @@ impl Speaker {
 
 #[cfg(test)]
 mod dynamic_tests;
+#[cfg(test)]
+mod graceful_tests;
 #[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]

@@ -9,6 +9,7 @@ use ipnet::IpNet;
 
 use super::adj_rib_in::AdjRibIn;
 use super::adj_rib_out::AdjRibOut;
+use super::graceful::Stale;
 use super::{Output, Speaker, Withdrawal, WITHDRAW_SLICE};
 use crate::bgp::config::Neighbor;
 use crate::bgp::family::PerFamily;
@@ -43,6 +44,8 @@ pub struct Peer {
     pub(super) removed: bool,
     /// Made from a listen range, not configured.
     pub(super) dynamic: bool,
+    /// Its routes kept while it restarts (graceful restart).
+    pub(super) stale: Option<Stale>,
     /// Since when the peer has not read what we sent (RFC 9687).
     pub(super) blocked_since: Option<Instant>,
 }
@@ -69,6 +72,7 @@ impl Peer {
             overflow: false,
             removed: false,
             dynamic: false,
+            stale: None,
             blocked_since: None,
         }
     }
@@ -118,6 +122,11 @@ impl Peer {
     /// Messages received and sent (FRR's MsgRcvd / MsgSent).
     pub fn messages(&self) -> (u64, u64) {
         (self.msgs_in, self.msgs_out)
+    }
+
+    /// Its routes kept while it restarts gracefully, if any.
+    pub fn stale(&self) -> Option<&Stale> {
+        self.stale.as_ref()
     }
 
     /// A dynamic neighbor (from `bgp listen range`).
@@ -279,7 +288,7 @@ impl Speaker {
                     self.out.push(Output::Close(conn));
                 }
                 Action::Up(conn, neg) => self.up(now, i, conn, *neg),
-                Action::Down(why) => self.down(now, i, &why),
+                Action::Down(why, notified) => self.down(now, i, &why, notified),
                 Action::Update(_, u) => self.update(now, i, *u),
                 Action::RouteRefresh(afi) => {
                     self.peers[i].adj_out.forget(afi);
@@ -313,6 +322,7 @@ impl Speaker {
         );
         p.negotiated = Some(neg);
         self.log(Level::Info, line);
+        self.stale_up(now, i);
         for afi in PerFamily::<()>::AFIS {
             let keep = self.keeps_adj_in(i, afi);
             self.peers[i].adj_in.reset(afi, keep);
@@ -323,15 +333,21 @@ impl Speaker {
         self.flush_peer(i);
     }
 
-    fn down(&mut self, now: Instant, i: usize, why: &str) {
+    fn down(&mut self, now: Instant, i: usize, why: &str, notified: bool) {
         let addr = self.peers[i].cfg.addr;
         self.log(Level::Warn, format!("neighbor {addr} Down: {why}"));
         let id = self.peers[i].id;
+        // Kept for a graceful restart, or withdrawn.
+        let (keep, time) = if self.stopping { (Vec::new(), 0) } else { self.gr_keep(i, notified) };
         let p = &mut self.peers[i];
         p.conn = None;
         p.adj_out = AdjRibOut::default();
         p.adj_in = AdjRibIn::default();
-        p.accepted = PerFamily::default();
+        for afi in PerFamily::<()>::AFIS {
+            if !keep.contains(&afi) {
+                p.accepted[afi] = 0;
+            }
+        }
         p.blocked_since = None;
         p.eor_due = false;
         // A dynamic neighbor goes with its session (FRR's rule).
@@ -339,7 +355,10 @@ impl Speaker {
         if self.stopping {
             return;
         }
-        for afi in PerFamily::<()>::AFIS {
+        if !keep.is_empty() {
+            self.keep_stale(now, i, &keep, time);
+        }
+        for afi in PerFamily::<()>::AFIS.into_iter().filter(|a| !keep.contains(a)) {
             let prefixes = self.tables[afi].prefixes_of(id);
             if !prefixes.is_empty() {
                 self.withdrawing.push_back(Withdrawal { peer: id, afi, prefixes });

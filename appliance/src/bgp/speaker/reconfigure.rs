@@ -239,6 +239,7 @@ impl Speaker {
             connect_retry: Duration::from_secs(n.connect_retry.unwrap_or(30) as u64),
             families: n.active_families(default_v4),
             shutdown: n.shutdown.clone(),
+            graceful_restart: self.gr_capability(n),
         }
     }
 

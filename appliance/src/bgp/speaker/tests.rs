@@ -20,7 +20,9 @@ pub(crate) struct Node {
 /// A LAN of speakers. Connections are pairs of (node, conn) ends.
 pub(crate) struct Lan {
     pub nodes: Vec<Node>,
-    links: HashMap<(usize, ConnId), (usize, ConnId)>,
+    pub(crate) links: HashMap<(usize, ConnId), (usize, ConnId)>,
+    /// The configs of nodes whose bgpd crashed (graceful_tests.rs).
+    pub(crate) dead: HashMap<usize, crate::bgp::config::Config>,
     pub now: Instant,
 }
 
@@ -39,7 +41,7 @@ pub(crate) fn host(addr: &str, extra: &[&str]) -> Host {
 
 impl Lan {
     pub(crate) fn new() -> Lan {
-        Lan { nodes: Vec::new(), links: HashMap::new(), now: Instant::now() }
+        Lan { nodes: Vec::new(), links: HashMap::new(), dead: HashMap::new(), now: Instant::now() }
     }
 
     pub(crate) fn add(&mut self, name: &'static str, addr: &str, conf: &str, extra: &[&str]) -> usize {

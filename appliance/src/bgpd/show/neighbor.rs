@@ -144,6 +144,33 @@ fn capabilities(v: &View, p: &Peer) -> String {
         let got = has(&|c| *c == Capability::Multiprotocol(afi.code(), 1));
         let _ = writeln!(s, "    Address Family {}: {}", afi_name(afi).0, rcv(got));
     }
+    s.push_str(&graceful_restart(p));
+    s
+}
+
+/// FRR's "Graceful restart information", in short: what each side
+/// offered, and the routes kept while the neighbor restarts.
+fn graceful_restart(p: &Peer) -> String {
+    let ours = p.session().cfg.graceful_restart.as_ref();
+    let theirs = p.negotiated().and_then(|n| n.peer.graceful_restart());
+    let mode = |g: Option<&crate::bgp::packet::GracefulRestart>| match g {
+        None => "Disable",
+        Some(g) if g.families.is_empty() => "Helper",
+        Some(_) => "Restart",
+    };
+    let mut s = String::from("  Graceful restart information:\n");
+    let _ = writeln!(s, "    Local GR Mode: {}", mode(ours));
+    if p.negotiated().is_some() {
+        let _ = writeln!(s, "    Remote GR Mode: {}", mode(theirs));
+        let _ = writeln!(s, "    R bit: {}", if theirs.is_some_and(|g| g.restarting) { "True" } else { "False" });
+    }
+    let _ = writeln!(s, "    Configured Restart Time(sec): {}", ours.map_or(0, |g| g.time));
+    if let Some(g) = theirs {
+        let _ = writeln!(s, "    Received Restart Time(sec): {}", g.time);
+    }
+    if let Some(st) = p.stale() {
+        let _ = writeln!(s, "    Stale routes kept: {}", st.len());
+    }
     s
 }
 

@@ -102,7 +102,17 @@ impl TableShow {
                 (_, true) => '=',
                 _ => ' ',
             };
-            let status = format!("{}{mark}{}", if fib_fail { 'r' } else { '*' }, if internal { 'i' } else { ' ' });
+            // FRR's codes: S a stale path (a neighbor restarting), r one the
+            // kernel refused.
+            let stale = v.speaker.peer_by_id(p.peer).and_then(|x| x.stale()).is_some_and(|s| s.contains(prefix));
+            let code = if stale {
+                'S'
+            } else if fib_fail {
+                'r'
+            } else {
+                '*'
+            };
+            let status = format!("{code}{mark}{}", if internal { 'i' } else { ' ' });
             let net = if i == 0 || self.per_neighbor { prefix.to_string() } else { String::new() };
             let hop = next_hop_text(p, self.afi);
             let metric = p.attrs.med.map(|m| m.to_string()).unwrap_or_default();
