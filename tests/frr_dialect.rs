@@ -298,3 +298,54 @@ fn frr_helps_bgpbox_restart() {
     let neighbor = frr.vtysh("show bgp neighbors 192.0.2.1");
     assert!(neighbor.contains("Graceful Restart"), "{neighbor}");
 }
+
+/// BFD with FRR 8.4's bfdd (`neighbor X bfd` on both sides): the sessions
+/// come up, FRR frozen (a server losing power) is seen in well under a
+/// second and takes the BGP session and its routes down at once, before
+/// any hold timer; thawed, BFD and then BGP come back.
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn bfd_with_frr() {
+    require_root();
+    let (na, nb) = gr_pair("bfd");
+    let frr = Frr::start(
+        &nb,
+        "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n \
+         neighbor 192.0.2.1 bfd\n address-family ipv4 unicast\n  network 203.0.113.0/24\n exit-address-family\n",
+    );
+    frr.start_bfdd(
+        &nb,
+        "bfd\n peer 192.0.2.1\n  detect-multiplier 3\n  receive-interval 100\n  transmit-interval 100\n exit\nexit\n",
+    );
+    let a = Bgpbox::start(
+        &na,
+        "bfd-a",
+        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n \
+         neighbor 192.0.2.2 bfd profile fast\n address-family ipv4 unicast\n  network 198.51.100.0/24\n exit-address-family\nexit\n\
+         bfd\n profile fast\n  detect-multiplier 3\n  receive-interval 100\n  transmit-interval 100\n exit\nexit\n",
+    );
+    let ctx =
+        || format!("bgpbox:\n{}\n{}\nFRR:\n{}", a.log_text(), a.show("show bfd peers"), frr.vtysh("show bfd peers"));
+    eventually("BFD up on both sides", ctx, || {
+        a.json("show bfd peers json")[0]["status"] == "up" && frr.vtysh("show bfd peers").contains("Status: up")
+    });
+    eventually("FRR's route", ctx, || a.next_hop("ipv4", "203.0.113.0/24").is_some());
+    let brief = a.show("show bfd peers brief");
+    assert!(brief.contains("Session count: 1") && brief.contains("192.0.2.2") && brief.contains(" up "), "{brief}");
+    // Frozen: no more BFD, no more keepalives; the TCP session stays.
+    frr.signal("bfdd", "-STOP");
+    frr.signal("bgpd", "-STOP");
+    let t = std::time::Instant::now();
+    eventually("the route gone with BFD", ctx, || a.next_hop("ipv4", "203.0.113.0/24").is_none());
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(2), "BFD took {took:?}");
+    let log = a.log_text();
+    assert!(log.contains("neighbor 192.0.2.2: BFD down (control detection time expired)"), "{log}");
+    assert!(log.contains("Cease/BFD Down sent"), "{log}");
+    frr.signal("bfdd", "-CONT");
+    frr.signal("bgpd", "-CONT");
+    eventually("BFD and BGP back", ctx, || {
+        a.established("192.0.2.2") && a.next_hop("ipv4", "203.0.113.0/24").is_some()
+    });
+    assert!(a.log_text().contains("neighbor 192.0.2.2: BFD up: the session starts again"));
+}

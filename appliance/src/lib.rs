@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod applets;
+pub mod bfd;
 pub mod bgp;
 pub mod bgpd;
 pub mod cli;

@@ -80,6 +80,14 @@ impl Keys {
         }
     }
 
+    pub fn opt_bool(&mut self, name: &str) -> Result<Option<bool>, KeyError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Boolean(b)) => Ok(Some(b)),
+            Some(v) => Err(self.err(name, format!("expected true or false, found {}", kind(&v)))),
+        }
+    }
+
     /// An integer or a string, as given.
     pub fn opt_int_or_str(&mut self, name: &str) -> Result<Option<Result<i64, String>>, KeyError> {
         match self.take(name) {

@@ -88,6 +88,8 @@ pub struct Neighbor {
     pub address: IpAddr,
     pub remote_as: u32,
     pub description: Option<String>,
+    /// `neighbor X bfd` (the neighbor must run BFD too).
+    pub bfd: bool,
 }
 
 /// `[[listen]]`: any router of the LAN in `range` may peer with this one
@@ -98,6 +100,7 @@ pub struct Listen {
     pub range: IpNet,
     pub remote_as: String,
     pub description: Option<String>,
+    pub bfd: bool,
 }
 
 /// One entry of a prefix-list as FRR writes it: `any`, or a prefix with
@@ -171,8 +174,8 @@ const ROUTER: &[&str] = &["hostname", "asn", "router_id"];
 const LAN: &[&str] = &["parent", "addresses", "gateway", "gateway6", "hwaddr", "mtu", "shim_address"];
 const VM: &[&str] = &["bridge", "addresses", "mtu"];
 const BGP: &[&str] = &["announce", "accept", "config", "graceful_restart"];
-const NEIGHBOR: &[&str] = &["address", "remote_as", "description"];
-const LISTEN: &[&str] = &["range", "remote_as", "description"];
+const NEIGHBOR: &[&str] = &["address", "remote_as", "description", "bfd"];
+const LISTEN: &[&str] = &["range", "remote_as", "description", "bfd"];
 
 impl Profile {
     /// Reads and validates a profile file, applying `overrides` (`key=value`
@@ -256,11 +259,12 @@ impl Profile {
             let address: IpAddr = n.parsed("address", "an IP address")?;
             let remote_as = as_number(&mut n, "remote_as")?.ok_or_else(|| n.err("remote_as", "missing (required)"))?;
             let description = n.opt_str("description")?;
+            let bfd = n.opt_bool("bfd")?.unwrap_or(false);
             n.finish()?;
             if neighbors.iter().any(|x: &Neighbor| x.address == address) {
                 return Err(KeyError { key: "neighbor".into(), message: format!("{address} is listed twice") });
             }
-            neighbors.push(Neighbor { address, remote_as, description });
+            neighbors.push(Neighbor { address, remote_as, description, bfd });
         }
 
         let listen = read_listen(&mut top, &lan.addresses)?;
@@ -357,11 +361,12 @@ fn read_listen(top: &mut Keys, lan: &[IpNet]) -> Result<Vec<Listen>, KeyError> {
             Some(Ok(n)) => asn_value(&l, "remote_as", n)?.to_string(),
         };
         let description = l.opt_str("description")?;
+        let bfd = l.opt_bool("bfd")?.unwrap_or(false);
         l.finish()?;
         if out.iter().any(|x| x.range == range) {
             return Err(KeyError { key: "listen".into(), message: format!("{range} is listed twice") });
         }
-        out.push(Listen { range, remote_as, description });
+        out.push(Listen { range, remote_as, description, bfd });
     }
     Ok(out)
 }

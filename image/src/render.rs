@@ -43,12 +43,18 @@ pub fn bgpd_conf(p: &Profile) -> String {
         if let Some(d) = &n.description {
             let _ = writeln!(s, " neighbor {} description {d}", n.address);
         }
+        if n.bfd {
+            let _ = writeln!(s, " neighbor {} bfd", n.address);
+        }
     }
     for (i, l) in listen.iter().enumerate() {
         let g = format!("LISTEN{}", i + 1);
         let _ = writeln!(s, " neighbor {g} peer-group\n neighbor {g} remote-as {}", l.remote_as);
         if let Some(d) = &l.description {
             let _ = writeln!(s, " neighbor {g} description {d}");
+        }
+        if l.bfd {
+            let _ = writeln!(s, " neighbor {g} bfd");
         }
         let _ = writeln!(s, " bgp listen range {} peer-group {g}", l.range);
     }

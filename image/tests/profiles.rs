@@ -280,3 +280,20 @@ fn graceful_restart_key() {
     let e = with("\"sometimes\"").unwrap_err().to_string();
     assert!(e.ends_with("bgp.graceful_restart: \"sometimes\": expected \"helper\", \"restart\" or \"disable\""), "{e}");
 }
+
+#[test]
+fn bfd_key() {
+    let p = Profile::load(
+        &repo().join("profiles/ryzen7-5700x.toml"),
+        &["neighbor=[{address=\"192.168.2.254\", remote_as=65000, bfd=true}]".into()],
+    )
+    .unwrap();
+    assert!(render::bgpd_conf(&p).contains(" neighbor 192.168.2.254 remote-as 65000\n neighbor 192.168.2.254 bfd\n"));
+    let e = Profile::load(
+        &repo().join("profiles/ryzen7-5700x.toml"),
+        &["neighbor=[{address=\"192.168.2.254\", remote_as=65000, bfd=\"yes\"}]".into()],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.ends_with("neighbor[0].bfd: expected true or false, found a string"), "{e}");
+}

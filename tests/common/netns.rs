@@ -312,6 +312,31 @@ impl Frr {
         run(&["vtysh", "-N", &self.name, "-c", cmd])
     }
 
+    /// bfdd too, with its own `bfd` block.
+    pub fn start_bfdd(&self, ns: &Ns, conf: &str) {
+        let path = workdir().join(format!("{}-bfdd.conf", self.name));
+        std::fs::write(&path, conf).unwrap();
+        run(&["chmod", "644", path.to_str().unwrap()]);
+        let pid = self.dir.join("bfdd.pid");
+        ns.exec(&[
+            "/usr/lib/frr/bfdd",
+            "-d",
+            "-N",
+            &self.name,
+            "-f",
+            path.to_str().unwrap(),
+            "-i",
+            pid.to_str().unwrap(),
+        ]);
+    }
+
+    /// Sends a signal to one of the daemons (`-STOP`: a frozen router).
+    pub fn signal(&self, daemon: &str, sig: &str) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join(format!("{daemon}.pid"))) {
+            let _ = try_run(&["kill", sig, pid.trim()]);
+        }
+    }
+
     /// Kills bgpd (-9: no NOTIFICATION), zebra staying.
     pub fn kill_bgpd(&self) {
         if let Ok(pid) = std::fs::read_to_string(self.dir.join("bgpd.pid")) {
@@ -345,7 +370,7 @@ impl Drop for Frr {
     fn drop(&mut self) {
         // The daemons go with their namespace, but not if the namespace was
         // already gone (they would keep an unnamed one alive).
-        for d in ["bgpd", "zebra"] {
+        for d in ["bgpd", "bfdd", "zebra"] {
             if let Ok(pid) = std::fs::read_to_string(self.dir.join(format!("{d}.pid"))) {
                 let _ = try_run(&["kill", "-9", pid.trim()]);
             }

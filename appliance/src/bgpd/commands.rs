@@ -26,6 +26,7 @@ pub struct Ctx<'a> {
     pub kernel_since: &'a HashMap<IpNet, Instant>,
     pub started: Instant,
     pub config_path: &'a Path,
+    pub bfd: &'a super::bfd_io::Bfd,
 }
 
 impl Ctx<'_> {
@@ -145,6 +146,18 @@ fn show_cmd(c: &mut Ctx, w: &[&str]) -> Result<Answer, String> {
             show::prefix_lists(&v, afi, rest.first().copied(), json).map(|t| Answer::from(Ok(t)))
         }
         ["route-map", rest @ ..] => show::route_maps(&v, rest.first().copied(), json).map(|t| Answer::from(Ok(t))),
+        ["bfd", "peers", rest @ ..] => {
+            let rows = c.bfd.rows(c.speaker);
+            text(show::bfd_peers(&rows, Instant::now(), rest == ["brief"], json))
+        }
+        ["bfd", "peer", a] => {
+            let a = addr(a)?;
+            let rows: Vec<_> = c.bfd.rows(c.speaker).into_iter().filter(|r| r.peer == a).collect();
+            if rows.is_empty() {
+                return Err(format!("% No BFD peer {a}"));
+            }
+            text(show::bfd_peers(&rows, Instant::now(), false, json))
+        }
         [first, ..] if *first == "ip" || *first == "bgp" => show_bgp(&v, w, json),
         _ => Err(format!("% Unknown command: show {}", w.join(" "))),
     }

@@ -16,6 +16,7 @@ use ipnet::IpNet;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
+use super::bfd_io::Bfd;
 use super::commands::{self, Answer, Ctx};
 use super::connection::{self, Conn, Transport};
 use super::event::{Event, Events};
@@ -82,6 +83,9 @@ struct Daemon {
     /// (None: the kernel changed since: look again).
     statics: Statics,
     statics_applied: Option<Vec<StaticRoute>>,
+    /// BFD sessions, and the config generation they follow.
+    bfd: Bfd,
+    bfd_generation: Option<u64>,
 }
 
 pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
@@ -123,6 +127,8 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         refused: HashMap::new(),
         statics: Statics::default(),
         statics_applied: None,
+        bfd: Bfd::default(),
+        bfd_generation: None,
     };
     let first = d.speaker.host().clone();
     d.note_host(&first, now);
@@ -141,7 +147,7 @@ impl Daemon {
         let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
         self.perform();
         loop {
-            let deadline = self.speaker.next_deadline();
+            let deadline = [self.speaker.next_deadline(), self.bfd.next_deadline()].into_iter().flatten().min();
             let sleep = async {
                 match deadline {
                     Some(t) => tokio::time::sleep_until(t.into()).await,
@@ -154,7 +160,12 @@ impl Daemon {
             let page_now = self.shows.iter().any(|(tx, _)| tx.capacity() > 0 || tx.is_closed());
             tokio::select! {
                 biased;
-                _ = sleep => self.speaker.timeout(Instant::now()),
+                _ = sleep => {
+                    let now = Instant::now();
+                    self.speaker.timeout(now);
+                    let changes = self.bfd.timeout(now);
+                    self.bfd_changes(now, changes);
+                }
                 ev = rx.recv() => {
                     let Some(ev) = ev else { break };
                     self.handle(ev);
@@ -254,6 +265,10 @@ impl Daemon {
                 self.speaker.set_host(now, h);
                 self.rewrite(&delta);
             }
+            Event::Bfd(from, bytes) => {
+                let changes = self.bfd.received(now, from, &bytes);
+                self.bfd_changes(now, changes);
+            }
             Event::NexthopGone(id) => {
                 let delta = self.fib.nexthop_gone(id);
                 self.rewrite(&delta);
@@ -302,6 +317,7 @@ impl Daemon {
             kernel_since: &self.kernel_since,
             started: self.started,
             config_path: &self.opts.config_path,
+            bfd: &self.bfd,
         };
         match commands::handle(&mut ctx, req) {
             Answer::Done(r) => {
@@ -387,6 +403,7 @@ impl Daemon {
     /// Carries out what the Speaker asked for.
     fn perform(&mut self) {
         self.sync_statics();
+        self.sync_bfd();
         let now = Instant::now();
         for o in self.speaker.take_output() {
             match o {
@@ -463,6 +480,21 @@ impl Daemon {
             }
         }
         self.md5 = want;
+    }
+
+    /// BFD sessions as the config has them, when it changed.
+    fn sync_bfd(&mut self) {
+        let g = self.speaker.generation();
+        if self.bfd_generation != Some(g) {
+            self.bfd.sync(self.speaker.config(), &self.events, Instant::now());
+            self.bfd_generation = Some(g);
+        }
+    }
+
+    fn bfd_changes(&mut self, now: Instant, changes: Vec<super::bfd_io::Change>) {
+        for c in changes {
+            self.speaker.bfd_changed(now, c.peer, c.up, &c.why.to_string());
+        }
     }
 
     /// The config's static routes into the kernel, when the config or

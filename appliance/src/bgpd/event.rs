@@ -30,6 +30,8 @@ pub enum Event {
     NexthopGone(u32),
     /// Our nexthop objects in the kernel, after a link changed.
     Nexthops(Vec<u32>),
+    /// A BFD packet that arrived with TTL 255, and its sender.
+    Bfd(SocketAddr, Vec<u8>),
 }
 
 pub type Events = mpsc::UnboundedSender<Event>;

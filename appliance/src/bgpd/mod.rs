@@ -6,6 +6,7 @@
 //! `commands.rs` and `show/` the control requests. The applet's command
 //! line is `applets/bgpd.rs`.
 
+mod bfd_io;
 mod commands;
 mod connection;
 mod control;

@@ -1,6 +1,6 @@
-//! TCP-MD5 (RFC 2385) and GTSM (RFC 5082) socket options, and the kernel
-//! watcher's socket filter: the only `unsafe` in bgpbox, because nix wraps
-//! none of these options.
+//! TCP-MD5 (RFC 2385) and GTSM (RFC 5082) socket options, the kernel
+//! watcher's socket filter, and BFD's receive with the TTL it came with:
+//! the only `unsafe` in bgpbox, because nix wraps none of these.
 //!
 //! Each function builds the option's bytes in safe code and makes exactly
 //! one setsockopt(2) call with a pointer and length that describe a live,
@@ -147,6 +147,84 @@ pub fn drop_bgp_route_notifications(fd: RawFd) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// BFD (RFC 5881 5): received packets carry their TTL (hop limit), so
+/// that only those sent with 255, from the link itself, are taken.
+pub fn set_recv_ttl(fd: RawFd, v6: bool) -> io::Result<()> {
+    let on = 1i32.to_ne_bytes();
+    if v6 {
+        setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, &on)
+    } else {
+        setsockopt(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, &on)
+    }
+}
+
+/// One datagram, its sender and the TTL (hop limit) it arrived with; nix
+/// has no control message for either.
+pub fn recv_with_ttl(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, std::net::SocketAddr, Option<u8>)> {
+    let mut addr: libc::sockaddr_storage = unsafe_zeroed_storage();
+    let mut cmsg = [0u64; 8];
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let mut msg: libc::msghdr = unsafe_zeroed_msghdr();
+    msg.msg_name = (&mut addr as *mut libc::sockaddr_storage).cast();
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cmsg.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&cmsg);
+    // SAFETY: `msg` points at `addr`, `iov` (over `buf`) and `cmsg`, all
+    // live for the call and described with their true sizes.
+    let n = unsafe { libc::recvmsg(fd, &mut msg, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut ttl = None;
+    // SAFETY: the kernel filled `msg_controllen` bytes of `cmsg`; the
+    // CMSG_* macros walk exactly those, and each TTL is one c_int.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            let (level, typ) = ((*c).cmsg_level, (*c).cmsg_type);
+            if (level, typ) == (libc::IPPROTO_IP, libc::IP_TTL)
+                || (level, typ) == (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT)
+            {
+                let v = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>());
+                ttl = u8::try_from(v).ok();
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    let from = sockaddr_of(&addr).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no sender address"))?;
+    Ok((n as usize, from, ttl))
+}
+
+fn unsafe_zeroed_storage() -> libc::sockaddr_storage {
+    // SAFETY: sockaddr_storage is plain old data; all zeroes is valid.
+    unsafe { std::mem::zeroed() }
+}
+
+fn unsafe_zeroed_msghdr() -> libc::msghdr {
+    // SAFETY: msghdr is plain old data (null pointers, zero lengths).
+    unsafe { std::mem::zeroed() }
+}
+
+fn sockaddr_of(s: &libc::sockaddr_storage) -> Option<std::net::SocketAddr> {
+    match s.ss_family as i32 {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let a = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+            Some(std::net::SocketAddr::new(ip.into(), u16::from_be(a.sin_port)))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let a = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let ip = std::net::Ipv6Addr::from(a.sin6_addr.s6_addr);
+            Some(std::net::SocketAddr::new(ip.into(), u16::from_be(a.sin6_port)))
+        }
+        _ => None,
     }
 }
 

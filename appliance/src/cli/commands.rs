@@ -33,6 +33,8 @@ pub static SPECS: &[Spec] = &[
     ),
     s(M::Exec, "show bgp memory", K::Remote),
     s(M::Exec, "show [ip] bgp peer-group [WORD] [json]", K::Remote),
+    s(M::Exec, "show bfd peers [<brief|json>]", K::Remote),
+    s(M::Exec, "show bfd peer <A.B.C.D|X:X::X:X> [json]", K::Remote),
     s(M::Exec, "show bgp <community-list|large-community-list|as-path-access-list> [WORD] [json]", K::Remote),
     s(M::Exec, "show ip prefix-list [WORD] [json]", K::Remote),
     s(M::Exec, "show ipv6 prefix-list [WORD] [json]", K::Remote),
@@ -77,7 +79,25 @@ pub static SPECS: &[Spec] = &[
     c(M::Config, "vrf WORD"),
     c(M::Config, "segment-routing"),
     c(M::Config, "rpki"),
-    c(M::Config, "bfd"),
+    s(M::Config, "bfd", K::Enter(M::Bfd)),
+    c(M::Config, "no bfd"),
+    s(M::Bfd, "peer <A.B.C.D|X:X::X:X> [LINE]", K::Enter(M::BfdPeer)),
+    c(M::Bfd, "no peer <A.B.C.D|X:X::X:X> [LINE]"),
+    s(M::Bfd, "profile WORD", K::Enter(M::BfdProfile)),
+    c(M::Bfd, "no profile WORD"),
+    s(M::Bfd, "exit", K::Exit),
+    c(M::BfdPeer, BFD_TIMER),
+    c(M::BfdPeer, BFD_FLAG),
+    c(M::BfdPeer, BFD_NO),
+    c(M::BfdPeer, BFD_ECHO),
+    c(M::BfdPeer, "profile WORD"),
+    c(M::BfdPeer, "no profile [WORD]"),
+    s(M::BfdPeer, "exit", K::Exit),
+    c(M::BfdProfile, BFD_TIMER),
+    c(M::BfdProfile, BFD_FLAG),
+    c(M::BfdProfile, BFD_NO),
+    c(M::BfdProfile, BFD_ECHO),
+    s(M::BfdProfile, "exit", K::Exit),
     c(M::Config, "mpls LINE"),
     c(M::Config, "[no] <ip|ipv6> route LINE"),
     c(M::Config, "[no] bgp <community-list|large-community-list> <standard|expanded> WORD [seq (1-4294967295)] <permit|deny> LINE"),
@@ -131,7 +151,7 @@ pub static SPECS: &[Spec] = &[
     c(M::RouterBgp, "[no] bgp graceful-restart-disable"),
     c(M::RouterBgp, "[no] neighbor <A.B.C.D|X:X::X:X|WORD> <graceful-restart|graceful-restart-helper|graceful-restart-disable>"),
     c(M::RouterBgp, "bgp confederation LINE"),
-    c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> bfd [LINE]"),
+    c(M::RouterBgp, "[no] neighbor <A.B.C.D|X:X::X:X|WORD> bfd [LINE]"),
     c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X|WORD> remote-as <ASNUM|internal|external>"),
     c(M::RouterBgp, "[no] neighbor WORD peer-group"),
     c(M::RouterBgp, "neighbor <A.B.C.D|X:X::X:X> peer-group WORD"),
@@ -206,6 +226,10 @@ pub static SPECS: &[Spec] = &[
     s(M::Config, "do LINE", K::Do),
 ];
 
+const BFD_TIMER: &str = "<detect-multiplier (2-255)|receive-interval (10-60000)|transmit-interval (10-60000)>";
+const BFD_FLAG: &str = "[no] <shutdown|passive-mode>";
+const BFD_NO: &str = "no <detect-multiplier|receive-interval|transmit-interval> [LINE]";
+const BFD_ECHO: &str = "[no] <echo-mode|echo|echo-interval|minimum-ttl> [LINE]";
 const REDISTRIBUTE: &str = "redistribute <connected|static|kernel> [metric (0-4294967295)] [route-map WORD]";
 const REDISTRIBUTE_RM_FIRST: &str = "redistribute <connected|static|kernel> route-map WORD metric (0-4294967295)";
 const NO_REDISTRIBUTE: &str = "no redistribute <connected|static|kernel> [LINE]";

@@ -18,6 +18,10 @@ pub enum Mode {
     LineVty,
     /// `interface X`: accepted, no effect in bgpbox.
     Interface,
+    /// `bfd`, and its `peer` and `profile` blocks.
+    Bfd,
+    BfdPeer,
+    BfdProfile,
 }
 
 impl Mode {
@@ -26,7 +30,8 @@ impl Mode {
         match self {
             Mode::Exec | Mode::Config => None,
             Mode::AddressFamily => Some(Mode::RouterBgp),
-            Mode::RouterBgp | Mode::RouteMap | Mode::LineVty | Mode::Interface => Some(Mode::Config),
+            Mode::RouterBgp | Mode::RouteMap | Mode::LineVty | Mode::Interface | Mode::Bfd => Some(Mode::Config),
+            Mode::BfdPeer | Mode::BfdProfile => Some(Mode::Bfd),
         }
     }
 
@@ -40,6 +45,9 @@ impl Mode {
             Mode::RouteMap => "(config-route-map)",
             Mode::LineVty => "(config-line)",
             Mode::Interface => "(config-if)",
+            Mode::Bfd => "(config-bfd)",
+            Mode::BfdPeer => "(config-bfd-peer)",
+            Mode::BfdProfile => "(config-bfd-profile)",
         }
     }
 }

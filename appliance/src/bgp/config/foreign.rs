@@ -40,6 +40,13 @@ pub(super) fn ignored(node: &Node, w: &[&str]) -> Option<(Option<Node>, &'static
         (Node::RouterBgp, ["no" | "bgp", ..]) if w.contains(&"hard-administrative-reset") => {
             single("RFC 9494 hard reset: bgpbox does not negotiate it")
         }
+        (Node::BfdPeer(_) | Node::BfdProfile(_), ["echo-mode" | "echo" | "echo-interval" | "minimum-ttl", ..])
+        | (Node::BfdPeer(_) | Node::BfdProfile(_), ["no", "echo-mode" | "echo" | "echo-interval" | "minimum-ttl", ..]) => {
+            single("BFD echo and multihop settings: bgpbox runs single-hop asynchronous mode")
+        }
+        (Node::RouterBgp, ["neighbor", _, "bfd", "check-control-plane-failure"]) => {
+            single("BFD's control-plane-failure check: bgpbox has no graceful-restart interplay with BFD")
+        }
         (Node::RouterBgp, ["bgp" | "no", ..]) if gr_option(w) => {
             single("bgpbox restarts gracefully as RFC 4724 has it: after a TCP failure, not a NOTIFICATION (RFC 8538), and keeps its FIB across a restart anyway")
         }
@@ -71,7 +78,6 @@ pub(super) fn unsupported(node: &Node, w: &[&str]) -> Option<(&'static str, bool
         (Node::Config, ["segment-routing", ..]) => ("segment routing (SRv6, SR-MPLS)", true),
         (Node::Config, ["mpls", ..]) => ("MPLS", true),
         (Node::Config, ["rpki", ..]) | (Node::RouterBgp, ["rpki", ..]) => ("RPKI", true),
-        (Node::Config, ["bfd", ..]) => ("BFD (not yet)", true),
         (Node::Config, ["access-list" | "ipv6" | "ip", ..])
             if w.contains(&"access-list") && !w.contains(&"as-path") =>
         {
@@ -82,7 +88,6 @@ pub(super) fn unsupported(node: &Node, w: &[&str]) -> Option<(&'static str, bool
         }
         (Node::RouterBgp, ["address-family", fam]) if !matches!(*fam, "ipv4" | "ipv6") => (family_name(fam, ""), true),
         (Node::RouterBgp, ["bgp", "confederation", ..]) => ("BGP confederations", false),
-        (Node::RouterBgp, ["neighbor", _, "bfd", ..]) => ("BFD (not yet)", false),
         _ => return None,
     };
     Some(feature)

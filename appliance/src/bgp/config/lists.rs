@@ -4,7 +4,10 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::model::{Config, StaticRoute, StaticVia};
+use ipnet::IpNet;
+
+use super::model::Config;
+use super::types::{StaticRoute, StaticVia};
 use super::words::{invalid, num, prefix, LineError};
 use crate::bgp::policy::{
     parse_community, parse_large, Action, AsPathEntry, CommunityEntry, CommunityList, Members, Pattern,
@@ -150,7 +153,7 @@ pub(super) fn static_route(cfg: &mut Config, v6: bool, no: bool, w: &[&str]) -> 
     Ok(())
 }
 
-fn static_target(prefix: ipnet::IpNet, w: &[&str]) -> Result<StaticRoute, LineError> {
+fn static_target(prefix: IpNet, w: &[&str]) -> Result<StaticRoute, LineError> {
     let (via, mut rest) = match w {
         ["Null0", rest @ ..] => (StaticVia::Blackhole(true), rest),
         ["blackhole", rest @ ..] => (StaticVia::Blackhole(false), rest),

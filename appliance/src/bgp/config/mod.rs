@@ -1,6 +1,7 @@
 //! bgpd's configuration in FRR's dialect: the model, the parser and the
 //! writer (`show running-config`, `write memory`).
 
+mod bfd;
 mod foreign;
 mod lists;
 mod model;
@@ -9,11 +10,14 @@ mod peer_group;
 mod render;
 mod route_map;
 mod router_bgp;
+mod types;
 mod words;
 
+pub use bfd::BfdSession;
 pub use model::{
     AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, GrMode, LocalAs, Neighbor, NeighborFamily, NoSend,
-    Redistribute, RemovePrivate, Source, StaticRoute, StaticVia,
+    Redistribute, RemovePrivate, Source,
 };
 pub use parse::{apply_line, apply_line_noted, parse, parse_noted, Node, ParseError, ParseErrors, Parsed};
 pub use render::render;
+pub use types::{Bfd, BfdPeer, BfdTimers, StaticRoute, StaticVia};

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
+use super::types::{Bfd, StaticRoute};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
 use crate::bgp::policy::{AsPathList, CommunityList, Definitions, PrefixList, RouteMap};
@@ -37,6 +38,8 @@ pub struct Config {
     pub as_path_lists: BTreeMap<String, AsPathList>,
     /// `ip route` / `ipv6 route`: installed by bgpd as protocol static.
     pub statics: Vec<StaticRoute>,
+    /// The `bfd` block (None: none written).
+    pub bfd: Option<Bfd>,
 }
 
 impl Definitions for Config {
@@ -58,39 +61,6 @@ impl Definitions for Config {
 
     fn route_map(&self, name: &str) -> Option<&RouteMap> {
         self.route_maps.get(name)
-    }
-}
-
-/// `ip route PREFIX NEXTHOP [tag N] [DISTANCE]`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct StaticRoute {
-    pub prefix: IpNet,
-    pub via: StaticVia,
-    pub tag: Option<u32>,
-    /// As written: bgpbox installs one route per prefix, the first.
-    pub distance: Option<u8>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum StaticVia {
-    Gateway(IpAddr, Option<String>),
-    Interface(String),
-    /// `Null0` or `blackhole`: dropped silently.
-    Blackhole(bool),
-    /// `reject`: dropped with an ICMP unreachable.
-    Reject,
-}
-
-impl std::fmt::Display for StaticVia {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StaticVia::Gateway(a, None) => write!(f, "{a}"),
-            StaticVia::Gateway(a, Some(i)) => write!(f, "{a} {i}"),
-            StaticVia::Interface(i) => f.write_str(i),
-            StaticVia::Blackhole(true) => f.write_str("Null0"),
-            StaticVia::Blackhole(false) => f.write_str("blackhole"),
-            StaticVia::Reject => f.write_str("reject"),
-        }
     }
 }
 
@@ -313,6 +283,8 @@ pub struct Neighbor {
     /// `neighbor X graceful-restart[-helper|-disable]`: over the
     /// instance's mode.
     pub graceful_restart: Option<GrMode>,
+    /// `neighbor X bfd [profile NAME]`: Some(profile) when on.
+    pub bfd: Option<Option<String>>,
     pub families: BTreeMap<Afi, NeighborFamily>,
     /// `neighbor X peer-group NAME`.
     pub peer_group: Option<String>,
@@ -340,6 +312,7 @@ pub enum Field {
     EnforceFirstAs,
     ExtendedNexthop,
     GracefulRestart,
+    Bfd,
     Family(Afi, FamilyField),
 }
 
@@ -402,6 +375,7 @@ impl Neighbor {
             enforce_first_as: true,
             extended_nexthop: false,
             graceful_restart: None,
+            bfd: None,
             families: BTreeMap::new(),
             peer_group: None,
             explicit: Explicit([Field::RemoteAs].into()),
@@ -429,6 +403,7 @@ impl Neighbor {
             enforce_first_as: Field::EnforceFirstAs,
             extended_nexthop: Field::ExtendedNexthop,
             graceful_restart: Field::GracefulRestart,
+            bfd: Field::Bfd,
         });
         for afi in [Afi::Ipv4, Afi::Ipv6] {
             let (g, mine) = (group.families.get(&afi), self.families.get(&afi));

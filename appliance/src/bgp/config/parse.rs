@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use super::bfd;
 use super::foreign;
 use super::lists::{action_of, as_path_list, community_list, static_route};
 use super::model::{Bgp, Config};
@@ -188,6 +189,8 @@ fn command(cfg: &mut Config, node: &Node, w: &[&str], line: &str) -> R {
         Node::RouterBgp => router_bgp(cfg, w, line),
         Node::AddressFamily(afi) => address_family(cfg, *afi, w),
         Node::RouteMap(name, seq) => route_map(cfg, name, *seq, w, line),
+        Node::Bfd => bfd::bfd_line(cfg, w),
+        Node::BfdPeer(_) | Node::BfdProfile(_) => bfd::timers_line(cfg, node, w),
         Node::LineVty | Node::Ignored | Node::Unsupported { .. } => Err(LineError::Unknown),
     }
 }
@@ -220,6 +223,11 @@ fn top(cfg: &mut Config, w: &[&str], line: &str) -> R {
             return Ok(Some(Node::RouterBgp));
         }
         ["no", "router", "bgp", ..] => cfg.bgp = None,
+        ["bfd"] => {
+            cfg.bfd.get_or_insert_with(Default::default);
+            return Ok(Some(Node::Bfd));
+        }
+        ["no", "bfd"] => cfg.bfd = None,
         ["bgp" | "ip", kind @ ("community-list" | "large-community-list"), rest @ ..]
         | ["no", "bgp" | "ip", kind @ ("community-list" | "large-community-list"), rest @ ..] => {
             community_list(cfg, *kind == "large-community-list", w[0] == "no", rest)?

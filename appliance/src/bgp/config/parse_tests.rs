@@ -205,14 +205,16 @@ end
     assert_eq!(p.config.hostname.as_deref(), Some("r1"));
     assert_eq!(p.config.bgp.as_ref().unwrap().neighbors.len(), 1);
     // One note a line: the interface block's three lines too.
-    assert_eq!(p.notes.len(), 18, "{:#?}", p.notes);
+    assert_eq!(p.notes.len(), 17, "{:#?}", p.notes);
     assert!(p.notes[0].starts_with("zebra.conf:2: ignored: password zebra (vty passwords"), "{}", p.notes[0]);
     assert!(
         p.notes.iter().any(|n| n.contains("zebra.conf:12: ignored: interface eth0 (interface blocks")),
         "{:#?}",
         p.notes
     );
-    assert!(p.notes.iter().any(|n| n.starts_with("zebra.conf:21: ignored: bgp graceful-restart")), "{:#?}", p.notes);
+    // Graceful restart is bgpbox's own; its notification knob is not.
+    assert!(p.notes.iter().any(|n| n.starts_with("zebra.conf:20: ignored: no bgp graceful-restart notification")));
+    assert_eq!(p.config.bgp.as_ref().unwrap().graceful_restart, crate::bgp::config::GrMode::Restart);
     // None of it is written back.
     let out = render(&p.config);
     assert!(!out.contains("password") && !out.contains("interface"), "{out}");
@@ -229,7 +231,7 @@ exit
 !
 router bgp 65001
  neighbor 192.0.2.2 remote-as 65002
- neighbor 192.0.2.2 bfd
+ rpki polling_period 300
  !
  address-family l2vpn evpn
   neighbor 192.0.2.2 activate
@@ -249,7 +251,7 @@ ip route 0.0.0.0/0 192.0.2.254 table 10
         got,
         vec![
             "1: % Not supported by bgpbox: OSPF",
-            "8: % Not supported by bgpbox: BFD (not yet)",
+            "8: % Not supported by bgpbox: RPKI",
             "10: % Not supported by bgpbox: address-family l2vpn evpn (EVPN)",
             "16: % Not supported by bgpbox: VRFs",
             "20: % Invalid input: table: not supported by bgpbox in static routes",
@@ -463,4 +465,31 @@ fn graceful_restart_reads_back() {
     let c = parse("r", "router bgp 1\n bgp graceful-restart-disable\n").unwrap();
     assert_eq!(c.bgp.unwrap().graceful_restart, GrMode::Disable);
     assert!(parse("r", "router bgp 1\n bgp graceful-restart restart-time 5000\n").is_err());
+}
+
+#[test]
+fn bfd_reads_back_and_its_mistakes_are_named() {
+    let text = "router bgp 65001\n neighbor 192.0.2.1 remote-as 65000\n neighbor 192.0.2.1 bfd profile fast\n \
+                neighbor 192.0.2.2 remote-as 65002\n neighbor 192.0.2.2 bfd\nexit\nbfd\n profile fast\n  detect-multiplier 4\n  \
+                receive-interval 50\n  transmit-interval 60\n  echo-mode\n exit\n peer 192.0.2.2 local-address 192.0.2.100\n  \
+                passive-mode\n exit\nexit\n";
+    let p = parse_noted("r", text).unwrap();
+    assert_eq!(p.notes.len(), 1, "echo-mode is noted: {:?}", p.notes);
+    let sessions = p.config.bfd_sessions();
+    assert_eq!(sessions.len(), 2);
+    let two = sessions.iter().find(|s| s.peer.to_string() == "192.0.2.2").unwrap();
+    assert!(two.for_bgp && two.timers.passive && two.local == Some("192.0.2.100".parse().unwrap()));
+    let one = sessions.iter().find(|s| s.peer.to_string() == "192.0.2.1").unwrap();
+    assert_eq!((one.timers.detect_mult, one.timers.receive_interval, one.timers.transmit_interval), (4, 50, 60));
+    let out = render(&p.config);
+    assert!(
+        out.contains(" neighbor 192.0.2.1 bfd profile fast\n") && out.contains(" neighbor 192.0.2.2 bfd\n"),
+        "{out}"
+    );
+    assert!(out.contains("bfd\n profile fast\n  detect-multiplier 4\n"), "{out}");
+    assert_eq!(parse("again", &out).unwrap(), p.config);
+    let err = |t: &str| parse("x.conf", t).unwrap_err().to_string();
+    assert!(err("bfd\n peer 192.0.2.1 multihop local-address 192.0.2.2\n").contains("single hop BFD"));
+    assert!(err("bfd\n profile p\n  detect-multiplier 1\n").contains("2 to 255"));
+    assert!(err("bfd\n profile p\n  receive-interval 5\n").contains("10 to 60000"));
 }

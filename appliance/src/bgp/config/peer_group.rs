@@ -138,6 +138,7 @@ pub(super) fn field_of(w: &[&str], afi: Afi) -> Option<Field> {
         ["enforce-first-as"] => Some(Field::EnforceFirstAs),
         ["capability", "extended-nexthop"] => Some(Field::ExtendedNexthop),
         ["graceful-restart" | "graceful-restart-helper" | "graceful-restart-disable"] => Some(Field::GracefulRestart),
+        ["bfd", ..] => Some(Field::Bfd),
         ["route-reflector-client"] => fam(FamilyField::RouteReflectorClient),
         ["activate"] => fam(FamilyField::Activate),
         ["prefix-list", _, "in"] => fam(FamilyField::PrefixListIn),

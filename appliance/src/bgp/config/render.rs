@@ -37,6 +37,9 @@ pub fn render(c: &Config) -> String {
         router_bgp(&mut s, b);
     }
     policy(&mut s, c);
+    if let Some(b) = &c.bfd {
+        super::bfd::render(&mut s, b);
+    }
     s.push_str("end\n");
     s
 }
@@ -287,6 +290,15 @@ fn neighbor_options(s: &mut String, a: &str, n: &Neighbor, keep: &dyn Fn(Field) 
     }
     if n.extended_nexthop && keep(Field::ExtendedNexthop) {
         let _ = writeln!(s, " neighbor {a} capability extended-nexthop");
+    }
+    match n.bfd.as_ref().filter(|_| keep(Field::Bfd)) {
+        Some(None) => {
+            let _ = writeln!(s, " neighbor {a} bfd");
+        }
+        Some(Some(p)) => {
+            let _ = writeln!(s, " neighbor {a} bfd profile {p}");
+        }
+        None => {}
     }
     if let (Some(m), true) = (n.graceful_restart, keep(Field::GracefulRestart)) {
         let kind = match m {

@@ -303,6 +303,9 @@ fn neighbor(n: &mut Neighbor, no: bool, w: &[&str], line: &str) -> Result<(), Li
         (true, ["advertisement-interval", ..]) => n.advertisement_interval = None,
         (no, ["enforce-first-as"]) => n.enforce_first_as = !no,
         (no, ["capability", "extended-nexthop"]) => n.extended_nexthop = !no,
+        (false, ["bfd"]) => n.bfd = Some(None),
+        (false, ["bfd", "profile", p]) => n.bfd = Some(Some(p.to_string())),
+        (true, ["bfd", ..]) => n.bfd = None,
         (no, [kind @ ("graceful-restart" | "graceful-restart-helper" | "graceful-restart-disable")]) => {
             n.graceful_restart = (!no).then_some(match *kind {
                 "graceful-restart" => GrMode::Restart,

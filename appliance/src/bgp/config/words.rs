@@ -12,6 +12,10 @@ pub enum Node {
     RouterBgp,
     AddressFamily(Afi),
     RouteMap(String, u32),
+    /// The `bfd` block, and its `peer` and `profile` blocks.
+    Bfd,
+    BfdPeer(std::net::IpAddr),
+    BfdProfile(String),
     /// `line vty`'s lines, accepted without effect.
     LineVty,
     /// The lines of a block accepted without effect (`interface X`).
@@ -31,6 +35,7 @@ impl Node {
             Node::Config => None,
             Node::AddressFamily(_) => Some(Node::RouterBgp),
             Node::Unsupported { back, .. } => Some((**back).clone()),
+            Node::BfdPeer(_) | Node::BfdProfile(_) => Some(Node::Bfd),
             _ => Some(Node::Config),
         }
     }

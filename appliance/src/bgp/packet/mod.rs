@@ -103,6 +103,8 @@ pub mod err {
     pub const OTHER_CONFIG_CHANGE: u8 = 6;
     pub const COLLISION: u8 = 7;
     pub const OUT_OF_RESOURCES: u8 = 8;
+    /// RFC 9384.
+    pub const BFD_DOWN: u8 = 10;
 
     pub const ROUTE_REFRESH: u8 = 7;
 }
@@ -179,6 +181,7 @@ impl Notification {
             (CEASE, OTHER_CONFIG_CHANGE) => "Other Configuration Change",
             (CEASE, COLLISION) => "Connection Collision Resolution",
             (CEASE, OUT_OF_RESOURCES) => "Out of Resources",
+            (CEASE, BFD_DOWN) => "BFD Down",
             (_, 0) => "Unspecific",
             _ => "Unknown subcode",
         };

@@ -23,6 +23,7 @@
 
 mod adj_rib_in;
 mod adj_rib_out;
+mod bfd;
 mod dynamic;
 mod export;
 mod fib;
@@ -104,6 +105,9 @@ pub struct Speaker {
     /// the families they were of (see `graceful.rs`).
     restarting: bool,
     fib_kept: PerFamily<bool>,
+    /// Counts the configurations applied (what follows the config, like
+    /// BFD's sessions, compares it).
+    generation: u64,
 }
 
 impl Speaker {
@@ -125,6 +129,7 @@ impl Speaker {
             stopping: false,
             restarting: false,
             fib_kept: PerFamily::default(),
+            generation: 0,
         };
         s.reconfigure(now, config)?;
         Ok(s)
@@ -132,6 +137,11 @@ impl Speaker {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Goes up with every configuration applied.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn router_id(&self) -> Ipv4Addr {

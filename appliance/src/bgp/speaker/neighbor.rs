@@ -46,6 +46,8 @@ pub struct Peer {
     pub(super) dynamic: bool,
     /// Its routes kept while it restarts (graceful restart).
     pub(super) stale: Option<Stale>,
+    /// Held down by BFD: started again when BFD is Up.
+    pub(super) bfd_held: bool,
     /// Since when the peer has not read what we sent (RFC 9687).
     pub(super) blocked_since: Option<Instant>,
 }
@@ -73,6 +75,7 @@ impl Peer {
             removed: false,
             dynamic: false,
             stale: None,
+            bfd_held: false,
             blocked_since: None,
         }
     }
@@ -127,6 +130,11 @@ impl Peer {
     /// Its routes kept while it restarts gracefully, if any.
     pub fn stale(&self) -> Option<&Stale> {
         self.stale.as_ref()
+    }
+
+    /// Held down because its BFD session is down.
+    pub fn bfd_held(&self) -> bool {
+        self.bfd_held
     }
 
     /// A dynamic neighbor (from `bgp listen range`).

@@ -127,6 +127,7 @@ impl Speaker {
     pub fn reconfigure(&mut self, now: Instant, new: Config) -> Result<(), Refused> {
         let new_id = router_id(&new, &self.host)?;
         let old = std::mem::replace(&mut self.config, new);
+        self.generation += 1;
         let restart_all =
             old.bgp.as_ref().map(|b| b.asn) != self.config.bgp.as_ref().map(|b| b.asn) || new_id != self.router_id;
         self.router_id = new_id;
@@ -134,6 +135,14 @@ impl Speaker {
             self.reconfigure_peer(now, i, restart_all);
         }
         self.add_peers(now);
+        // BFD no longer asked for: a session it held down starts.
+        for i in 0..self.peers.len() {
+            if self.peers[i].bfd_held && self.peers[i].cfg.bfd.is_none() {
+                self.peers[i].bfd_held = false;
+                let a = self.peers[i].session.start(now);
+                self.run(now, i, a);
+            }
+        }
         for i in 0..self.peers.len() {
             let addr = self.peers[i].cfg.addr;
             if self.peers[i].conn.is_some() && ImportPolicy::of(&old, addr) != ImportPolicy::of(&self.config, addr) {

@@ -5,6 +5,7 @@
 //! main task keeps its timers and a client that does not read holds back
 //! only its own output.
 
+mod bfd;
 mod health;
 mod lists;
 mod neighbor;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 
+pub use bfd::{bfd_peers, BfdRow};
 pub use health::{health, memory};
 pub use lists::{as_path_lists, community_lists};
 pub use neighbor::{neighbor_routes, neighbors, Routes};
