@@ -1,6 +1,9 @@
 # Shared by scripts/*: repo root, logging, and the static build.
 # shellcheck shell=bash
 set -euo pipefail
+# A failing command inside $(...) fails the script too (bash drops -e
+# there otherwise: a broken static build once went unnoticed).
+shopt -s inherit_errexit
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -33,12 +36,12 @@ build_static() {
     rustup target add "$MUSL" >&2 || true
   fi
   if rustup target list --installed 2>/dev/null | grep -qx "$MUSL"; then
-    cargo build --release --locked -p bgpbox --target "$MUSL" >&2
+    cargo build --release --locked -p bgpbox --target "$MUSL" >&2 || return 1
     echo "$ROOT/target/$MUSL/release/bgpbox"
   else
     say "no musl target: building a static glibc binary instead"
     RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked -p bgpbox \
-      --target x86_64-unknown-linux-gnu >&2
+      --target x86_64-unknown-linux-gnu >&2 || return 1
     echo "$ROOT/target/x86_64-unknown-linux-gnu/release/bgpbox"
   fi
 }

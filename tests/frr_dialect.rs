@@ -299,53 +299,168 @@ fn frr_helps_bgpbox_restart() {
     assert!(neighbor.contains("Graceful Restart"), "{neighbor}");
 }
 
-/// BFD with FRR 8.4's bfdd (`neighbor X bfd` on both sides): the sessions
-/// come up, FRR frozen (a server losing power) is seen in well under a
-/// second and takes the BGP session and its routes down at once, before
-/// any hold timer; thawed, BFD and then BGP come back.
+/// Drops every packet of `ns`'s eth0, both ways, while the link stays
+/// up: a tc filter redirects them into a spare veth that goes nowhere
+/// (this kernel has no netem and no nftables).
+fn blackhole(ns: &Ns, on: bool) {
+    if on {
+        ns.ip(&["link", "add", "bh0", "type", "veth", "peer", "name", "bh1"]);
+        ns.ip(&["link", "set", "bh0", "up"]);
+        ns.ip(&["link", "set", "bh1", "up"]);
+        ns.exec(&["tc", "qdisc", "add", "dev", "eth0", "clsact"]);
+        for dir in ["ingress", "egress"] {
+            let f = ["tc", "filter", "add", "dev", "eth0", dir, "protocol", "all", "u32", "match", "u32", "0", "0"];
+            let mut a: Vec<&str> = f.to_vec();
+            a.extend(["action", "mirred", "egress", "redirect", "dev", "bh0"]);
+            ns.exec(&a);
+        }
+    } else {
+        ns.exec(&["tc", "qdisc", "del", "dev", "eth0", "clsact"]);
+        ns.ip(&["link", "del", "bh0"]);
+    }
+}
+
+fn bfd_pair(tag: &str, bfd: bool) -> (Ns, Ns, Frr, Bgpbox) {
+    let (na, nb) = gr_pair(tag);
+    let with = if bfd { " neighbor 192.0.2.1 bfd\n" } else { "" };
+    let frr = Frr::start(
+        &nb,
+        &format!(
+            "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n \
+             neighbor 192.0.2.1 timers 3 9\n{with} address-family ipv4 unicast\n  network 203.0.113.0/24\n exit-address-family\n"
+        ),
+    );
+    if bfd {
+        frr.start_bfdd(&nb, "bfd\n peer 192.0.2.1\n exit\nexit\n");
+    }
+    let with = if bfd { " neighbor 192.0.2.2 bfd\n" } else { "" };
+    let a = Bgpbox::start(
+        &na,
+        &format!("{tag}-a"),
+        &format!(
+            "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n \
+             neighbor 192.0.2.2 timers 3 9\n{with} address-family ipv4 unicast\n  network 198.51.100.0/24\n exit-address-family\n"
+        ),
+    );
+    (na, nb, frr, a)
+}
+
+/// How long after the drop 203.0.113.0/24 leaves bgpbox's kernel table.
+fn time_to_withdraw(na: &Ns, nb: &Ns, limit: Duration) -> Option<Duration> {
+    blackhole(na, true);
+    blackhole(nb, true);
+    let t = std::time::Instant::now();
+    wait_for(limit, || (!na.routes(false).contains("203.0.113.0/24")).then(|| t.elapsed()))
+}
+
+/// BFD with FRR 8.4's bfdd, 3 x 300 ms on both sides: the link dropping
+/// every packet while it stays up takes the BGP session and its routes
+/// down in under a second (the test prints the time); without BFD the
+/// same drop waits for the hold time. With the link back, BFD and then
+/// BGP come back.
 #[test]
 #[ignore = "needs root, namespaces and FRR: run scripts/test"]
 fn bfd_with_frr() {
     require_root();
-    let (na, nb) = gr_pair("bfd");
-    let frr = Frr::start(
-        &nb,
-        "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n \
-         neighbor 192.0.2.1 bfd\n address-family ipv4 unicast\n  network 203.0.113.0/24\n exit-address-family\n",
-    );
-    frr.start_bfdd(
-        &nb,
-        "bfd\n peer 192.0.2.1\n  detect-multiplier 3\n  receive-interval 100\n  transmit-interval 100\n exit\nexit\n",
-    );
-    let a = Bgpbox::start(
-        &na,
-        "bfd-a",
-        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n \
-         neighbor 192.0.2.2 bfd profile fast\n address-family ipv4 unicast\n  network 198.51.100.0/24\n exit-address-family\nexit\n\
-         bfd\n profile fast\n  detect-multiplier 3\n  receive-interval 100\n  transmit-interval 100\n exit\nexit\n",
-    );
+    let (na, nb, frr, a) = bfd_pair("bfd", true);
     let ctx =
         || format!("bgpbox:\n{}\n{}\nFRR:\n{}", a.log_text(), a.show("show bfd peers"), frr.vtysh("show bfd peers"));
     eventually("BFD up on both sides", ctx, || {
         a.json("show bfd peers json")[0]["status"] == "up" && frr.vtysh("show bfd peers").contains("Status: up")
     });
-    eventually("FRR's route", ctx, || a.next_hop("ipv4", "203.0.113.0/24").is_some());
+    let peers = frr.vtysh("show bfd peers");
+    assert!(peers.contains("Receive interval: 300ms") && peers.contains("Detect-multiplier: 3"), "{peers}");
+    eventually("FRR's route", ctx, || na.routes(false).contains("203.0.113.0/24"));
     let brief = a.show("show bfd peers brief");
     assert!(brief.contains("Session count: 1") && brief.contains("192.0.2.2") && brief.contains(" up "), "{brief}");
-    // Frozen: no more BFD, no more keepalives; the TCP session stays.
-    frr.signal("bfdd", "-STOP");
-    frr.signal("bgpd", "-STOP");
-    let t = std::time::Instant::now();
-    eventually("the route gone with BFD", ctx, || a.next_hop("ipv4", "203.0.113.0/24").is_none());
-    let took = t.elapsed();
-    assert!(took < Duration::from_secs(2), "BFD took {took:?}");
+    let took = time_to_withdraw(&na, &nb, Duration::from_secs(5)).unwrap_or_else(|| panic!("not withdrawn\n{}", ctx()));
+    println!("BFD: the route left the FIB {took:?} after the drop");
+    assert!(took < Duration::from_secs(1), "BFD took {took:?}\n{}", ctx());
     let log = a.log_text();
     assert!(log.contains("neighbor 192.0.2.2: BFD down (control detection time expired)"), "{log}");
     assert!(log.contains("Cease/BFD Down sent"), "{log}");
-    frr.signal("bfdd", "-CONT");
-    frr.signal("bgpd", "-CONT");
-    eventually("BFD and BGP back", ctx, || {
-        a.established("192.0.2.2") && a.next_hop("ipv4", "203.0.113.0/24").is_some()
-    });
+    blackhole(&na, false);
+    blackhole(&nb, false);
+    eventually("BFD and BGP back", ctx, || a.established("192.0.2.2") && na.routes(false).contains("203.0.113.0/24"));
     assert!(a.log_text().contains("neighbor 192.0.2.2: BFD up: the session starts again"));
+}
+
+/// The same drop without BFD: the route stays until the hold time (9 s).
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn without_bfd_the_hold_time() {
+    require_root();
+    let (na, nb, _frr, a) = bfd_pair("nobfd", false);
+    let ctx = || format!("bgpbox:\n{}", a.log_text());
+    eventually("FRR's route", ctx, || na.routes(false).contains("203.0.113.0/24"));
+    let took =
+        time_to_withdraw(&na, &nb, Duration::from_secs(15)).unwrap_or_else(|| panic!("not withdrawn\n{}", ctx()));
+    println!("without BFD: the route left the FIB {took:?} after the drop");
+    assert!(took > Duration::from_secs(5), "{took:?}");
+    assert!(a.log_text().contains("Hold Timer Expired"), "{}", ctx());
+}
+
+/// RFC 4724 end to end: bgpbox (`bgp graceful-restart`) between two FRR
+/// routers, a ping crossing it from one to the other's network; `kill -9`
+/// of its bgpd and a new one: both FRRs keep its routes as stale (their
+/// json says so), nothing is withdrawn, no ping is lost, and once it is
+/// back nothing is stale.
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn kill_9_with_a_ping_across() {
+    require_root();
+    let (x, a, b) = (Ns::new("gpx"), Ns::new("gpa"), Ns::new("gpb"));
+    veth(&x, "eth0", &["198.51.100.2/25"], &a, "ethx", &["198.51.100.1/25"]);
+    veth(&a, "eth0", &["192.0.2.1/24"], &b, "eth0", &["192.0.2.2/24"]);
+    x.addr("vm", "198.51.100.129/25");
+    b.addr("vm", "203.0.113.1/24");
+    a.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    let frr = |me: &str, asn: u32, peer: &str, net: &str| {
+        format!(
+            "router bgp {asn}\n bgp router-id {me}\n no bgp ebgp-requires-policy\n neighbor {peer} remote-as 65001\n \
+             neighbor {peer} timers 3 9\n address-family ipv4 unicast\n  network {net}\n exit-address-family\n"
+        )
+    };
+    let fx = Frr::start(&x, &frr("198.51.100.2", 65003, "198.51.100.1", "198.51.100.128/25"));
+    let _fb = Frr::start(&b, &frr("192.0.2.2", 65002, "192.0.2.1", "203.0.113.0/24"));
+    let conf = "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n bgp graceful-restart\n \
+                neighbor 198.51.100.2 remote-as 65003\n neighbor 198.51.100.2 timers 3 9\n \
+                neighbor 192.0.2.2 remote-as 65002\n neighbor 192.0.2.2 timers 3 9\n";
+    let old = Bgpbox::start(&a, "gp-a", conf);
+    let at_x = || fx.json("show bgp ipv4 unicast 203.0.113.0/24 json")["paths"][0].clone();
+    let ctx = || format!("bgpbox:\n{}\nFRR x:\n{}", old.log_text(), fx.vtysh("show bgp ipv4 unicast"));
+    eventually("the far network at x", ctx, || at_x()["valid"] == true && x.routes(false).contains("203.0.113.0/24"));
+    eventually("and back at b", ctx, || b.routes(false).contains("198.51.100.128/25"));
+    let ping = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &x.name,
+            "ping",
+            "-q",
+            "-i",
+            "0.2",
+            "-c",
+            "50",
+            "-W",
+            "1",
+            "-I",
+            "198.51.100.129",
+            "203.0.113.1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let conf_path = old.conf.clone();
+    old.signal("-KILL");
+    eventually("stale at x", ctx, || at_x()["stale"] == true);
+    assert!(x.routes(false).contains("203.0.113.0/24"), "nothing withdrawn: {}", x.routes(false));
+    std::thread::sleep(Duration::from_secs(2));
+    let new = Bgpbox::start_file(&bgpbox_bin(), &a, "gp-a", &conf_path);
+    let ctx = || format!("bgpbox:\n{}\nFRR x:\n{}", new.log_text(), fx.vtysh("show bgp ipv4 unicast"));
+    eventually("fresh at x", ctx, || at_x()["valid"] == true && at_x()["stale"].is_null());
+    let out = String::from_utf8(ping.wait_with_output().unwrap().stdout).unwrap();
+    println!("{out}");
+    assert!(out.contains("50 packets transmitted, 50 received"), "pings lost across the restart:\n{out}\n{}", ctx());
 }

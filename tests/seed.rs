@@ -16,7 +16,16 @@ struct Lab;
 
 impl Lab {
     fn up(home: &str) -> Lab {
-        let out = Command::new("bash").arg(repo().join("scripts/lab")).args(["up", "--home", home]).output().unwrap();
+        Lab::up_with(home, &[])
+    }
+
+    fn up_with(home: &str, extra: &[&str]) -> Lab {
+        let out = Command::new("bash")
+            .arg(repo().join("scripts/lab"))
+            .args(["up", "--home", home])
+            .args(extra)
+            .output()
+            .unwrap();
         let lab = Lab;
         assert!(out.status.success(), "scripts/lab up failed:\n{}", String::from_utf8_lossy(&out.stderr));
         lab
@@ -195,6 +204,42 @@ fn scenario(home: &str) {
     }
 }
 
+/// BFD between the routers and the home router (100 ms x 3): `lxc pause
+/// router-oplx` freezes it (no Cease, no KEEPALIVE, no BFD) and its
+/// network leaves RyzenRouter's FIB within a second, the home router
+/// withdrawing it; `lxc start` brings it back.
+fn bfd_scenario(home: &str) {
+    let _lab = Lab::up_with(home, &["--bfd"]);
+    for c in ["RyzenRouter", "router-oplx"] {
+        let (code, out) = lxc_exec(c, &["healthcheck", "--wait", "30"]);
+        assert_eq!(code, 0, "{c} ({home}, BFD): {out}");
+    }
+    let has = || route_bgp("RyzenRouter").contains("B>* 203.0.113.0/24");
+    let bfd_up = || lxc_exec("router-oplx", &["vtysh", "-c", "show bfd peers"]).1.contains("Status: up");
+    assert!(
+        wait_for(Duration::from_secs(30), || (has() && bfd_up()).then_some(())).is_some(),
+        "no convergence with BFD ({home}):\n{}\n{}",
+        route_bgp("RyzenRouter"),
+        lxc_exec("router-oplx", &["vtysh", "-c", "show bfd peers"]).1
+    );
+    // RyzenRouter's kernel table, read from the host (lxc exec takes
+    // longer than what is measured).
+    let pid = run(&["lxc", "query", "/1.0/instances/RyzenRouter/state"]);
+    let pid: serde_json::Value = serde_json::from_str(&pid).unwrap();
+    let netns = format!("--net=/proc/{}/ns/net", pid["pid"]);
+    let in_fib = || run(&["nsenter", &netns, "ip", "-4", "route", "show", "203.0.113.0/24"]).contains("via");
+    assert!(in_fib());
+    run(&["lxc", "pause", "router-oplx"]);
+    // From the freeze: `lxc pause` returns once the container is frozen.
+    let t0 = Instant::now();
+    let gone = wait_for(Duration::from_secs(10), || (!in_fib()).then(|| t0.elapsed()));
+    let took = gone.unwrap_or_else(|| panic!("still there after lxc pause ({home}):\n{}", route_bgp("RyzenRouter")));
+    eprintln!("{home}, BFD: 203.0.113.0/24 left RyzenRouter's FIB {took:?} after router-oplx froze");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    run(&["lxc", "start", "router-oplx"]);
+    assert!(wait_for(Duration::from_secs(30), || has().then_some(())).is_some(), "no return after lxc start ({home})");
+}
+
 #[test]
 #[ignore = "needs root and LXD: run scripts/test"]
 fn the_seed_in_lxd() {
@@ -202,4 +247,6 @@ fn the_seed_in_lxd() {
     ensure_lxd();
     scenario("frr");
     scenario("bgpbox");
+    bfd_scenario("frr");
+    bfd_scenario("bgpbox");
 }

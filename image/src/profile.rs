@@ -78,6 +78,9 @@ pub enum Bgp {
         /// `graceful_restart`: "helper" (FRR's default), "restart" or
         /// "disable".
         graceful_restart: String,
+        /// `bfd_interval`: the BFD sessions' intervals, ms (None: FRR's
+        /// 300).
+        bfd_interval: Option<u32>,
     },
     /// A hand-written bgpd.conf in FRR's dialect, copied as it is.
     File { path: PathBuf, text: String },
@@ -173,7 +176,7 @@ const TOP: &[&str] = &["description", "router", "lan", "vm_network", "bgp", "nei
 const ROUTER: &[&str] = &["hostname", "asn", "router_id"];
 const LAN: &[&str] = &["parent", "addresses", "gateway", "gateway6", "hwaddr", "mtu", "shim_address"];
 const VM: &[&str] = &["bridge", "addresses", "mtu"];
-const BGP: &[&str] = &["announce", "accept", "config", "graceful_restart"];
+const BGP: &[&str] = &["announce", "accept", "config", "graceful_restart", "bfd_interval"];
 const NEIGHBOR: &[&str] = &["address", "remote_as", "description", "bfd"];
 const LISTEN: &[&str] = &["range", "remote_as", "description", "bfd"];
 
@@ -312,6 +315,11 @@ impl Profile {
                         format!("{graceful_restart:?}: expected \"helper\", \"restart\" or \"disable\""),
                     ));
                 }
+                let bfd_interval = match b.opt_int("bfd_interval")? {
+                    None => None,
+                    Some(n @ 10..=60000) => Some(n as u32),
+                    Some(n) => return Err(b.err("bfd_interval", format!("{n}: 10 to 60000 ms"))),
+                };
                 b.finish()?;
                 if neighbors.is_empty() && listen.is_empty() {
                     return Err(KeyError {
@@ -319,7 +327,7 @@ impl Profile {
                         message: "no [[neighbor]] and no [[listen]]: a router needs at least one".into(),
                     });
                 }
-                Bgp::Generated { announce, accept, neighbors, listen, graceful_restart }
+                Bgp::Generated { announce, accept, neighbors, listen, graceful_restart, bfd_interval }
             }
         };
         top.finish()?;

@@ -15,10 +15,10 @@ const LIST_OUT: &str = "allowed-adv";
 /// bgpd.conf for the profile. For the seed's profiles the `router bgp` and
 /// prefix-list lines are those of the seed's FRR configs, line for line.
 pub fn bgpd_conf(p: &Profile) -> String {
-    let (announce, accept, neighbors, listen, gr) = match &p.bgp {
+    let (announce, accept, neighbors, listen, gr, bfd_interval) = match &p.bgp {
         Bgp::File { text, .. } => return text.clone(),
-        Bgp::Generated { announce, accept, neighbors, listen, graceful_restart } => {
-            (announce, accept, neighbors, listen, graceful_restart)
+        Bgp::Generated { announce, accept, neighbors, listen, graceful_restart, bfd_interval } => {
+            (announce, accept, neighbors, listen, graceful_restart, bfd_interval)
         }
     };
     // Who the prefix-lists apply to: each neighbor, and each listen
@@ -44,7 +44,7 @@ pub fn bgpd_conf(p: &Profile) -> String {
             let _ = writeln!(s, " neighbor {} description {d}", n.address);
         }
         if n.bfd {
-            let _ = writeln!(s, " neighbor {} bfd", n.address);
+            let _ = writeln!(s, " neighbor {} bfd{}", n.address, bfd_profile(*bfd_interval));
         }
     }
     for (i, l) in listen.iter().enumerate() {
@@ -54,7 +54,7 @@ pub fn bgpd_conf(p: &Profile) -> String {
             let _ = writeln!(s, " neighbor {g} description {d}");
         }
         if l.bfd {
-            let _ = writeln!(s, " neighbor {g} bfd");
+            let _ = writeln!(s, " neighbor {g} bfd{}", bfd_profile(*bfd_interval));
         }
         let _ = writeln!(s, " bgp listen range {} peer-group {g}", l.range);
     }
@@ -96,7 +96,20 @@ pub fn bgpd_conf(p: &Profile) -> String {
             seq += 5;
         }
     }
+    if let Some(ms) = bfd_interval {
+        let _ = writeln!(
+            s,
+            "!\nbfd\n profile {BFD_PROFILE}\n  receive-interval {ms}\n  transmit-interval {ms}\n exit\n !\nexit"
+        );
+    }
     s
+}
+
+/// The BFD profile a profile's `bfd_interval` makes.
+const BFD_PROFILE: &str = "profile-bfd";
+
+fn bfd_profile(interval: Option<u32>) -> String {
+    interval.map_or(String::new(), |_| format!(" profile {BFD_PROFILE}"))
 }
 
 pub fn hostname(p: &Profile) -> String {

@@ -297,3 +297,20 @@ fn bfd_key() {
     .to_string();
     assert!(e.ends_with("neighbor[0].bfd: expected true or false, found a string"), "{e}");
 }
+
+#[test]
+fn bfd_interval_key() {
+    let p = Profile::load(
+        &repo().join("profiles/ryzen7-5700x.toml"),
+        &["neighbor=[{address=\"192.168.2.254\", remote_as=65000, bfd=true}]".into(), "bgp.bfd_interval=100".into()],
+    )
+    .unwrap();
+    let conf = render::bgpd_conf(&p);
+    assert!(conf.contains(" neighbor 192.168.2.254 bfd profile profile-bfd\n"), "{conf}");
+    assert!(
+        conf.ends_with("bfd\n profile profile-bfd\n  receive-interval 100\n  transmit-interval 100\n exit\n !\nexit\n"),
+        "{conf}"
+    );
+    let e = Profile::load(&repo().join("profiles/ryzen7-5700x.toml"), &["bgp.bfd_interval=5".into()]).unwrap_err();
+    assert!(e.to_string().ends_with("bgp.bfd_interval: 5: 10 to 60000 ms"), "{e}");
+}

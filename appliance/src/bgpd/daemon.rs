@@ -96,7 +96,7 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
     let fib = Fib::start(opts.fib).await?;
     // Routes of an earlier run in the kernel: a restart, graceful if
     // configured (the OPENs say so before any is sent).
-    speaker.set_restarted(fib.kept_families());
+    speaker.set_restarted(now, fib.kept_families());
     let listener = connection::listen(opts.port).await?;
     let control = control::socket(&opts.socket)?;
     crate::info!(

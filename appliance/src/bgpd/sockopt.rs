@@ -171,9 +171,9 @@ pub fn recv_with_ttl(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, std::net::
     msg.msg_name = (&mut addr as *mut libc::sockaddr_storage).cast();
     msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
+    msg.msg_iovlen = 1 as _;
     msg.msg_control = cmsg.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&cmsg);
+    msg.msg_controllen = std::mem::size_of_val(&cmsg) as _;
     // SAFETY: `msg` points at `addr`, `iov` (over `buf`) and `cmsg`, all
     // live for the call and described with their true sizes.
     let n = unsafe { libc::recvmsg(fd, &mut msg, 0) };

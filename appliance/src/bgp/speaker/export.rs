@@ -229,6 +229,7 @@ impl Speaker {
     }
 
     pub(super) fn flush_peer(&mut self, i: usize) {
+        let deferred = self.eor_deferred();
         let p = &mut self.peers[i];
         if !(p.adj_out.has_pending() || p.eor_due) || p.blocked_since.is_some() {
             return;
@@ -239,7 +240,7 @@ impl Speaker {
         };
         let (mut buf, mut n) = p.adj_out.pack(&p.codec());
         // The initial table is out whole: End-of-RIB for each family.
-        if p.eor_due && !p.adj_out.has_pending() {
+        if p.eor_due && !p.adj_out.has_pending() && !deferred {
             p.eor_due = false;
             for afi in p.negotiated.as_ref().map(|x| x.families.clone()).unwrap_or_default() {
                 end_of_rib(afi, &mut buf);
@@ -254,9 +255,10 @@ impl Speaker {
 
     /// Whether UPDATEs wait for neighbors that read (see `work`).
     pub(super) fn has_output_work(&self) -> bool {
-        self.peers
-            .iter()
-            .any(|p| p.conn.is_some() && p.blocked_since.is_none() && (p.adj_out.has_pending() || p.eor_due))
+        let deferred = self.eor_deferred();
+        self.peers.iter().any(|p| {
+            p.conn.is_some() && p.blocked_since.is_none() && (p.adj_out.has_pending() || (p.eor_due && !deferred))
+        })
     }
 }
 

@@ -17,9 +17,10 @@ use crate::bgp::family::PerFamily;
 use crate::bgp::packet::{Afi, GracefulRestart};
 use crate::log::Level;
 
-/// FRR's defaults.
+/// FRR's defaults (the last: `select-defer-time`).
 const RESTART_TIME: u16 = 120;
 const STALEPATH_TIME: u16 = 360;
+const SELECT_DEFER_TIME: Duration = Duration::from_secs(360);
 
 /// A neighbor's routes kept while it restarts.
 #[derive(Debug, Default)]
@@ -83,10 +84,29 @@ impl Speaker {
     /// bgpd started over routes an earlier run left in the kernel (per
     /// family): its OPENs say it restarted, until every neighbor has sent
     /// its table again.
-    pub fn set_restarted(&mut self, kept: PerFamily<bool>) {
+    ///
+    /// Meanwhile our End-of-RIB waits (RFC 4724 4.1): a helper sweeps our
+    /// stale routes at it, so it must follow the routes we learn from the
+    /// other neighbors, at most FRR's select-defer-time.
+    pub fn set_restarted(&mut self, now: Instant, kept: PerFamily<bool>) {
         self.restarting = kept[Afi::Ipv4] || kept[Afi::Ipv6];
         self.fib_kept = kept;
+        self.defer_until = self.restarting.then(|| now + SELECT_DEFER_TIME);
         self.refresh_session_configs();
+    }
+
+    /// Whether our End-of-RIB waits for the neighbors' (see above).
+    pub(super) fn eor_deferred(&self) -> bool {
+        self.restarting && self.restarts_gracefully()
+    }
+
+    /// The restart is over: every neighbor has sent its table, or the
+    /// deferral ran out. Later OPENs are plain, and our End-of-RIBs go.
+    fn restart_done(&mut self) {
+        self.restarting = false;
+        self.defer_until = None;
+        self.refresh_session_configs();
+        self.flush();
     }
 
     /// Whether bgpd restarts gracefully (`bgp graceful-restart`): then a
@@ -178,14 +198,15 @@ impl Speaker {
             self.sweep(now, i, afi, "End-of-RIB received");
         }
         if self.restarting && self.initial_sync_done() {
-            // Every neighbor has its table again: later OPENs are plain.
-            self.restarting = false;
-            self.refresh_session_configs();
+            self.restart_done();
         }
     }
 
-    /// Stale routes whose time is up go.
+    /// Stale routes whose time is up go; a deferral that ran out ends.
     pub(super) fn stale_timeout(&mut self, now: Instant) {
+        if self.defer_until.is_some_and(|t| t <= now) {
+            self.restart_done();
+        }
         for i in 0..self.peers.len() {
             if self.peers[i].stale.as_ref().and_then(|s| s.until).is_some_and(|t| t <= now) {
                 for afi in PerFamily::<()>::AFIS {

@@ -37,7 +37,8 @@ fn restart(lan: &mut Lan, name: &str, conf: Option<&str>) {
     // Its routes are in the kernel still, as bgpd leaves them.
     let mut kept = PerFamily::<bool>::default();
     kept[Afi::Ipv4] = true;
-    lan.nodes[i].sp.set_restarted(kept);
+    let now = lan.now;
+    lan.nodes[i].sp.set_restarted(now, kept);
 }
 
 fn with_gr(conf: &str) -> String {
@@ -129,7 +130,7 @@ fn the_restarting_side_says_so() {
     let mut sp = Speaker::new(cfg, super::tests::host("192.0.2.203", &["198.51.100.1/24"]), now).unwrap();
     let mut kept = PerFamily::<bool>::default();
     kept[Afi::Ipv4] = true;
-    sp.set_restarted(kept);
+    sp.set_restarted(now, kept);
     let gr = sp.peers()[0].session().cfg.graceful_restart.clone().unwrap();
     assert!(gr.restarting);
     assert_eq!((gr.time, gr.families), (90, vec![(1, 1, true)]));

@@ -105,6 +105,9 @@ pub struct Speaker {
     /// the families they were of (see `graceful.rs`).
     restarting: bool,
     fib_kept: PerFamily<bool>,
+    /// Until when our End-of-RIB may wait for the neighbors' after a
+    /// graceful restart.
+    defer_until: Option<Instant>,
     /// Counts the configurations applied (what follows the config, like
     /// BFD's sessions, compares it).
     generation: u64,
@@ -129,6 +132,7 @@ impl Speaker {
             stopping: false,
             restarting: false,
             fib_kept: PerFamily::default(),
+            defer_until: None,
             generation: 0,
         };
         s.reconfigure(now, config)?;
@@ -227,7 +231,7 @@ impl Speaker {
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        let stale = self.peers.iter().filter_map(|p| p.stale.as_ref().and_then(|s| s.until()));
+        let stale = self.peers.iter().filter_map(|p| p.stale.as_ref().and_then(|s| s.until())).chain(self.defer_until);
         self.peers.iter().filter_map(|p| p.next_deadline()).chain(stale).min()
     }
 
