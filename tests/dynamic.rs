@@ -92,17 +92,11 @@ fn frr_and_bird_in_a_listen_range() {
     assert!(group.contains("    192.0.2.4 (dynamic) Established"), "{group}");
     // Neighbors that go leave nothing behind: not the neighbor, not a route.
     bird.birdc("disable ix");
-    run(&[
-        "vtysh",
-        "-N",
-        &f3.name,
-        "-c",
-        "configure terminal",
-        "-c",
-        "router bgp 65003",
-        "-c",
-        "neighbor 192.0.2.254 shutdown",
-    ]);
+    let f3_shutdown = |no: &str| {
+        let line = format!("{no}neighbor 192.0.2.254 shutdown");
+        run(&["vtysh", "-N", &f3.name, "-c", "configure terminal", "-c", "router bgp 65003", "-c", &line]);
+    };
+    f3_shutdown("");
     eventually("two gone", ctx, || {
         let s = b.show("show bgp summary");
         !s.contains("192.0.2.3 ") && !s.contains("192.0.2.4 ") && s.contains("2 dynamic neighbor(s)")
@@ -112,17 +106,7 @@ fn frr_and_bird_in_a_listen_range() {
     assert_eq!(b.next_hop("ipv4", "198.51.100.192/26"), None);
     // The limit holds a third out.
     b.vtysh(&["configure terminal", "router bgp 65000", "bgp listen limit 2", "end"]).unwrap();
-    run(&[
-        "vtysh",
-        "-N",
-        &f3.name,
-        "-c",
-        "configure terminal",
-        "-c",
-        "router bgp 65003",
-        "-c",
-        "no neighbor 192.0.2.254 shutdown",
-    ]);
+    f3_shutdown("no ");
     eventually("the third refused", ctx, || {
         b.log_text().contains("connection from 192.0.2.3 refused: bgp listen limit 2 reached")
     });

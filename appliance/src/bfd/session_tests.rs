@@ -27,8 +27,8 @@ fn tick(a: &mut Session, b: &mut Session, now: Instant) {
     exchange(b, a, now, out);
 }
 
-#[test]
-fn three_way_handshake_then_detection() {
+/// Two sessions of default timers, five seconds of their packets later.
+fn pair_up() -> (Session, Session, Instant, Instant) {
     let t0 = Instant::now();
     let mut a = Session::new(1, Timers::default(), t0);
     let mut b = Session::new(2, Timers::default(), t0);
@@ -37,6 +37,12 @@ fn three_way_handshake_then_detection() {
         now += Duration::from_millis(500);
         tick(&mut a, &mut b, now);
     }
+    (a, b, t0, now)
+}
+
+#[test]
+fn three_way_handshake_then_detection() {
+    let (mut a, b, t0, mut now) = pair_up();
     assert_eq!((a.state(), b.state()), (State::Up, State::Up));
     assert_eq!((a.remote_discr(), b.remote_discr()), (2, 1));
     // Up, they go at 300 ms (less jitter), never slower.
@@ -59,14 +65,7 @@ fn three_way_handshake_then_detection() {
 
 #[test]
 fn admin_down_and_neighbor_down() {
-    let t0 = Instant::now();
-    let mut a = Session::new(1, Timers::default(), t0);
-    let mut b = Session::new(2, Timers::default(), t0);
-    let mut now = t0;
-    for _ in 0..10 {
-        now += Duration::from_millis(500);
-        tick(&mut a, &mut b, now);
-    }
+    let (mut a, mut b, _, mut now) = pair_up();
     assert_eq!(a.state(), State::Up);
     // b shut down: a hears AdminDown and goes Down (neighbor signaled).
     let out = b.set_timers(now, Timers { shutdown: true, ..Timers::default() });

@@ -20,6 +20,9 @@ pub const PORT: u16 = 3784;
 pub struct Entry {
     pub cfg: BfdSession,
     pub session: Session,
+    /// Up since the last report: only a Down from Up reaches BGP (a
+    /// handshake that falls back from Init is no verdict on the path).
+    was_up: bool,
 }
 
 #[derive(Default)]
@@ -68,7 +71,7 @@ impl Bfd {
                         .map_or(0, |d| d.subsec_nanos() & 0xffff_0000);
                     let discr = (seed | self.next_discr).max(1);
                     let session = Session::new(discr, s.timers, now);
-                    self.entries.insert(s.peer, Entry { cfg: s, session });
+                    self.entries.insert(s.peer, Entry { cfg: s, session, was_up: false });
                 }
             }
         }
@@ -191,9 +194,19 @@ impl Bfd {
                 }
                 Out::Changed(state, diag) => {
                     crate::info!("bfd", "peer {peer}: {} ({diag})", state.name());
-                    let Some(e) = self.entries.get(&peer) else { continue };
-                    if e.cfg.for_bgp && matches!(state, State::Up | State::Down) {
-                        changes.push(Change { peer, up: state == State::Up, why: diag });
+                    let Some(e) = self.entries.get_mut(&peer) else { continue };
+                    // RFC 5882 3.2: AdminDown, ours or the peer's, is no
+                    // failure of the path: it lets BGP go its own way.
+                    let admin =
+                        state == State::AdminDown || e.session.remote().is_some_and(|r| r.state == State::AdminDown);
+                    let report = match state {
+                        State::Up => !std::mem::replace(&mut e.was_up, true),
+                        _ if admin => std::mem::replace(&mut e.was_up, false) || state == State::AdminDown,
+                        State::Down => std::mem::replace(&mut e.was_up, false),
+                        _ => false,
+                    };
+                    if e.cfg.for_bgp && report {
+                        changes.push(Change { peer, up: state == State::Up || admin, why: diag });
                     }
                 }
             }
@@ -241,5 +254,32 @@ fn receive(s: UdpSocket, v6: bool, tx: Events) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bfd::Timers;
+
+    /// What reaches BGP: Up, and Down only from Up; a handshake falling
+    /// back from Init says nothing; AdminDown lets BGP go its own way.
+    #[test]
+    fn only_verdicts_on_the_path_reach_bgp() {
+        let now = Instant::now();
+        let peer: IpAddr = "192.0.2.2".parse().unwrap();
+        let cfg = BfdSession { peer, local: None, timers: Timers::default(), for_bgp: true };
+        let mut b = Bfd::default();
+        b.entries.insert(peer, Entry { cfg, session: Session::new(7, Timers::default(), now), was_up: false });
+        let mut say = |s: State, d: Diag| -> Vec<(bool, Diag)> {
+            b.send_all(peer, vec![Out::Changed(s, d)]).into_iter().map(|c| (c.up, c.why)).collect()
+        };
+        assert_eq!(say(State::Init, Diag::None), vec![]);
+        assert_eq!(say(State::Down, Diag::DetectionTimeExpired), vec![], "never up: no verdict");
+        assert_eq!(say(State::Up, Diag::None), vec![(true, Diag::None)]);
+        assert_eq!(say(State::Down, Diag::DetectionTimeExpired), vec![(false, Diag::DetectionTimeExpired)]);
+        assert_eq!(say(State::Down, Diag::DetectionTimeExpired), vec![], "said once");
+        assert_eq!(say(State::Up, Diag::None), vec![(true, Diag::None)]);
+        assert_eq!(say(State::AdminDown, Diag::AdminDown), vec![(true, Diag::AdminDown)], "no failure");
     }
 }
