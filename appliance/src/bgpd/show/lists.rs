@@ -18,20 +18,14 @@ pub fn community_lists(v: &View, large: bool, name: Option<&str>, json: bool) ->
         return Err(format!("% Can't find {}community-list: {n}", if large { "large-" } else { "" }));
     }
     if json {
-        let js: Map<String, Value> = lists
-            .iter()
-            .map(|(n, l)| {
-                let entries: Vec<Value> = l
-                    .entries
-                    .iter()
-                    .map(
-                        |(seq, e)| json!({"sequenceNumber": seq, "type": e.action.to_string(), "entry": e.to_string()}),
-                    )
-                    .collect();
-                (n.to_string(), json!({"expanded": expanded(l), "entries": entries}))
-            })
-            .collect();
-        return Ok(pretty(&Value::Object(js)));
+        return Ok(by_name(lists.iter().copied(), |l| {
+            let entries: Vec<Value> = l
+                .entries
+                .iter()
+                .map(|(seq, e)| json!({"sequenceNumber": seq, "type": e.action.to_string(), "entry": e.to_string()}))
+                .collect();
+            json!({"expanded": expanded(l), "entries": entries})
+        }));
     }
     let mut s = String::new();
     for (n, l) in lists {
@@ -52,6 +46,12 @@ pub fn community_lists(v: &View, large: bool, name: Option<&str>, json: bool) ->
     Ok(s)
 }
 
+/// `{NAME: ...}` for each list, as FRR's JSON has them.
+fn by_name<'a, L: 'a>(lists: impl IntoIterator<Item = (&'a String, &'a L)>, f: impl Fn(&L) -> Value) -> String {
+    let js: Map<String, Value> = lists.into_iter().map(|(n, l)| (n.clone(), f(l))).collect();
+    pretty(&Value::Object(js))
+}
+
 fn expanded(l: &CommunityList) -> bool {
     l.entries.values().any(|e| matches!(e.members, Members::Expanded(_)))
 }
@@ -63,20 +63,16 @@ pub fn as_path_lists(v: &View, name: Option<&str>, json: bool) -> Result<String,
         return Err(format!("% Can't find as-path access-list: {n}"));
     }
     if json {
-        let js: Map<String, Value> = lists
-            .iter()
-            .map(|(n, l)| {
-                let entries: Vec<Value> = l
-                    .entries
-                    .iter()
-                    .map(|(seq, e)| {
-                        json!({"sequenceNumber": seq, "type": e.action.to_string(), "regExp": e.pattern.text()})
-                    })
-                    .collect();
-                (n.to_string(), json!({"entries": entries}))
-            })
-            .collect();
-        return Ok(pretty(&Value::Object(js)));
+        return Ok(by_name(lists, |l| {
+            let entries: Vec<Value> = l
+                .entries
+                .iter()
+                .map(
+                    |(seq, e)| json!({"sequenceNumber": seq, "type": e.action.to_string(), "regExp": e.pattern.text()}),
+                )
+                .collect();
+            json!({ "entries": entries })
+        }));
     }
     let mut s = String::new();
     for (n, l) in lists {

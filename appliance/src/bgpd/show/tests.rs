@@ -196,3 +196,28 @@ fn show_bgp_peer_group_as_frr_prints_it() {
     assert_eq!(j["K8S"]["members"]["192.0.2.11"]["status"], "Active");
     assert_eq!(peer_groups(&v, Some("NONE"), false).unwrap_err(), "% No such peer-group NONE");
 }
+
+/// `show bgp community-list` and `show bgp as-path-access-list`, text and
+/// JSON.
+#[test]
+fn policy_lists_as_frr_prints_them() {
+    let mut lan = Lan::new();
+    let conf = "router bgp 65000\n bgp router-id 192.0.2.254\nexit\n\
+                bgp community-list standard BLACKHOLE seq 5 permit 65000:666\n\
+                bgp community-list 110 seq 5 deny ^65000:1.*$\n\
+                bgp as-path access-list SHORT seq 5 permit ^[0-9]+$\n";
+    lan.add("ix", "192.0.2.254", conf, &[]);
+    let (fib, since) = (Fib(HashMap::new()), HashMap::new());
+    let v = view(&lan, "ix", &fib, &since);
+    let text = super::community_lists(&v, false, None, false).unwrap();
+    assert_eq!(
+        text,
+        "Community expanded list 110\n    deny ^65000:1.*$\nNamed Community standard list BLACKHOLE\n    permit 65000:666\n"
+    );
+    let j: serde_json::Value = serde_json::from_str(&super::community_lists(&v, false, None, true).unwrap()).unwrap();
+    assert_eq!(j["BLACKHOLE"]["entries"][0]["entry"], "permit 65000:666");
+    assert_eq!(j["110"]["expanded"], true);
+    let j: serde_json::Value = serde_json::from_str(&super::as_path_lists(&v, None, true).unwrap()).unwrap();
+    assert_eq!(j["SHORT"]["entries"][0]["regExp"], "^[0-9]+$");
+    assert_eq!(super::as_path_lists(&v, Some("NOPE"), false), Err("% Can't find as-path access-list: NOPE".into()));
+}
