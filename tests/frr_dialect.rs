@@ -464,3 +464,55 @@ fn kill_9_with_a_ping_across() {
     println!("{out}");
     assert!(out.contains("50 packets transmitted, 50 received"), "pings lost across the restart:\n{out}\n{}", ctx());
 }
+
+/// IPv6 next hops as FRR installs them: a route that came with a global
+/// and a link-local next hop goes by the link-local one, on the link it
+/// came over; FRR's same fe80:: address on two links is two next hops.
+#[test]
+#[ignore = "needs root, namespaces and FRR: run scripts/test"]
+fn link_local_next_hops_keep_their_interface() {
+    require_root();
+    let (na, nb) = (Ns::new("lla"), Ns::new("llb"));
+    veth(&na, "eth0", &["2001:db8::1/64"], &nb, "eth0", &["2001:db8::2/64"]);
+    veth(&na, "eth1", &["2001:db8:1::1/64"], &nb, "eth1", &["2001:db8:1::2/64"]);
+    // One MAC on both of FRR's links: one fe80:: address on both.
+    let mac = nb.ip(&["-br", "link", "show", "eth0"]).split_whitespace().nth(2).unwrap().to_string();
+    nb.ip(&["link", "set", "eth1", "down"]);
+    nb.ip(&["link", "set", "eth1", "address", &mac]);
+    nb.ip(&["link", "set", "eth1", "up"]);
+    // Down took its address with it.
+    nb.ip(&["-6", "addr", "add", "2001:db8:1::2/64", "dev", "eth1", "nodad"]);
+    nb.addr("vm", "2001:db8:b::1/64");
+    let neighbor = |a: &str| format!(" neighbor {a} remote-as 65001\n neighbor {a} timers 3 9\n");
+    let _frr = Frr::start(
+        &nb,
+        &format!(
+            "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n{}{} address-family ipv6 unicast\n  \
+             network 2001:db8:b::/64\n  neighbor 2001:db8::1 activate\n  neighbor 2001:db8:1::1 activate\n exit-address-family\n",
+            neighbor("2001:db8::1"),
+            neighbor("2001:db8:1::1")
+        ),
+    );
+    let a = Bgpbox::start(
+        &na,
+        "ll-a",
+        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n no bgp default ipv4-unicast\n \
+         neighbor 2001:db8::2 remote-as 65002\n neighbor 2001:db8:1::2 remote-as 65002\n address-family ipv6 unicast\n  \
+         maximum-paths 2\n  neighbor 2001:db8::2 activate\n  neighbor 2001:db8:1::2 activate\n exit-address-family\n",
+    );
+    let ctx =
+        || format!("bgpbox:\n{}\n{}\nkernel:\n{}", a.log_text(), a.show("show bgp ipv6 unicast"), na.routes(true));
+    let ll = nb.ip(&["-6", "-br", "addr", "show", "eth0", "scope", "link"]);
+    let ll = ll.split_whitespace().nth(2).unwrap().split('/').next().unwrap().to_string();
+    assert!(nb.ip(&["-6", "-br", "addr", "show", "eth1", "scope", "link"]).contains(&ll));
+    eventually("both links' next hops in the kernel", ctx, || {
+        let k = na.routes(true);
+        k.contains(&format!("nexthop via {ll} dev eth0")) && k.contains(&format!("nexthop via {ll} dev eth1"))
+    });
+    let table = a.show("show bgp ipv6 unicast");
+    assert!(table.contains(&ll), "FRR's table shows the link-local next hop used: {table}");
+    let route = a.show("show ipv6 route bgp");
+    assert!(route.contains(&format!("via {ll}, eth0")) && route.contains(&format!("via {ll}, eth1")), "{route}");
+    let detail = a.show("show bgp ipv6 unicast 2001:db8:b::/64");
+    assert!(detail.contains(&format!("({ll}) (used)")), "{detail}");
+}

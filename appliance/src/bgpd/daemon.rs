@@ -391,7 +391,7 @@ impl Daemon {
                         || hops
                             .as_slice()
                             .iter()
-                            .any(|h| *reach.entry(*h).or_insert_with(|| delta.reach_changed(&self.fib, h)))
+                            .any(|(h, _)| *reach.entry(*h).or_insert_with(|| delta.reach_changed(&self.fib, h)))
                 })
                 .collect();
             for (p, hops) in hit {

@@ -156,7 +156,7 @@ impl Fib {
         }
         let hops = hops.as_slice();
         // One next hop (a full table's case) stays on the stack.
-        let mut one: [Hop; 1] = [(hops.first().copied().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)), 0)];
+        let mut one: [Hop; 1] = [hops.first().copied().unwrap_or((IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0))];
         let many: Vec<Hop>;
         let want: &[Hop] = if hops.is_empty() {
             self.not_installed.remove(&prefix);
@@ -165,8 +165,10 @@ impl Fib {
             self.not_installed.insert(prefix, NotInstalled::Shadowed);
             &[]
         } else {
-            let ok: &[Hop] = if let [h] = hops {
-                match self.link_of(h) {
+            // A hop that comes with its interface (a link-local one) needs
+            // no lookup; the others go where their network is connected.
+            let ok: &[Hop] = if let [(h, given)] = hops {
+                match if *given != 0 { Some(*given) } else { self.link_of(h) } {
                     Some(oif) => {
                         one[0].1 = oif;
                         &one
@@ -174,7 +176,12 @@ impl Fib {
                     None => &[],
                 }
             } else {
-                many = hops.iter().filter_map(|h| self.link_of(h).map(|oif| (*h, oif))).collect();
+                many = hops
+                    .iter()
+                    .filter_map(|(h, given)| {
+                        if *given != 0 { Some(*given) } else { self.link_of(h) }.map(|oif| (*h, oif))
+                    })
+                    .collect();
                 &many
             };
             if ok.is_empty() {

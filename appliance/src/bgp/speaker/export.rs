@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use ipnet::IpNet;
 
-use super::{fib_hops, Output, Speaker};
+use super::{Output, Speaker};
 use crate::bgp::config::{NeighborFamily, NoSend};
 use crate::bgp::packet::{end_of_rib, fits, Afi, AsPath, Origin, PathAttrs};
 use crate::bgp::policy::{Definitions, Subject};
@@ -19,7 +19,8 @@ use crate::log::Level;
 impl Speaker {
     /// A selection changed: the FIB and every neighbor's Adj-RIB-Out.
     pub(super) fn emit(&mut self, _now: Instant, afi: Afi, c: Change) {
-        self.out.push(Output::Fib(c.prefix, fib_hops(&c.selected)));
+        let hops = self.fib_hops(&c.selected);
+        self.out.push(Output::Fib(c.prefix, hops));
         for i in 0..self.peers.len() {
             if self.peers[i].active(afi) {
                 let attrs = self.export(i, afi, &c.prefix, c.selected.first());

@@ -10,16 +10,20 @@ use super::Speaker;
 use crate::bgp::packet::Afi;
 use crate::bgp::rib::{Path, LOCAL};
 
+/// A next hop and the interface it is on (0: the FIB finds it, the one
+/// whose connected network holds the address).
+pub type Hop = (IpAddr, u32);
+
 /// Next hops for the FIB without an allocation in the common one-hop case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Hops {
     None,
-    One(IpAddr),
-    Many(Box<[IpAddr]>),
+    One(Hop),
+    Many(Box<[Hop]>),
 }
 
 impl Hops {
-    pub fn as_slice(&self) -> &[IpAddr] {
+    pub fn as_slice(&self) -> &[Hop] {
         match self {
             Hops::None => &[],
             Hops::One(a) => std::slice::from_ref(a),
@@ -27,31 +31,46 @@ impl Hops {
         }
     }
 
-    pub fn from_vec(mut v: Vec<IpAddr>) -> Hops {
+    pub fn from_vec(mut v: Vec<Hop>) -> Hops {
         match v.len() {
             0 => Hops::None,
-            1 => Hops::One(v.pop().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))),
+            1 => Hops::One(v.pop().unwrap_or((IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0))),
             _ => Hops::Many(v.into_boxed_slice()),
         }
     }
 }
 
 /// The kernel route for a selection (best and multipath, best first): the
-/// next hops of the learnt paths; none for a route we originate (the
-/// kernel has it already) or no selection at all.
-pub fn fib_hops(selected: &[Path]) -> Hops {
+/// next hops of the learnt paths, `link_local` saying which go by a
+/// link-local address on a known interface; none for a route we
+/// originate (the kernel has it already) or no selection at all.
+pub fn fib_hops(selected: &[Path], link_local: &dyn Fn(&Path) -> Option<Hop>) -> Hops {
+    let hop = |p: &Path| link_local(p).or_else(|| p.attrs.next_hop.map(|h| (h, 0)));
     match selected {
-        [p] if p.peer != LOCAL => p.attrs.next_hop.map_or(Hops::None, Hops::One),
-        [p, ..] if p.peer != LOCAL => Hops::from_vec(selected.iter().filter_map(|p| p.attrs.next_hop).collect()),
+        [p] if p.peer != LOCAL => hop(p).map_or(Hops::None, Hops::One),
+        [p, ..] if p.peer != LOCAL => Hops::from_vec(selected.iter().filter_map(hop).collect()),
         _ => Hops::None,
     }
 }
 
 impl Speaker {
+    /// `fib_hops` with this speaker's neighbors: an IPv6 path with a
+    /// link-local next hop (MP_REACH's second address) goes by it, on the
+    /// interface of the neighbor that sent it, as FRR installs it; the
+    /// same fe80:: address on two interfaces is two next hops.
+    pub fn fib_hops(&self, selected: &[Path]) -> Hops {
+        fib_hops(selected, &|p: &Path| {
+            let ll = p.attrs.link_local?;
+            let peer = self.peer_by_id(p.peer)?;
+            let oif = self.host.link_of(&peer.cfg.addr)?;
+            Some((IpAddr::V6(ll), oif))
+        })
+    }
+
     /// The FIB routes of a family, in prefix order: what the kernel should
     /// have from BGP (for re-writing the ones a kernel change touched).
     pub fn fib_routes(&self, afi: Afi) -> impl Iterator<Item = (IpNet, Hops)> + '_ {
-        self.tables[afi].iter().filter_map(|(p, paths, n)| match fib_hops(&paths[..n]) {
+        self.tables[afi].iter().filter_map(|(p, paths, n)| match self.fib_hops(&paths[..n]) {
             Hops::None => None,
             h => Some((p, h)),
         })

@@ -42,7 +42,7 @@ use std::time::Instant;
 use ipnet::IpNet;
 
 pub use dynamic::Refusal;
-pub use fib::{fib_hops, Hops};
+pub use fib::{fib_hops, Hop, Hops};
 pub use graceful::Stale;
 pub use host::{Host, HostRoute};
 pub use neighbor::Peer;

@@ -116,7 +116,7 @@ impl Lan {
                 if hops.as_slice().is_empty() {
                     self.nodes[i].fib.remove(&p);
                 } else {
-                    self.nodes[i].fib.insert(p, hops.as_slice().to_vec());
+                    self.nodes[i].fib.insert(p, hops.as_slice().iter().map(|h| h.0).collect());
                 }
             }
             Output::Log(_, l) => self.nodes[i].log.push(l),
@@ -387,16 +387,22 @@ fn the_fib_meaning_of_a_selection() {
         attrs: Arc::new(PathAttrs { next_hop: Some(ip(hop)), ..Default::default() }),
         since: 0,
     };
-    assert_eq!(fib_hops(&[]), Hops::None);
-    assert_eq!(fib_hops(&[via(LOCAL, "0.0.0.0")]), Hops::None);
-    assert_eq!(fib_hops(&[via(1, "192.0.2.1")]), Hops::One(ip("192.0.2.1")));
-    assert_eq!(fib_hops(&[via(1, "192.0.2.1"), via(2, "192.0.2.2")]).as_slice(), &[ip("192.0.2.1"), ip("192.0.2.2")]);
+    let none = |_: &Path| None;
+    assert_eq!(fib_hops(&[], &none), Hops::None);
+    assert_eq!(fib_hops(&[via(LOCAL, "0.0.0.0")], &none), Hops::None);
+    assert_eq!(fib_hops(&[via(1, "192.0.2.1")], &none), Hops::One((ip("192.0.2.1"), 0)));
+    let two = fib_hops(&[via(1, "192.0.2.1"), via(2, "192.0.2.2")], &none);
+    assert_eq!(two.as_slice(), &[(ip("192.0.2.1"), 0), (ip("192.0.2.2"), 0)]);
+    // A link-local next hop goes with its interface.
+    let ll = |p: &Path| (p.peer == 2).then(|| (ip("fe80::2"), 7));
+    let two = fib_hops(&[via(1, "192.0.2.1"), via(2, "192.0.2.2")], &ll);
+    assert_eq!(two.as_slice(), &[(ip("192.0.2.1"), 0), (ip("fe80::2"), 7)]);
     // The seed's servers: the other's network and the default, not their own.
     let lan = seed();
     let r: Vec<(IpNet, Hops)> = lan.node("ryzen").sp.fib_routes(Afi::Ipv4).collect();
     let want: Vec<(IpNet, Hops)> = vec![
-        ("0.0.0.0/0".parse().unwrap(), Hops::One(ip("192.0.2.254"))),
-        ("203.0.113.0/24".parse().unwrap(), Hops::One(ip("192.0.2.204"))),
+        ("0.0.0.0/0".parse().unwrap(), Hops::One((ip("192.0.2.254"), 0))),
+        ("203.0.113.0/24".parse().unwrap(), Hops::One((ip("192.0.2.204"), 0))),
     ];
     assert_eq!(r, want);
 }

@@ -58,6 +58,9 @@ fn path_text(v: &View, afi: Afi, p: &Path, i: usize, n: usize, s: &mut String) {
         None => (if afi == Afi::Ipv4 { "0.0.0.0" } else { "::" }.to_string(), v.speaker.router_id().to_string()),
     };
     let _ = writeln!(s, "    {} from {from} ({id})", next_hop_text(p, afi));
+    if let Some(ll) = a.link_local.filter(|_| p.peer != LOCAL) {
+        let _ = writeln!(s, "    ({ll}) (used)");
+    }
     let mut line = format!("      Origin {}", origin_name(a.origin));
     if let Some(m) = a.med.or((p.peer == LOCAL).then_some(0)) {
         let _ = write!(line, ", metric {m}");
@@ -109,7 +112,13 @@ fn path_json(v: &View, afi: Afi, p: &Path, i: usize, n: usize) -> Value {
         "weight": weight(p),
         "multipath": i > 0 && i < n,
         "lastUpdate": {"epoch": updated(v, p).duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()},
-        "nexthops": [{"ip": next_hop_text(p, afi), "afi": afi_word(afi), "accessible": true, "used": true}],
+        "nexthops": match a.link_local.filter(|_| p.peer != LOCAL) {
+            Some(ll) => json!([
+                {"ip": next_hop_text(p, afi), "afi": afi_word(afi), "scope": "global", "accessible": true},
+                {"ip": ll.to_string(), "afi": afi_word(afi), "scope": "link-local", "accessible": true, "used": true},
+            ]),
+            None => json!([{"ip": next_hop_text(p, afi), "afi": afi_word(afi), "accessible": true, "used": true}]),
+        },
         "peer": {
             "peerId": peer.map_or("0.0.0.0".to_string(), |x| x.addr().to_string()),
             "routerId": peer.and_then(|x| x.negotiated()).map_or(v.speaker.router_id(), |n| n.peer.bgp_id).to_string(),

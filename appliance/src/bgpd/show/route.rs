@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::{afi_word, next_hop_text, uptime, Paged, View};
 use crate::bgp::packet::Afi;
 use crate::bgp::rib::Path;
-use crate::bgp::speaker::{fib_hops, Hops, HostRoute};
+use crate::bgp::speaker::{Hops, HostRoute};
 use crate::bgpd::fib::NotInstalled;
 use crate::netlink::{self, RTPROT_KERNEL, RTPROT_STATIC};
 
@@ -191,7 +191,7 @@ impl Paged for RouteShow {
 }
 
 fn bgp_row(v: &View, afi: Afi, prefix: IpNet, selected: &[Path]) -> Option<Row> {
-    if matches!(fib_hops(selected), Hops::None) {
+    if matches!(v.speaker.fib_hops(selected), Hops::None) {
         return None;
     }
     let sp = v.speaker;
@@ -206,11 +206,22 @@ fn bgp_row(v: &View, afi: Afi, prefix: IpNet, selected: &[Path]) -> Option<Row> 
         Err(_) => (' ', ' '),
     };
     let med = best.attrs.med.unwrap_or(0);
-    let ifname = |p: &Path| p.attrs.next_hop.and_then(|h| sp.host().ifname_for(h)).unwrap_or("").to_string();
+    // What the kernel has: a link-local next hop with the interface of
+    // the neighbor it came from, else the next hop on its network.
+    let via = |p: &Path| -> (String, String) {
+        let name = |a: IpAddr| sp.host().ifname_for(a).unwrap_or("").to_string();
+        match sp.fib_hops(std::slice::from_ref(p)) {
+            Hops::One((ll, oif)) if oif != 0 => {
+                (ll.to_string(), sp.peer_by_id(p.peer).map_or(String::new(), |x| name(x.addr())))
+            }
+            _ => (next_hop_text(p, afi), p.attrs.next_hop.map_or(String::new(), name)),
+        }
+    };
     let hops: Vec<Value> = selected
         .iter()
         .map(|p| {
-            json!({"ip": next_hop_text(p, afi), "afi": afi_word(afi), "interfaceName": ifname(p),
+            let (ip, ifname) = via(p);
+            json!({"ip": ip, "afi": afi_word(afi), "interfaceName": ifname,
                    "active": true, "fib": installed.is_ok(), "weight": 1})
         })
         .collect();
@@ -228,7 +239,8 @@ fn bgp_row(v: &View, afi: Afi, prefix: IpNet, selected: &[Path]) -> Option<Row> 
     let head = format!("B{sel}{fib} {prefix} [{distance}/{med}]");
     for (i, p) in selected.iter().enumerate() {
         let lead = if i == 0 { head.clone() } else { format!("  {fib}{:w$}", "", w = head.len() - 3) };
-        let _ = writeln!(text, "{lead} via {}, {}, weight 1, {}", next_hop_text(p, afi), ifname(p), uptime(age));
+        let (ip, ifname) = via(p);
+        let _ = writeln!(text, "{lead} via {ip}, {ifname}, weight 1, {}", uptime(age));
     }
     Some(Row { prefix, proto: Proto::Bgp, text, json: js })
 }

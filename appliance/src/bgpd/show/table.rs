@@ -114,7 +114,12 @@ impl TableShow {
             };
             let status = format!("{code}{mark}{}", if internal { 'i' } else { ' ' });
             let net = if i == 0 || self.per_neighbor { prefix.to_string() } else { String::new() };
-            let hop = next_hop_text(p, self.afi);
+            // FRR shows the link-local next hop where one came (it is the
+            // one used).
+            let hop = match p.attrs.link_local {
+                Some(ll) if p.peer != LOCAL => ll.to_string(),
+                _ => next_hop_text(p, self.afi),
+            };
             let metric = p.attrs.med.map(|m| m.to_string()).unwrap_or_default();
             let lp = p.attrs.local_pref.map(|m| m.to_string()).unwrap_or_default();
             let weight = weight(p);
@@ -151,14 +156,20 @@ impl TableShow {
                 let _ = write!(out, ",\"locPrf\":{l}");
             }
             let peer_id = peer.map_or("(unspec)".to_string(), |x| x.addr().to_string());
+            let (afi, hop) = (afi_word(self.afi), next_hop_text(p, self.afi));
+            // Both next hops of an IPv6 route, the link-local one used.
+            let hops = match p.attrs.link_local.filter(|_| p.peer != LOCAL) {
+                Some(ll) => format!(
+                    "{{\"ip\":\"{hop}\",\"afi\":\"{afi}\",\"scope\":\"global\"}},{{\"ip\":\"{ll}\",\"afi\":\"{afi}\",\"scope\":\"link-local\",\"used\":true}}"
+                ),
+                None => format!("{{\"ip\":\"{hop}\",\"afi\":\"{afi}\",\"used\":true}}"),
+            };
             let _ = write!(
                 out,
-                ",\"weight\":{},\"peerId\":\"{peer_id}\",\"path\":\"{}\",\"origin\":\"{}\",\"nexthops\":[{{\"ip\":\"{}\",\"afi\":\"{}\",\"used\":true}}]}}",
+                ",\"weight\":{},\"peerId\":\"{peer_id}\",\"path\":\"{}\",\"origin\":\"{}\",\"nexthops\":[{hops}]}}",
                 weight(p),
                 p.attrs.as_path,
                 origin_name(p.attrs.origin),
-                next_hop_text(p, self.afi),
-                afi_word(self.afi)
             );
         }
         out.push(']');
