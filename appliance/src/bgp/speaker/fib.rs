@@ -55,12 +55,17 @@ pub fn fib_hops(selected: &[Path], link_local: &dyn Fn(&Path) -> Option<Hop>) ->
 
 impl Speaker {
     /// `fib_hops` with this speaker's neighbors: an IPv6 path with a
-    /// link-local next hop (MP_REACH's second address) goes by it, on the
-    /// interface of the neighbor that sent it, as FRR installs it; the
-    /// same fe80:: address on two interfaces is two next hops.
+    /// link-local next hop (MP_REACH's second address, or its only one)
+    /// goes by it, on the interface of the neighbor that sent it, as FRR
+    /// installs it; the same fe80:: address on two interfaces is two next
+    /// hops.
     pub fn fib_hops(&self, selected: &[Path]) -> Hops {
         fib_hops(selected, &|p: &Path| {
-            let ll = p.attrs.link_local?;
+            // A link-local address alone as the next hop is tied the same way.
+            let ll = p.attrs.link_local.or(match p.attrs.next_hop {
+                Some(IpAddr::V6(a)) if a.segments()[0] & 0xffc0 == 0xfe80 => Some(a),
+                _ => None,
+            })?;
             let peer = self.peer_by_id(p.peer)?;
             let oif = self.host.link_of(&peer.cfg.addr)?;
             Some((IpAddr::V6(ll), oif))
