@@ -47,7 +47,10 @@ fn argv0_selects_the_applet() {
     let sock = dir.join("none.sock");
     let (code, _, stderr) = out(Command::new(&link).args(["--socket", sock.to_str().unwrap(), "-c", "show version"]));
     assert_eq!(code, 1);
-    assert_eq!(stderr.trim(), format!("bgpd is not running (no answer on {})", sock.display()));
+    assert_eq!(
+        stderr.trim(),
+        format!("bgpd is not running (no answer on {}){}", sock.display(), bgpbox::control::NOT_RUNNING_HINT)
+    );
     // The same through `bgpbox <applet>`, and applet arguments through clap.
     let (code, _, stderr) = out(Command::new(bin()).args(["vtysh", "--socket", sock.to_str().unwrap(), "-c", "x"]));
     assert_eq!(code, 1, "{stderr}");

@@ -121,7 +121,10 @@ fn healthcheck_follows_the_session() {
     // bgpd not running: one line naming the socket.
     let (code, out, _) = applet(&a, &["healthcheck", "--socket", "/nonexistent/bgpd.sock"]);
     assert_eq!(code, 1);
-    assert_eq!(out.trim(), "bgpd is not running (no answer on /nonexistent/bgpd.sock)");
+    assert_eq!(
+        out.trim(),
+        format!("bgpd is not running (no answer on /nonexistent/bgpd.sock){}", bgpbox::control::NOT_RUNNING_HINT)
+    );
     drop(db);
 }
 

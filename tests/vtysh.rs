@@ -168,7 +168,10 @@ fn scripted_commands_stop_at_the_first_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "bgpd is not running (no answer on /nonexistent/bgpd.sock)\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("bgpd is not running (no answer on /nonexistent/bgpd.sock){}\n", bgpbox::control::NOT_RUNNING_HINT)
+    );
 }
 
 /// `write memory` with bgpd killed at moments swept across the write: the

@@ -51,12 +51,16 @@ pub struct Client {
     print_parts: bool,
 }
 
+/// What follows "bgpd is not running".
+pub const NOT_RUNNING_HINT: &str = "; its log: `lxc console CONTAINER --show-log` on the host";
+
 impl Client {
     /// Connects, or says in one line that bgpd is not there.
     pub fn connect(path: &Path) -> Result<Client, String> {
         let s = UnixStream::connect(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
-                format!("bgpd is not running (no answer on {})", path.display())
+                // Where to look, since vtysh cannot say why.
+                format!("bgpd is not running (no answer on {}){NOT_RUNNING_HINT}", path.display())
             }
             _ => format!("cannot reach bgpd on {}: {e}", path.display()),
         })?;

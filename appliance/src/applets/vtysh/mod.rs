@@ -109,15 +109,17 @@ fn script<B: Bgpd>(mut s: Session<B>, lines: impl Iterator<Item = String>, file:
     }
 }
 
-/// FRR's prompt name: the configured `hostname`, else the system's.
+/// FRR's prompt name: the configured `hostname`, else the system's. In
+/// an image, /etc/hostname holds the profile's hostname, which LXD's
+/// kernel hostname (the container's name) would hide.
 fn hostname<B: Bgpd>(b: &mut B) -> String {
     let configured = b
         .call(&Request::Exec("show running-config".into()))
         .ok()
         .and_then(|r| r.output.lines().find_map(|l| l.strip_prefix("hostname ").map(|h| h.trim().to_string())));
-    configured.unwrap_or_else(|| {
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "bgpbox".into())
-    })
+    let file = |f: &str| std::fs::read_to_string(f).ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty());
+    configured
+        .or_else(|| file("/etc/hostname"))
+        .or_else(|| file("/proc/sys/kernel/hostname"))
+        .unwrap_or_else(|| "bgpbox".into())
 }

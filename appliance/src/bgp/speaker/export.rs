@@ -19,6 +19,7 @@ use crate::log::Level;
 impl Speaker {
     /// A selection changed: the FIB and every neighbor's Adj-RIB-Out.
     pub(super) fn emit(&mut self, _now: Instant, afi: Afi, c: Change) {
+        self.versions[afi] += 1;
         let hops = self.fib_hops(&c.selected);
         self.out.push(Output::Fib(c.prefix, hops));
         for i in 0..self.peers.len() {

@@ -111,6 +111,8 @@ pub struct Speaker {
     /// Counts the configurations applied (what follows the config, like
     /// BFD's sessions, compares it).
     generation: u64,
+    /// FRR's table version: one more at every change of a selection.
+    versions: PerFamily<u64>,
 }
 
 impl Speaker {
@@ -134,6 +136,7 @@ impl Speaker {
             fib_kept: PerFamily::default(),
             defer_until: None,
             generation: 0,
+            versions: PerFamily::default(),
         };
         s.reconfigure(now, config)?;
         Ok(s)
@@ -141,6 +144,21 @@ impl Speaker {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// FRR's "BGP table version": the selections changed so far.
+    pub fn table_version(&self, afi: Afi) -> u64 {
+        self.versions[afi]
+    }
+
+    /// The table version a neighbor has: all of it once nothing waits
+    /// for it, as FRR's TblVer column says; 0 while down.
+    pub fn peer_table_version(&self, p: &Peer, afi: Afi) -> u64 {
+        if p.conn.is_some() && !p.adj_out.has_pending() {
+            self.versions[afi]
+        } else {
+            0
+        }
     }
 
     /// Goes up with every configuration applied.

@@ -69,7 +69,7 @@ fn peer_json(v: &View, p: &Peer, afi: Afi, local_as: u32) -> Value {
         "version": 4,
         "msgRcvd": msg_in,
         "msgSent": msg_out,
-        "tableVersion": 0,
+        "tableVersion": v.speaker.peer_table_version(p, afi),
         "outq": 0,
         "inq": 0,
         "peerUptime": uptime(up),
@@ -101,7 +101,7 @@ fn family_json(v: &View, afi: Afi) -> Value {
         "as": local_as,
         "vrfId": 0,
         "vrfName": "default",
-        "tableVersion": 0,
+        "tableVersion": sp.table_version(afi),
         "ribCount": table.len(),
         "ribMemory": paths * 56,
         "peerCount": peers.len(),
@@ -123,7 +123,7 @@ fn family_text(v: &View, afi: Afi, headed: bool) -> String {
         let _ = writeln!(text, "\n{} Summary (VRF default):", afi_name(afi).0);
     }
     let _ = writeln!(text, "BGP router identifier {}, local AS number {} vrf-id 0", sp.router_id(), sp.local_as());
-    let _ = writeln!(text, "BGP table version 0");
+    let _ = writeln!(text, "BGP table version {}", sp.table_version(afi));
     let _ = writeln!(text, "RIB entries {}, using {} bytes of memory", table.len(), paths * 56);
     let _ = writeln!(text, "Peers {}, using {} KiB of memory", peers.len(), peers.len() * 4);
     text.push('\n');
@@ -171,7 +171,7 @@ fn peer_row(v: &View, p: &Peer, afi: Afi) -> String {
         p.remote_asn().unwrap_or(0),
         msg_in,
         msg_out,
-        0,
+        v.speaker.peer_table_version(p, afi),
         0,
         0,
         up,

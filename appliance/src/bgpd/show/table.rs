@@ -65,13 +65,15 @@ impl TableShow {
         let sp = v.speaker;
         if self.json {
             return format!(
-                "{{\n  \"vrfId\": 0,\n  \"vrfName\": \"default\",\n  \"tableVersion\": 0,\n  \"routerId\": \"{}\",\n  \"defaultLocPrf\": 100,\n  \"localAS\": {},\n  \"routes\": {{",
+                "{{\n  \"vrfId\": 0,\n  \"vrfName\": \"default\",\n  \"tableVersion\": {},\n  \"routerId\": \"{}\",\n  \"defaultLocPrf\": 100,\n  \"localAS\": {},\n  \"routes\": {{",
+                sp.table_version(self.afi),
                 sp.router_id(),
                 sp.local_as()
             );
         }
         format!(
-            "BGP table version is 0, local router ID is {}, vrf id 0\nDefault local pref 100, local AS {}\n{HEADER}",
+            "BGP table version is {}, local router ID is {}, vrf id 0\nDefault local pref 100, local AS {}\n{HEADER}",
+            sp.table_version(self.afi),
             sp.router_id(),
             sp.local_as()
         )

@@ -139,6 +139,9 @@ fn the_bgp_table_pages_to_the_same_text() {
     assert_eq!(all(&mut TableShow::new(Afi::Ipv4, Rows::All, false), &v, 1), whole);
     assert!(whole.contains("*> 198.51.100.0/24  192.0.2.203              0             0 65001 i"), "{whole}");
     assert!(whole.ends_with("Displayed  2 routes and 2 total paths\n"), "{whole}");
+    let version = lan.node("ix").sp.table_version(Afi::Ipv4);
+    assert!(version >= 2, "one more at each selection change: {version}");
+    assert!(whole.starts_with(&format!("BGP table version is {version}, ")), "{whole}");
     let js = all(&mut TableShow::new(Afi::Ipv4, Rows::All, true), &v, 1);
     let j: serde_json::Value = serde_json::from_str(&js).unwrap();
     assert_eq!(j["routes"]["203.0.113.0/24"][0]["path"], "65002");
