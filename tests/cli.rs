@@ -121,3 +121,31 @@ fn build_refuses_a_bgp_config_that_bgpd_would_refuse() {
     }
     assert_eq!(stderr.matches("bgpd.conf:").count(), 3, "{stderr}");
 }
+
+/// A profile outside any git checkout builds: the image is dated by the
+/// newest of its inputs' modification times (said in the output), so
+/// the same files give the same image.
+#[test]
+#[ignore = "needs the static build: run scripts/test"]
+fn a_profile_outside_git_builds_and_says_how_it_is_dated() {
+    let bin = std::env::var("BGPBOX_STATIC").expect("BGPBOX_STATIC: run through scripts/test");
+    let dir = std::env::temp_dir().join(format!("bgpbox-cli-home-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy("../profiles/ryzen7-5700x.toml", dir.join("third.toml")).unwrap();
+    let build = || {
+        out(Command::new(&bin).env_remove("SOURCE_DATE_EPOCH").current_dir(&dir).args([
+            "build",
+            "--profile",
+            "third.toml",
+            "--out",
+            "out",
+        ]))
+    };
+    let (code, stdout, stderr) = build();
+    let (_, again, _) = build();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("(the newest modification time of third.toml, "), "{stdout}");
+    let fp = |s: &str| s.lines().find(|l| l.starts_with("fingerprint:")).map(str::to_string);
+    assert_eq!(fp(&stdout), fp(&again), "the same files, the same image");
+}

@@ -118,20 +118,31 @@ pub fn sha256_hex(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The image's creation date: SOURCE_DATE_EPOCH when set (the
-/// reproducible-builds convention), else the time of the last commit in
-/// `repo`.
-pub fn source_date_epoch(repo: &Path) -> Result<u64, String> {
+/// The image's creation date and where it came from: SOURCE_DATE_EPOCH
+/// when set (the reproducible-builds convention), else the time of the
+/// last commit in `repo`, else (a profile outside a git checkout) the
+/// newest modification time of `inputs` (the profile, its config, the
+/// binary): a rebuild from the same files is the same image.
+pub fn source_date_epoch(repo: &Path, inputs: &[&Path]) -> Result<(u64, String), String> {
     if let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") {
-        return v.trim().parse().map_err(|_| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"));
+        let t = v.trim().parse().map_err(|_| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"))?;
+        return Ok((t, "SOURCE_DATE_EPOCH".into()));
     }
-    let out = Command::new("git")
-        .args(["log", "-1", "--format=%ct"])
-        .current_dir(repo)
-        .output()
-        .map_err(|e| format!("cannot run git for the image date ({e}); set SOURCE_DATE_EPOCH"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.trim()
-        .parse()
-        .map_err(|_| format!("no git commit in {} to date the image; set SOURCE_DATE_EPOCH", repo.display()))
+    let git = Command::new("git").args(["log", "-1", "--format=%ct"]).current_dir(repo).output();
+    if let Some(t) = git.ok().and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok()) {
+        return Ok((t, format!("the last git commit in {}", repo.display())));
+    }
+    let mtime = |p: &Path| -> Result<u64, String> {
+        let m = fs::metadata(p).and_then(|m| m.modified()).map_err(|e| format!("{}: {e}", p.display()))?;
+        Ok(m.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+    };
+    let mut newest = 0;
+    for p in inputs {
+        newest = newest.max(mtime(p)?);
+    }
+    let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    Ok((
+        newest,
+        format!("the newest modification time of {} (no git commit; SOURCE_DATE_EPOCH sets it)", names.join(", ")),
+    ))
 }

@@ -86,7 +86,11 @@ fn build(a: &Args) -> Result<(), String> {
         Some(dir) => Some(dir.clone()),
         None => Some(profile_dir.join("..").join("rootfs")).filter(|d| d.is_dir()),
     };
-    let creation_date = bgpbox_image::source_date_epoch(profile_dir)?;
+    let mut inputs: Vec<&Path> = vec![a.profile.as_path(), exe.as_path()];
+    if let bgpbox_image::profile::Bgp::File { path, .. } = &profile.bgp {
+        inputs.push(path);
+    }
+    let (creation_date, dated_by) = bgpbox_image::source_date_epoch(profile_dir, &inputs)?;
     let applets = super::linked();
     let opts = BuildOptions {
         profile: &profile,
@@ -102,6 +106,7 @@ fn build(a: &Args) -> Result<(), String> {
     println!("image:       {} ({:.2} MB)", built.image.display(), built.size as f64 / 1e6);
     println!("lxd profile: {}", built.lxd_profile.display());
     println!("fingerprint: {}", built.fingerprint);
+    println!("dated:       {} ({dated_by})", bgpbox_image::render::serial(creation_date));
     println!();
     println!("To run {} on the {name} host:", profile.router.hostname);
     println!("  lxc image import {} --alias {alias}", built.image.display());
