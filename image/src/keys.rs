@@ -131,7 +131,7 @@ impl Keys {
     pub fn opt_table(&mut self, name: &str, allowed: &'static [&'static str]) -> Result<Option<Keys>, KeyError> {
         match self.take(name) {
             None => Ok(None),
-            Some(Value::Table(t)) => Ok(Some(Keys::new(&self.key(name), t, allowed))),
+            Some(Value::Table(t)) => Ok(Some(Keys::new(&self.key(name), t, allowed).known()?)),
             Some(v) => Err(self.err(name, format!("expected a table, found {}", kind(&v)))),
         }
     }
@@ -149,7 +149,7 @@ impl Keys {
         for (i, item) in items.into_iter().enumerate() {
             let key = format!("{name}[{i}]");
             match item {
-                Value::Table(t) => out.push(Keys::new(&self.key(&key), t, allowed)),
+                Value::Table(t) => out.push(Keys::new(&self.key(&key), t, allowed).known()?),
                 v => return Err(self.err(&key, format!("expected a table, found {}", kind(&v)))),
             }
         }
@@ -158,13 +158,45 @@ impl Keys {
 
     /// Rejects any key that was not read.
     pub fn finish(self) -> Result<(), KeyError> {
-        if let Some(name) = self.table.keys().next() {
-            let mut expected: Vec<&str> = self.allowed.to_vec();
-            expected.sort_unstable();
-            return Err(self.err(name, format!("unknown key (expected one of: {})", expected.join(", "))));
+        match self.table.keys().next() {
+            Some(name) => Err(self.unknown_key(name)),
+            None => Ok(()),
         }
-        Ok(())
     }
+
+    /// Refuses a key the table may not have, first: a typo is said as
+    /// such (with the key meant, when one is close), not as the key it
+    /// hides being "missing".
+    pub fn known(self) -> Result<Self, KeyError> {
+        match self.table.keys().find(|k| !self.allowed.contains(&k.as_str())) {
+            Some(name) => Err(self.unknown_key(name)),
+            None => Ok(self),
+        }
+    }
+
+    fn unknown_key(&self, name: &str) -> KeyError {
+        let mut expected: Vec<&str> = self.allowed.to_vec();
+        expected.sort_unstable();
+        let close = expected.iter().filter(|e| distance(name, e) <= 2).min_by_key(|e| distance(name, e));
+        let hint = close.map_or(String::new(), |c| format!(": did you mean {c}?"));
+        self.err(name, format!("unknown key{hint} (expected one of: {})", expected.join(", ")))
+    }
+}
+
+/// Edit distance (Levenshtein) of two short keys.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for j in 0..b.len() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != b[j])).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn kind(v: &Value) -> &'static str {

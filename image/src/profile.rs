@@ -202,7 +202,7 @@ impl Profile {
     pub fn from_table(name: &str, table: Table, base: &Path) -> Result<Profile, KeyError> {
         check_name(name)
             .map_err(|m| KeyError { key: String::new(), message: format!("profile name {name:?}: {m}") })?;
-        let mut top = Keys::new("", table, TOP);
+        let mut top = Keys::new("", table, TOP).known()?;
         let description = top.opt_str("description")?;
 
         let mut r =

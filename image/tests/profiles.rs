@@ -155,7 +155,7 @@ fn errors_name_file_key_and_problem() {
     );
     assert_eq!(
         error_of(|t| t.replace("[router]", "[routr]")),
-        "profiles/x.toml: router: missing (required table [router])"
+        "profiles/x.toml: routr: unknown key: did you mean router? (expected one of: bgp, description, lan, listen, neighbor, router, vm_network)"
     );
     assert!(error_of(|t| format!("{t}\n[[[")).starts_with("profiles/x.toml: not valid TOML"));
     assert_eq!(
@@ -313,4 +313,14 @@ fn bfd_interval_key() {
     );
     let e = Profile::load(&repo().join("profiles/ryzen7-5700x.toml"), &["bgp.bfd_interval=5".into()]).unwrap_err();
     assert!(e.to_string().ends_with("bgp.bfd_interval: 5: 10 to 60000 ms"), "{e}");
+}
+
+/// A typo is said as the unknown key, with the one meant, before any
+/// key it hides is "missing".
+#[test]
+fn a_typo_is_named_with_what_was_meant() {
+    let e = error_of(|s| s.replace("addresses = [\"192.168.2.203/24\"]", "adresses = [\"192.168.2.203/24\"]"));
+    assert!(e.contains("lan.adresses: unknown key: did you mean addresses? (expected one of:"), "{e}");
+    let e = error_of(|s| s.replace("[router]", "[routr]"));
+    assert!(e.contains("routr: unknown key: did you mean router?"), "{e}");
 }
