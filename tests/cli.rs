@@ -129,7 +129,8 @@ fn build_refuses_a_bgp_config_that_bgpd_would_refuse() {
 #[ignore = "needs the static build: run scripts/test"]
 fn a_profile_outside_git_builds_and_says_how_it_is_dated() {
     let bin = std::env::var("BGPBOX_STATIC").expect("BGPBOX_STATIC: run through scripts/test");
-    let dir = std::env::temp_dir().join(format!("bgpbox-cli-home-{}", std::process::id()));
+    let top = std::env::temp_dir().join(format!("bgpbox-cli-home-{}", std::process::id()));
+    let dir = top.join("homelab");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy("../profiles/ryzen7-5700x.toml", dir.join("third.toml")).unwrap();
     let build = || {
@@ -142,8 +143,12 @@ fn a_profile_outside_git_builds_and_says_how_it_is_dated() {
         ]))
     };
     let (code, stdout, stderr) = build();
+    // A rootfs/ that happens to sit beside the profile's folder is not
+    // packed: the same image.
+    std::fs::create_dir_all(top.join("rootfs/etc")).unwrap();
+    std::fs::write(top.join("rootfs/etc/stray"), "not for the image\n").unwrap();
     let (_, again, _) = build();
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&top);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("(the newest modification time of third.toml, "), "{stdout}");
     let fp = |s: &str| s.lines().find(|l| l.starts_with("fingerprint:")).map(str::to_string);

@@ -23,8 +23,8 @@ struct Args {
     /// 'neighbor[0].address=192.0.2.254'. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Files overlaid on the image's root (default: rootfs/ beside the
-    /// profile's folder, when there is one).
+    /// Files overlaid on the image's root; only when given (a rootfs/
+    /// that happens to sit near the profile is not packed).
     #[arg(long, value_name = "DIR")]
     rootfs: Option<PathBuf>,
 }
@@ -84,7 +84,7 @@ fn build(a: &Args) -> Result<(), String> {
     let rootfs = match &a.rootfs {
         Some(dir) if !dir.is_dir() => return Err(format!("--rootfs {}: not a directory", dir.display())),
         Some(dir) => Some(dir.clone()),
-        None => Some(profile_dir.join("..").join("rootfs")).filter(|d| d.is_dir()),
+        None => None,
     };
     let mut inputs: Vec<&Path> = vec![a.profile.as_path(), exe.as_path()];
     if let bgpbox_image::profile::Bgp::File { path, .. } = &profile.bgp {
