@@ -8,10 +8,8 @@ use ipnet::IpNet;
 
 use super::model::Config;
 use super::types::{StaticRoute, StaticVia};
-use super::words::{invalid, num, prefix, LineError};
-use crate::bgp::policy::{
-    parse_community, parse_large, Action, AsPathEntry, CommunityEntry, CommunityList, Members, Pattern,
-};
+use super::words::{communities, invalid, large_communities, num, prefix, LineError};
+use crate::bgp::policy::{Action, AsPathEntry, CommunityEntry, CommunityList, Members, Pattern};
 
 pub(super) fn action_of(s: &str) -> Result<Action, LineError> {
     match s {
@@ -71,23 +69,11 @@ pub(super) fn community_list(cfg: &mut Config, large: bool, no: bool, w: &[&str]
     let members = if expanded {
         Members::Expanded(Pattern::new(&values.join(" ")).map_err(LineError::Invalid)?)
     } else if large {
-        let mut v = Vec::new();
-        for x in values {
-            v.push(parse_large(x).ok_or_else(|| LineError::Invalid(format!("{x} is not a large community (A:B:C)")))?);
-        }
-        Members::Large(v)
+        Members::Large(large_communities(values)?)
     } else if values == ["internet"] {
         Members::Standard(vec![])
     } else {
-        let mut v = Vec::new();
-        for x in values {
-            v.push(parse_community(x).ok_or_else(|| {
-                LineError::Invalid(format!(
-                    "{x} is not a community (AA:NN, internet, no-export, no-advertise, local-AS)"
-                ))
-            })?);
-        }
-        Members::Standard(v)
+        Members::Standard(communities(values)?)
     };
     let list = lists.entry(name.to_string()).or_insert_with(CommunityList::default);
     if list.entries.values().any(|e| matches!(e.members, Members::Expanded(_)) != expanded) {

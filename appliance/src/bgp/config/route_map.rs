@@ -4,9 +4,9 @@ use std::net::IpAddr;
 
 use super::lists::action_of;
 use super::model::Config;
-use super::words::{asn, invalid, num, rest_after, LineError, Node, R};
+use super::words::{asn, communities, invalid, large_communities, num, rest_after, LineError, Node, R};
 use crate::bgp::packet::{Afi, Origin};
-use crate::bgp::policy::{self, Match, NextHop, OnMatch, RouteMapEntry, Set};
+use crate::bgp::policy::{Match, NextHop, OnMatch, RouteMapEntry, Set};
 
 pub(super) fn route_map(cfg: &mut Config, name: &str, seq: u32, w: &[&str], line: &str) -> R {
     let entry = cfg.route_maps.get_mut(name).and_then(|m| m.entries.get_mut(&seq)).expect("route-map node exists");
@@ -98,25 +98,12 @@ fn set_of(w: &[&str]) -> Result<Set, LineError> {
         ["community", "none"] => Set::Community(vec![], false),
         ["community", list @ ..] if !list.is_empty() => {
             let (list, additive) = additive(list);
-            let mut cs = Vec::new();
-            for c in list {
-                cs.push(policy::parse_community(c).ok_or_else(|| {
-                    LineError::Invalid(format!("{c} is not a community (AA:NN, no-export, no-advertise, local-AS)"))
-                })?);
-            }
-            Set::Community(cs, additive)
+            Set::Community(communities(list)?, additive)
         }
         ["large-community", "none"] => Set::LargeCommunity(vec![], false),
         ["large-community", list @ ..] if !list.is_empty() => {
             let (list, additive) = additive(list);
-            let mut ls = Vec::new();
-            for l in list {
-                ls.push(
-                    policy::parse_large(l)
-                        .ok_or_else(|| LineError::Invalid(format!("{l} is not a large community (A:B:C)")))?,
-                );
-            }
-            Set::LargeCommunity(ls, additive)
+            Set::LargeCommunity(large_communities(list)?, additive)
         }
         ["comm-list", list, "delete"] => Set::CommListDelete(list.to_string()),
         ["as-path", "prepend", list @ ..] if !list.is_empty() => {

@@ -85,6 +85,29 @@ pub(super) fn num<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, LineEr
     s.parse().or_else(|_| invalid(format!("{s} is not {what}")))
 }
 
+/// Communities as written (`65000:1 no-export ...`), each checked.
+pub(super) fn communities(words: &[&str]) -> Result<Vec<u32>, LineError> {
+    words
+        .iter()
+        .map(|c| {
+            crate::bgp::policy::parse_community(c).ok_or_else(|| {
+                LineError::Invalid(format!("{c} is not a community (AA:NN, no-export, no-advertise, local-AS, ...)"))
+            })
+        })
+        .collect()
+}
+
+/// Large communities as written (`65000:1:2 ...`), each checked.
+pub(super) fn large_communities(words: &[&str]) -> Result<Vec<[u32; 3]>, LineError> {
+    words
+        .iter()
+        .map(|l| {
+            crate::bgp::policy::parse_large(l)
+                .ok_or_else(|| LineError::Invalid(format!("{l} is not a large community (A:B:C)")))
+        })
+        .collect()
+}
+
 pub(super) fn prefix(s: &str) -> Result<IpNet, LineError> {
     let p: IpNet = s.parse().or_else(|_| invalid(format!("{s} is not a prefix")))?;
     if p.trunc() != p {

@@ -255,23 +255,9 @@ fn apply_set(set: &Set, s: &Subject, a: &mut PathAttrs, d: &dyn Definitions) {
     match set {
         Set::LocalPreference(v) => a.local_pref = Some(*v),
         Set::Metric(v) => a.med = Some(*v),
-        Set::Community(list, additive) => {
-            let mut cs: Vec<u32> = if *additive { a.communities.to_vec() } else { Vec::new() };
-            for c in list {
-                if !cs.contains(c) {
-                    cs.push(*c);
-                }
-            }
-            a.communities = cs.into();
-        }
+        Set::Community(list, additive) => a.communities = merged(&a.communities, list, *additive).into(),
         Set::LargeCommunity(list, additive) => {
-            let mut ls: Vec<[u32; 3]> = if *additive { a.large_communities().to_vec() } else { Vec::new() };
-            for l in list {
-                if !ls.contains(l) {
-                    ls.push(*l);
-                }
-            }
-            a.rare_mut().large_communities = ls;
+            a.rare_mut().large_communities = merged(a.large_communities(), list, *additive);
             a.tidy_rare();
         }
         Set::CommListDelete(name) => {
@@ -303,6 +289,18 @@ fn apply_set(set: &Set, s: &Subject, a: &mut PathAttrs, d: &dyn Definitions) {
             }
         }
     }
+}
+
+/// `set ... [additive]`: the new values after the route's (additive) or
+/// alone, each once.
+fn merged<T: Copy + PartialEq>(have: &[T], add: &[T], additive: bool) -> Vec<T> {
+    let mut out: Vec<T> = if additive { have.to_vec() } else { Vec::new() };
+    for x in add {
+        if !out.contains(x) {
+            out.push(*x);
+        }
+    }
+    out
 }
 
 pub fn community_text(c: u32) -> String {
