@@ -113,7 +113,7 @@ fn build_refuses_a_bgp_config_that_bgpd_would_refuse() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("bgpd would refuse this config, so no image was built"), "{stderr}");
     for line in [
-        ":2: % Invalid input: UPSTREAM is neither a neighbor address nor a peer-group",
+        ":2: % Invalid input: UPSTREAM is neither a neighbor address, an interface neighbor nor a peer-group",
         ":4: % Invalid input: unknown neighbor option",
         ":6: % Not supported by bgpbox: OSPF",
     ] {

@@ -12,12 +12,6 @@ use common::*;
 
 const IX: &str = "192.0.2.254";
 
-fn eventually(what: &str, ctx: impl Fn() -> String, mut f: impl FnMut() -> bool) {
-    if wait_for(Duration::from_secs(30), || f().then_some(())).is_none() {
-        panic!("timed out waiting for: {what}\n{}", ctx());
-    }
-}
-
 fn server(me: &str, asn: u32, net: &str) -> String {
     format!(
         "router bgp {asn}\n bgp router-id {me}\n no bgp ebgp-requires-policy\n neighbor {IX} remote-as 65000\n \

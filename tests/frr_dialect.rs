@@ -11,12 +11,6 @@ use std::time::Duration;
 use common::netns::*;
 use common::*;
 
-fn eventually(what: &str, ctx: impl Fn() -> String, mut f: impl FnMut() -> bool) {
-    if wait_for(Duration::from_secs(30), || f().then_some(())).is_none() {
-        panic!("timed out waiting for: {what}\n{}", ctx());
-    }
-}
-
 /// One iBGP client of the reflector: FRR with a VM network.
 fn client(me: &str, net: &str) -> String {
     format!(

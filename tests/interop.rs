@@ -69,13 +69,6 @@ ipv6 prefix-list out6 seq 5 permit {A_NET6}
     )
 }
 
-/// Waits until `f` holds, or fails with what `ctx` says.
-fn eventually(what: &str, ctx: impl Fn() -> String, mut f: impl FnMut() -> bool) {
-    if wait_for(Duration::from_secs(30), || f().then_some(())).is_none() {
-        panic!("timed out waiting for: {what}\n{}", ctx());
-    }
-}
-
 fn kernel_has(ns: &Ns, v6: bool, needle: &str) -> bool {
     ns.routes(v6).lines().any(|l| l.contains(needle))
 }

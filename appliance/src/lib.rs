@@ -11,6 +11,7 @@ pub mod bgpd;
 pub mod cli;
 pub mod control;
 pub mod log;
+pub mod nd;
 pub mod netlink;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -82,6 +82,13 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
     }
 }
 
+/// Waits (30 s at most) until `f` holds, or fails with what `ctx` says.
+pub fn eventually(what: &str, ctx: impl Fn() -> String, mut f: impl FnMut() -> bool) {
+    if wait_for(Duration::from_secs(30), || f().then_some(())).is_none() {
+        panic!("timed out waiting for: {what}\n{}", ctx());
+    }
+}
+
 /// Undo actions, run in reverse order when dropped (also while unwinding
 /// from a failed assertion). Each is a command; failures are reported, not
 /// fatal, so one stuck resource does not leave the rest behind.

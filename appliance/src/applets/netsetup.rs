@@ -311,7 +311,7 @@ mod tests {
     }
 
     fn link(index: u32, name: &str, up: bool, mtu: u32) -> netlink::Link {
-        netlink::Link { index, name: name.into(), up, mtu }
+        netlink::Link { index, name: name.into(), up, carrier: up, mtu }
     }
 
     #[test]

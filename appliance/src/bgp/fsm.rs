@@ -61,6 +61,8 @@ pub struct SessionConfig {
     pub shutdown: Option<String>,
     /// The Graceful Restart capability to send (None: none).
     pub graceful_restart: Option<GracefulRestart>,
+    /// Offer IPv4 unicast with IPv6 next hops (RFC 8950).
+    pub extended_nexthop: bool,
 }
 
 impl Default for SessionConfig {
@@ -76,6 +78,7 @@ impl Default for SessionConfig {
             families: vec![Afi::Ipv4],
             shutdown: None,
             graceful_restart: None,
+            extended_nexthop: false,
         }
     }
 }
@@ -89,6 +92,8 @@ pub struct Negotiated {
     pub families: Vec<Afi>,
     pub peer: Open,
     pub route_refresh: bool,
+    /// Both sides offered IPv4 unicast with IPv6 next hops (RFC 8950).
+    pub extended_nexthop: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -437,115 +442,6 @@ impl Session {
         c.hold_deadline = hold_deadline(now, c.negotiated.as_ref());
     }
 
-    fn our_open(&self) -> Open {
-        let mut capabilities: Vec<Capability> =
-            self.cfg.families.iter().map(|a| Capability::Multiprotocol(a.code(), Afi::SAFI_UNICAST)).collect();
-        capabilities.extend([
-            Capability::RouteRefresh,
-            Capability::FourOctetAs(self.cfg.local_as),
-            Capability::ExtendedMessage,
-        ]);
-        capabilities.extend(self.cfg.graceful_restart.clone().map(Capability::GracefulRestart));
-        Open {
-            version: 4,
-            asn: self.cfg.local_as,
-            hold_time: self.cfg.hold_time,
-            bgp_id: self.cfg.router_id,
-            capabilities,
-        }
-    }
-
-    fn on_open(&mut self, now: Instant, i: usize, open: Open, out: &mut Vec<Action>) {
-        let id = self.conns[i].id;
-        if let Err((n, why)) = self.check_open(&open) {
-            self.fail(now, id, n, why, out);
-            return;
-        }
-        let ours = self.our_open();
-        let hold_time = self.cfg.hold_time.min(open.hold_time);
-        let keepalive = if hold_time == 0 { 0 } else { self.cfg.keepalive.min(hold_time / 3).max(1) };
-        let extended = open.has(&Capability::ExtendedMessage);
-        let peer_families = open.families();
-        let neg = Negotiated {
-            codec: Codec {
-                four_octet_as: open.four_octet_as().is_some(),
-                max_len: if extended { EXTENDED_MAX_LEN } else { MAX_LEN },
-            },
-            hold_time,
-            keepalive,
-            families: ours.families().into_iter().filter(|f| peer_families.contains(f)).collect(),
-            route_refresh: open.has(&Capability::RouteRefresh),
-            peer: open,
-        };
-        let peer_id = neg.peer.bgp_id;
-        let c = &mut self.conns[i];
-        c.state = State::OpenConfirm;
-        c.hold_deadline = hold_deadline(now, Some(&neg));
-        c.keepalive_at = (keepalive > 0).then(|| now + Duration::from_secs(keepalive as u64));
-        c.negotiated = Some(neg);
-        out.push(Action::Send(id, Message::Keepalive));
-
-        // Connection collision (RFC 4271 6.8).
-        let others: Vec<(ConnId, State)> = self.conns.iter().filter(|c| c.id != id).map(|c| (c.id, c.state)).collect();
-        for (other, state) in others {
-            let loser = if state == State::Established {
-                id
-            } else if state == State::OpenConfirm || state == State::OpenSent {
-                // The connection opened by the side with the higher BGP
-                // Identifier survives.
-                let local_wins = u32::from(self.cfg.router_id) > u32::from(peer_id);
-                let this_outbound = self.conns[i].outbound;
-                if local_wins == this_outbound {
-                    other
-                } else {
-                    id
-                }
-            } else {
-                continue;
-            };
-            let n = Notification::new(err::CEASE, err::COLLISION, []);
-            out.push(Action::Send(loser, Message::Notification(n)));
-            out.push(Action::Close(loser));
-            self.conns.retain(|c| c.id != loser);
-            if loser == id {
-                return;
-            }
-            break;
-        }
-    }
-
-    fn check_open(&self, open: &Open) -> Result<(), (Notification, String)> {
-        let bad_as = |why: String| (Notification::new(err::OPEN, err::BAD_PEER_AS, []), why);
-        let ok_as = match self.cfg.remote_as {
-            RemoteAs::Asn(a) => open.asn == a,
-            RemoteAs::Internal => open.asn == self.cfg.local_as,
-            RemoteAs::External => open.asn != self.cfg.local_as,
-        };
-        if !ok_as {
-            let want = match self.cfg.remote_as {
-                RemoteAs::Asn(a) => a.to_string(),
-                RemoteAs::Internal => format!("internal ({})", self.cfg.local_as),
-                RemoteAs::External => format!("external (not {})", self.cfg.local_as),
-            };
-            return Err(bad_as(format!("Bad Peer AS: peer says AS {}, configured remote-as {want}", open.asn)));
-        }
-        let id = open.bgp_id;
-        let ibgp = open.asn == self.cfg.local_as;
-        if id.is_unspecified() || id.is_multicast() || id.is_broadcast() || (ibgp && id == self.cfg.router_id) {
-            return Err((
-                Notification::new(err::OPEN, err::BAD_BGP_ID, id.octets()),
-                format!("Bad BGP Identifier {id}"),
-            ));
-        }
-        if open.hold_time == 1 || open.hold_time == 2 {
-            return Err((
-                Notification::new(err::OPEN, err::UNACCEPTABLE_HOLD_TIME, []),
-                format!("Unacceptable Hold Time {}", open.hold_time),
-            ));
-        }
-        Ok(())
-    }
-
     fn fail(&mut self, now: Instant, id: ConnId, n: Notification, why: String, out: &mut Vec<Action>) {
         out.push(Action::Send(id, Message::Notification(n)));
         out.push(Action::Close(id));
@@ -593,6 +489,8 @@ fn hold_deadline(now: Instant, neg: Option<&Negotiated>) -> Option<Instant> {
     }
 }
 
+#[path = "fsm_open.rs"]
+mod open;
 #[cfg(test)]
 #[path = "fsm_tests.rs"]
 mod tests;

@@ -120,7 +120,7 @@ impl Bfd {
             .values()
             .map(|e| super::show::BfdRow {
                 peer: e.cfg.peer,
-                local: e.cfg.local.or_else(|| sp.peer(e.cfg.peer).and_then(|p| p.local_addr())),
+                local: e.cfg.local.or_else(|| sp.peer_at(e.cfg.peer).and_then(|p| p.local_addr())),
                 dynamic: e.cfg.for_bgp
                     && !sp.config().bfd.as_ref().is_some_and(|b| b.peers.iter().any(|p| p.addr == e.cfg.peer)),
                 session: &e.session,

@@ -13,7 +13,7 @@ use ipnet::IpNet;
 
 use super::fib::Installed;
 use super::show::{self, Filter, Paged, Proto, RouteShow, Routes, Rows, TableShow, View};
-use crate::bgp::config::{self, Node};
+use crate::bgp::config::{self, NeighborId, Node};
 use crate::bgp::packet::Afi;
 use crate::bgp::speaker::Speaker;
 use crate::cli::{self, Kind, Mode};
@@ -95,19 +95,26 @@ fn addr(s: &str) -> Result<IpAddr, String> {
     s.parse().map_err(|_| format!("% Malformed address: {s}"))
 }
 
+/// A neighbor as FRR's commands name it: an address, or the interface of
+/// an interface neighbor.
+fn neighbor_word(s: &str) -> NeighborId {
+    s.parse().unwrap_or_else(|e| match e {})
+}
+
 fn clear(sp: &mut Speaker, w: &[&str]) -> Result<String, String> {
     let w = if w.first() == Some(&"ip") { &w[1..] } else { w };
-    // w: bgp <*|ADDR> [soft [in|out]]
+    // w: bgp <*|ADDR|IFNAME> [soft [in|out]]
     let target = match w.get(1) {
         Some(&"*") => None,
-        Some(a) => Some(addr(a)?),
+        Some(a) => Some(neighbor_word(a)),
         None => return Err("% Command incomplete: clear bgp".into()),
     };
-    if let Some(a) = target {
+    if let Some(a) = &target {
         if sp.peer(a).is_none() {
             return Err(format!("% No such neighbor: {a}"));
         }
     }
+    let target = target.as_ref();
     let now = Instant::now();
     let n = match w.get(2..) {
         Some(["soft"]) => sp.clear_soft(now, target, true, true),
@@ -189,15 +196,15 @@ fn show_bgp(v: &View, w: &[&str], json: bool) -> Result<Answer, String> {
         }
         ["peer-group", name] => show::peer_groups(v, Some(name), json).map(|t| Answer::from(Ok(t))),
         ["neighbors"] => show::neighbors(v, None, json).map(|t| Answer::from(Ok(t))),
-        ["neighbors", a] => show::neighbors(v, Some(addr(a)?), json).map(|t| Answer::from(Ok(t))),
+        ["neighbors", a] => show::neighbors(v, Some(neighbor_word(a)), json).map(|t| Answer::from(Ok(t))),
         ["neighbors", a, which] => {
-            let a = addr(a)?;
+            let a = neighbor_word(a);
             let which = match *which {
                 "advertised-routes" => Routes::Advertised,
                 "received-routes" => Routes::Received,
                 _ => Routes::Accepted,
             };
-            let afi = afi.unwrap_or(if a.is_ipv4() { Afi::Ipv4 } else { Afi::Ipv6 });
+            let afi = afi.unwrap_or(if a.addr().is_none_or(|a| a.is_ipv4()) { Afi::Ipv4 } else { Afi::Ipv6 });
             paged(show::neighbor_routes(v, afi, a, which, json)?)
         }
         [] => paged(TableShow::new(afi.unwrap_or(Afi::Ipv4), Rows::All, json)),

@@ -134,7 +134,8 @@ pub fn ttl_options(s: &impl AsRawFd, v6: bool, gtsm: Option<u8>, multihop: Optio
     Ok(())
 }
 
-pub async fn connect(peer: IpAddr, port: u16, t: Transport) -> std::io::Result<TcpStream> {
+/// `scope`: the interface of a link-local `peer` (else 0).
+pub async fn connect(peer: IpAddr, scope: u32, port: u16, t: Transport) -> std::io::Result<TcpStream> {
     let sock = match peer {
         IpAddr::V4(_) => TcpSocket::new_v4()?,
         IpAddr::V6(_) => TcpSocket::new_v6()?,
@@ -150,7 +151,11 @@ pub async fn connect(peer: IpAddr, port: u16, t: Transport) -> std::io::Result<T
             Err(_) => sock.bind_device(Some(src.as_bytes()))?,
         }
     }
-    match tokio::time::timeout(Duration::from_secs(10), sock.connect(SocketAddr::new(peer, port))).await {
+    let to = match peer {
+        IpAddr::V6(v6) => SocketAddr::V6(std::net::SocketAddrV6::new(v6, port, 0, scope)),
+        IpAddr::V4(_) => SocketAddr::new(peer, port),
+    };
+    match tokio::time::timeout(Duration::from_secs(10), sock.connect(to)).await {
         Ok(r) => r,
         Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
     }

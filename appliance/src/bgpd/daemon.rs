@@ -21,6 +21,7 @@ use super::commands::{self, Answer, Ctx};
 use super::connection::{self, Conn, Transport};
 use super::event::{Event, Events};
 use super::fib::Fib;
+use super::nd_io::Nd;
 use super::show::Paged;
 use super::statics::Statics;
 use super::{control, kernel_watch, sockopt};
@@ -86,6 +87,8 @@ struct Daemon {
     /// BFD sessions, and the config generation they follow.
     bfd: Bfd,
     bfd_generation: Option<u64>,
+    /// Router advertisements on interface neighbors' interfaces.
+    nd: Nd,
 }
 
 pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
@@ -129,6 +132,7 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         statics_applied: None,
         bfd: Bfd::default(),
         bfd_generation: None,
+        nd: Nd::default(),
     };
     let first = d.speaker.host().clone();
     d.note_host(&first, now);
@@ -147,7 +151,10 @@ impl Daemon {
         let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
         self.perform();
         loop {
-            let deadline = [self.speaker.next_deadline(), self.bfd.next_deadline()].into_iter().flatten().min();
+            let deadline = [self.speaker.next_deadline(), self.bfd.next_deadline(), self.nd.next_deadline()]
+                .into_iter()
+                .flatten()
+                .min();
             let sleep = async {
                 match deadline {
                     Some(t) => tokio::time::sleep_until(t.into()).await,
@@ -165,6 +172,7 @@ impl Daemon {
                     self.speaker.timeout(now);
                     let changes = self.bfd.timeout(now);
                     self.bfd_changes(now, changes);
+                    self.nd.timeout(now);
                 }
                 ev = rx.recv() => {
                     let Some(ev) = ev else { break };
@@ -269,6 +277,8 @@ impl Daemon {
                 let changes = self.bfd.received(now, from, &bytes);
                 self.bfd_changes(now, changes);
             }
+            Event::RouterAdvert(ifindex, from) => self.speaker.neighbor_found(now, ifindex, from.into()),
+            Event::RouterSolicit(ifindex) => self.nd.solicited(ifindex),
             Event::NexthopGone(id) => {
                 let delta = self.fib.nexthop_gone(id);
                 self.rewrite(&delta);
@@ -283,7 +293,11 @@ impl Daemon {
     fn accepted(&mut self, stream: tokio::net::TcpStream, remote: std::net::SocketAddr, local: std::net::SocketAddr) {
         let now = Instant::now();
         let (r, l) = (remote.ip().to_canonical(), local.ip().to_canonical());
-        let settings = match self.speaker.peer(r) {
+        let scope = match remote {
+            std::net::SocketAddr::V6(a) => a.scope_id(),
+            std::net::SocketAddr::V4(_) => 0,
+        };
+        let settings = match self.speaker.peer_at(r) {
             Some(p) => Some(p.config().clone()),
             None => self.speaker.config().bgp.as_ref().and_then(|b| b.dynamic_neighbor(r)),
         };
@@ -292,7 +306,7 @@ impl Daemon {
                 crate::warn!("bgp", "neighbor {r}: cannot set TTL options: {e}");
             }
         }
-        match self.speaker.accept(now, r, l) {
+        match self.speaker.accept(now, r, scope, l) {
             Ok(conn) => {
                 self.conns.insert(conn, Conn::attach(conn, stream, &self.events));
             }
@@ -405,9 +419,10 @@ impl Daemon {
         self.sync_statics();
         self.sync_bfd();
         let now = Instant::now();
+        self.nd.sync(self.speaker.unnumbered_links(), now, &self.events);
         for o in self.speaker.take_output() {
             match o {
-                Output::Connect { conn, peer } => self.connect(conn, peer),
+                Output::Connect { conn, peer, scope } => self.connect(conn, peer, scope),
                 Output::Send(conn, bytes) => {
                     if self.conns.get(&conn).is_some_and(|c| c.send(bytes)) {
                         self.speaker.output_blocked(now, conn);
@@ -429,8 +444,8 @@ impl Daemon {
         }
     }
 
-    fn connect(&mut self, conn: ConnId, peer: IpAddr) {
-        let Some(p) = self.speaker.peer(peer) else { return };
+    fn connect(&mut self, conn: ConnId, peer: IpAddr, scope: u32) {
+        let Some(p) = self.speaker.conn_peer(conn) else { return };
         let c = p.config();
         let t = Transport {
             source: c.update_source.clone(),
@@ -441,7 +456,7 @@ impl Daemon {
         let port = self.opts.port;
         let tx = self.events.clone();
         tokio::spawn(async move {
-            let r = connection::connect(peer, port, t).await;
+            let r = connection::connect(peer, scope, port, t).await;
             let _ = tx.send(Event::Connected(conn, r));
         });
     }
@@ -455,7 +470,7 @@ impl Daemon {
             .speaker
             .configured()
             .filter(|p| !p.is_dynamic())
-            .filter_map(|p| p.config().password.clone().map(|k| (IpNet::from(p.addr()), k)))
+            .filter_map(|p| Some((IpNet::from(p.remote()?), p.config().password.clone()?)))
             .collect();
         if let Some(b) = &self.speaker.config().bgp {
             for (range, g) in &b.listen_ranges {

@@ -32,6 +32,11 @@ pub enum Event {
     Nexthops(Vec<u32>),
     /// A BFD packet that arrived with TTL 255, and its sender.
     Bfd(SocketAddr, Vec<u8>),
+    /// A router advertisement from a link-local address, on the
+    /// interface with that index.
+    RouterAdvert(u32, std::net::Ipv6Addr),
+    /// A router solicitation arrived on the interface with that index.
+    RouterSolicit(u32),
 }
 
 pub type Events = mpsc::UnboundedSender<Event>;

@@ -8,11 +8,13 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::bgp::speaker::{Host, HostRoute};
-use crate::netlink::{self, Addr, Msg, Route, Socket, RTPROT_BGP, RT_TABLE_MAIN};
+use crate::netlink::{self, Addr, Link, Msg, Route, Socket, RTPROT_BGP, RT_TABLE_MAIN};
 
 #[derive(Debug, Default)]
 pub struct View {
     addrs: Vec<Addr>,
+    /// As they were at the last read (a link change reads the view again).
+    links: Vec<Link>,
     /// Main-table routes of every protocol but bgp.
     routes: Vec<Route>,
     /// A link changed: the view is to be read again.
@@ -24,6 +26,11 @@ impl View {
     /// when asked for (ours, or an earlier run's).
     pub fn read(s: &mut Socket, mut bgp: Option<&mut Vec<IpNet>>) -> std::io::Result<View> {
         let mut v = View::default();
+        s.dump_each(netlink::RTM_GETLINK, 3, |m| {
+            if let Msg::Link(true, l) = m {
+                v.links.push(l);
+            }
+        })?;
         s.dump_each(netlink::RTM_GETADDR, 1, |m| {
             v.apply(m);
         })?;
@@ -83,6 +90,9 @@ impl View {
 
     pub fn host(&self) -> Host {
         let mut k = Host::default();
+        for l in &self.links {
+            k.links.insert(l.name.clone(), (l.index, l.carrier));
+        }
         for a in &self.addrs {
             if let Some(name) = ifname(a.index) {
                 k.names.insert(a.net, name);

@@ -3,6 +3,7 @@
 //! `control.rs` its TCP and control-socket tasks; `fib.rs` and
 //! `fib_writer.rs` what goes into the kernel and the thread that writes
 //! it; `kernel_watch.rs` and `kernel_view.rs` what the kernel has;
+//! `nd_io.rs` the router advertisements that find interface neighbors;
 //! `commands.rs` and `show/` the control requests. The applet's command
 //! line is `applets/bgpd.rs`.
 
@@ -16,6 +17,7 @@ pub mod fib;
 mod fib_writer;
 mod kernel_view;
 mod kernel_watch;
+mod nd_io;
 pub mod show;
 mod sockopt;
 mod statics;

@@ -1,5 +1,6 @@
 //! TCP-MD5 (RFC 2385) and GTSM (RFC 5082) socket options, the kernel
-//! watcher's socket filter, and BFD's receive with the TTL it came with:
+//! watcher's socket filter, BFD's (and neighbor discovery's) receive with
+//! the TTL it came with, and the ICMPv6 options of neighbor discovery:
 //! the only `unsafe` in bgpbox, because nix wraps none of these.
 //!
 //! Each function builds the option's bytes in safe code and makes exactly
@@ -200,6 +201,26 @@ pub fn recv_with_ttl(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, std::net::
     Ok((n as usize, from, ttl))
 }
 
+/// Neighbor discovery (RFC 4861): a raw ICMPv6 socket that sends with hop
+/// limit 255 (receivers drop anything else), does not hear itself, reads
+/// the hop limit of what arrives, and is handed router solicitations and
+/// advertisements only (ICMP6_FILTER).
+pub fn set_nd_options(fd: RawFd) -> io::Result<()> {
+    const ICMP6_FILTER: libc::c_int = 1;
+    let hops = 255i32.to_ne_bytes();
+    setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_HOPS, &hops)?;
+    setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS, &hops)?;
+    setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_LOOP, &0i32.to_ne_bytes())?;
+    set_recv_ttl(fd, true)?;
+    // struct icmp6_filter: 256 bits, a set bit blocks that type.
+    let mut filter = [u32::MAX; 8];
+    for t in [133u32, 134] {
+        filter[(t >> 5) as usize] &= !(1 << (t & 31));
+    }
+    let bytes: Vec<u8> = filter.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    setsockopt(fd, libc::IPPROTO_ICMPV6, ICMP6_FILTER, &bytes)
+}
+
 fn unsafe_zeroed_storage() -> libc::sockaddr_storage {
     // SAFETY: sockaddr_storage is plain old data; all zeroes is valid.
     unsafe { std::mem::zeroed() }
@@ -222,7 +243,8 @@ fn sockaddr_of(s: &libc::sockaddr_storage) -> Option<std::net::SocketAddr> {
             // SAFETY: the family says the storage holds a sockaddr_in6.
             let a = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
             let ip = std::net::Ipv6Addr::from(a.sin6_addr.s6_addr);
-            Some(std::net::SocketAddr::new(ip.into(), u16::from_be(a.sin6_port)))
+            // The scope: the interface a link-local sender is on.
+            Some(std::net::SocketAddrV6::new(ip, u16::from_be(a.sin6_port), 0, a.sin6_scope_id).into())
         }
         _ => None,
     }

@@ -93,6 +93,8 @@ pub enum Var {
     /// An AS number, plain or asdot.
     Asn,
     Word,
+    /// An interface's name: not what looks like an address.
+    Ifname,
     /// The rest of the line.
     Line,
 }
@@ -117,6 +119,7 @@ impl Token {
             "X:X::X:X" => Var::Ipv6,
             "X:X::X:X/M" => Var::Ipv6Prefix,
             "LINE" => Var::Line,
+            "IFNAME" => Var::Ifname,
             "ASNUM" => return Token::Var(Var::Asn, "(1-4294967295)"),
             w if w.starts_with('(') => {
                 let (lo, hi) = w[1..w.len() - 1].split_once('-').expect("range as (LO-HI)");
@@ -144,6 +147,7 @@ impl Token {
                     Var::Range(lo, hi) => word.parse::<u64>().is_ok_and(|n| (*lo..=*hi).contains(&n)),
                     Var::Asn => asn(word).is_some(),
                     Var::Word | Var::Line => return (!word.is_empty()).then_some(3),
+                    Var::Ifname => return is_ifname(word).then_some(3),
                 };
                 if full {
                     return Some(1);
@@ -155,12 +159,18 @@ impl Token {
                     Var::Ipv6 => could(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'),
                     Var::Ipv6Prefix => could(|c| c.is_ascii_hexdigit() || c == ':' || c == '.' || c == '/'),
                     Var::Range(..) | Var::Asn => could(|c| c.is_ascii_digit() || c == '.'),
-                    Var::Word | Var::Line => unreachable!(),
+                    Var::Word | Var::Line | Var::Ifname => unreachable!(),
                 };
                 maybe.then_some(1)
             }
         }
     }
+}
+
+/// A Linux interface name (at most 15 bytes, no '/', ':' or space), and
+/// not a mistyped IPv4 address.
+fn is_ifname(w: &str) -> bool {
+    (1..=15).contains(&w.len()) && !w.contains(['/', ':', ' ']) && !w.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// An AS number, plain (65001) or asdot (1.10).

@@ -41,6 +41,8 @@ fn var(v: Var, after: Option<&str>) -> &'static str {
         (Var::Word, Some("hostname")) => "This system's network name",
         (Var::Word, Some("update-source")) => "Source IP address or interface name",
         (Var::Word, _) => "Name",
+        (Var::Ifname, Some("neighbor" | "neighbors" | "bgp")) => "Interface name (an interface neighbor)",
+        (Var::Ifname, _) => "Interface name",
         (Var::Line, Some("description")) => "Up to 80 characters describing this neighbor",
         (Var::Line, Some("password")) => "The password",
         (Var::Line, Some("message")) => "Shutdown message",
@@ -82,6 +84,7 @@ fn in_context(k: &str, after: Option<&str>) -> Option<&'static str> {
 /// Keywords that mean the same wherever they stand.
 const PLAIN: &[(&str, &str)] = &[
     ("peer-group", "Member of the peer-group"),
+    ("v6only", "Enable BGP with v6 link-local only"),
     ("force", "Set the next hop to self for reflected routes"),
     ("allowas-in", "Accept as-path with my AS present in it"),
     ("origin", "Only accept my AS in the as-path if the route was originated in my AS"),

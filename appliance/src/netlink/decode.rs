@@ -97,7 +97,14 @@ fn addr(m: AddressMessage) -> Option<Addr> {
 }
 
 fn link(m: LinkMessage) -> Link {
-    let mut l = Link { index: m.header.index, name: String::new(), up: m.header.flags.contains(LinkFlags::Up), mtu: 0 };
+    let f = m.header.flags;
+    let mut l = Link {
+        index: m.header.index,
+        name: String::new(),
+        up: f.contains(LinkFlags::Up),
+        carrier: f.contains(LinkFlags::Up) && f.contains(LinkFlags::LowerUp),
+        mtu: 0,
+    };
     for a in m.attributes {
         match a {
             LinkAttribute::IfName(n) => l.name = n,

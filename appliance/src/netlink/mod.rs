@@ -105,6 +105,8 @@ pub struct Link {
     pub index: u32,
     pub name: String,
     pub up: bool,
+    /// Up, with a carrier (IFF_LOWER_UP): the link passes packets.
+    pub carrier: bool,
     pub mtu: u32,
 }
 

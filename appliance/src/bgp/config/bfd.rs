@@ -54,11 +54,13 @@ impl Config {
             })
             .collect();
         for n in self.bgp.iter().flat_map(|b| b.effective_neighbors()) {
-            let Some(profile) = &n.bfd else { continue };
-            match out.iter_mut().find(|s| s.peer == n.addr) {
+            // An interface neighbor's address is learnt: BFD follows
+            // numbered neighbors only.
+            let (Some(profile), Some(addr)) = (&n.bfd, n.id.addr()) else { continue };
+            match out.iter_mut().find(|s| s.peer == addr) {
                 Some(s) => s.for_bgp = true,
                 None => out.push(BfdSession {
-                    peer: n.addr,
+                    peer: addr,
                     local: None,
                     timers: timers(profile.as_ref(), None),
                     for_bgp: true,

@@ -69,7 +69,7 @@ fn an_isp_edge_reads_back() {
     assert_eq!((c.statics[1].tag, c.statics[1].distance), (Some(7), Some(250)));
     let b = c.bgp.as_ref().unwrap();
     assert_eq!(b.cluster_id, Some("192.0.2.100".parse().unwrap()));
-    let n = b.neighbor("203.0.113.1".parse().unwrap()).unwrap();
+    let n = b.neighbor(&"203.0.113.1".parse().unwrap()).unwrap();
     assert_eq!(n.local_as.map(|l| (l.asn, l.no_prepend, l.replace_as)), Some((64510, true, true)));
     assert!(!n.enforce_first_as && n.disable_connected_check && n.extended_nexthop);
     let out = render(&c);

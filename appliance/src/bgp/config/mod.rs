@@ -20,4 +20,4 @@ pub use model::{
 };
 pub use parse::{apply_line, apply_line_noted, parse, parse_noted, Node, ParseError, ParseErrors, Parsed};
 pub use render::render;
-pub use types::{Bfd, BfdPeer, BfdTimers, StaticRoute, StaticVia};
+pub use types::{Bfd, BfdPeer, BfdTimers, NeighborId, StaticRoute, StaticVia};

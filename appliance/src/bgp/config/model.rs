@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
-use super::types::{Bfd, StaticRoute};
+use super::types::{Bfd, NeighborId, StaticRoute};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
 use crate::bgp::policy::{AsPathList, CommunityList, Definitions, PrefixList, RouteMap};
@@ -150,7 +150,7 @@ impl Bgp {
         if !g.explicit.has(Field::RemoteAs) {
             return None;
         }
-        let mut n = Neighbor::new(addr, g.remote_as);
+        let mut n = Neighbor::new(addr.into(), g.remote_as);
         n.explicit.0.clear();
         n.peer_group = Some(name.to_string());
         let mut n = n.over(g);
@@ -164,8 +164,8 @@ impl Bgp {
     }
 
     /// A neighbor's own settings (see `effective` for what applies).
-    pub fn neighbor(&self, addr: IpAddr) -> Option<&Neighbor> {
-        self.neighbors.iter().find(|n| n.addr == addr)
+    pub fn neighbor(&self, id: &NeighborId) -> Option<&Neighbor> {
+        self.neighbors.iter().find(|n| n.id == *id)
     }
 
     /// What applies to a neighbor: its own settings over its peer-group's.
@@ -176,18 +176,25 @@ impl Bgp {
         }
     }
 
-    /// Every neighbor as it applies.
+    /// Every neighbor as it applies: those with a remote-as (an interface
+    /// neighbor may wait for one on a later line).
     pub fn effective_neighbors(&self) -> Vec<Neighbor> {
-        self.neighbors.iter().map(|n| self.effective(n)).collect()
+        self.neighbors.iter().filter(|n| self.has_remote_as(n)).map(|n| self.effective(n)).collect()
     }
 
-    /// A neighbor as it applies, by address.
-    pub fn effective_neighbor(&self, addr: IpAddr) -> Option<Neighbor> {
-        self.neighbor(addr).map(|n| self.effective(n))
+    /// A neighbor as it applies, once it has a remote-as.
+    pub fn effective_neighbor(&self, id: &NeighborId) -> Option<Neighbor> {
+        self.neighbor(id).filter(|n| self.has_remote_as(n)).map(|n| self.effective(n))
     }
 
-    pub fn neighbor_mut(&mut self, addr: IpAddr) -> Option<&mut Neighbor> {
-        self.neighbors.iter_mut().find(|n| n.addr == addr)
+    /// Its own remote-as, or its group's.
+    pub fn has_remote_as(&self, n: &Neighbor) -> bool {
+        n.explicit.has(Field::RemoteAs)
+            || n.peer_group.as_ref().and_then(|g| self.groups.get(g)).is_some_and(|g| g.explicit.has(Field::RemoteAs))
+    }
+
+    pub fn neighbor_mut(&mut self, id: &NeighborId) -> Option<&mut Neighbor> {
+        self.neighbors.iter_mut().find(|n| n.id == *id)
     }
 
     pub fn family(&self, afi: Afi) -> &Family {
@@ -254,7 +261,13 @@ pub struct Redistribute {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Neighbor {
-    pub addr: IpAddr,
+    pub id: NeighborId,
+    /// `neighbor IFNAME interface v6only`: IPv6 unicast only, no IPv4
+    /// over the extended next hop.
+    pub v6only: bool,
+    /// `neighbor ADDR interface IFNAME`: the interface of a link-local
+    /// neighbor address.
+    pub interface: Option<String>,
     pub remote_as: RemoteAs,
     pub description: Option<String>,
     /// `timers KEEPALIVE HOLD`.
@@ -356,9 +369,11 @@ impl Explicit {
 }
 
 impl Neighbor {
-    pub fn new(addr: IpAddr, remote_as: RemoteAs) -> Neighbor {
+    pub fn new(id: NeighborId, remote_as: RemoteAs) -> Neighbor {
         Neighbor {
-            addr,
+            id,
+            v6only: false,
+            interface: None,
             remote_as,
             description: None,
             timers: None,
@@ -439,6 +454,12 @@ impl Neighbor {
             None if afi == Afi::Ipv4 && default_ipv4 => &ACTIVE,
             None => &INACTIVE,
         }
+    }
+
+    /// RFC 8950's extended next hop: IPv4 routes with IPv6 next hops, on
+    /// by itself for an interface neighbor unless `v6only`.
+    pub fn wants_extended_nexthop(&self) -> bool {
+        self.extended_nexthop || (matches!(self.id, NeighborId::Interface(_)) && !self.v6only)
     }
 
     pub fn active_families(&self, default_ipv4: bool) -> Vec<Afi> {

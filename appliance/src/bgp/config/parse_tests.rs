@@ -16,7 +16,7 @@ fn seed_configs_load_as_written() {
     assert_eq!(b.asn, 65001);
     assert_eq!(b.router_id, Some("192.168.2.203".parse().unwrap()));
     assert!(b.ebgp_requires_policy);
-    let n = b.neighbor("192.168.2.254".parse().unwrap()).unwrap();
+    let n = b.neighbor(&"192.168.2.254".parse().unwrap()).unwrap();
     assert_eq!(n.remote_as, RemoteAs::Asn(65000));
     let f = n.family(Afi::Ipv4, true);
     assert!(f.activate);
@@ -107,13 +107,13 @@ end
     let c = parse("full.conf", text).unwrap();
     let b = c.bgp.as_ref().unwrap();
     assert_eq!(b.asn, 4_200_000_001);
-    let n = b.neighbor("2001:db8::1".parse().unwrap()).unwrap();
+    let n = b.neighbor(&"2001:db8::1".parse().unwrap()).unwrap();
     assert_eq!(n.description.as_deref(), Some("the upstream, with spaces"));
     assert_eq!(n.timers, Some((10, 30)));
     assert_eq!(n.password.as_deref(), Some("s3cret"));
     assert!(!n.family(Afi::Ipv4, b.default_ipv4_unicast).activate);
     assert!(n.family(Afi::Ipv6, b.default_ipv4_unicast).activate);
-    let i = b.neighbor("192.0.2.9".parse().unwrap()).unwrap();
+    let i = b.neighbor(&"192.0.2.9".parse().unwrap()).unwrap();
     assert_eq!(i.shutdown.as_deref(), Some("down for maintenance"));
     assert_eq!(c.prefix_lists[&(Afi::Ipv4, "v4".to_string())].entries.keys().copied().collect::<Vec<_>>(), vec![5, 10]);
     assert_eq!(c.route_maps["UP"].entries.len(), 2);
@@ -335,7 +335,7 @@ exit
 #[test]
 fn peer_group_mistakes_are_named() {
     let e = error("router bgp 1\n neighbor UPSTREAM remote-as 2\n");
-    assert!(e.contains("UPSTREAM is neither a neighbor address nor a peer-group (create the group with `neighbor UPSTREAM peer-group`)"), "{e}");
+    assert!(e.contains("UPSTREAM is neither a neighbor address, an interface neighbor nor a peer-group (create the group with `neighbor UPSTREAM peer-group`"), "{e}");
     let e = error("router bgp 1\n neighbor 192.0.2.1 peer-group G\n");
     assert!(e.contains("no peer-group G"), "{e}");
     let e = error("router bgp 1\n neighbor G peer-group\n neighbor 192.0.2.1 peer-group G\n");
@@ -349,7 +349,7 @@ fn peer_group_mistakes_are_named() {
     let c = parse("g", "router bgp 1\n neighbor G peer-group\n neighbor G remote-as 2\n neighbor 192.0.2.1 peer-group G\n neighbor 192.0.2.2 remote-as 2\n neighbor 192.0.2.2 peer-group G\n no neighbor 192.0.2.1 peer-group\n no neighbor 192.0.2.2 peer-group\n").unwrap();
     let b = c.bgp.unwrap();
     assert_eq!(
-        b.neighbors.iter().map(|n| (n.addr.to_string(), n.peer_group.clone())).collect::<Vec<_>>(),
+        b.neighbors.iter().map(|n| (n.id.to_string(), n.peer_group.clone())).collect::<Vec<_>>(),
         vec![("192.0.2.2".to_string(), None)]
     );
 }
@@ -441,9 +441,8 @@ fn listen_ranges_read_back_and_their_mistakes_are_named() {
     assert_eq!(gone.bgp.as_ref().unwrap().listen_limit(), 100);
     let err = |t: &str| parse("x.conf", t).unwrap_err().to_string();
     assert!(err("router bgp 1\n bgp listen range 192.0.2.0/24 peer-group NOPE\n").contains("no peer-group NOPE"));
-    assert!(
-        err("router bgp 1\n neighbor G peer-group\n bgp listen range fe80::/64 peer-group G\n").contains("link-local")
-    );
+    // Link-local ranges are taken (each neighbor is tied to its interface).
+    assert!(parse("x.conf", "router bgp 1\n neighbor G peer-group\n bgp listen range fe80::/64 peer-group G\n").is_ok());
     assert!(err("router bgp 1\n bgp listen limit 0\n").contains("1 to 65535"));
 }
 
@@ -492,4 +491,49 @@ fn bfd_reads_back_and_its_mistakes_are_named() {
     assert!(err("bfd\n peer 192.0.2.1 multihop local-address 192.0.2.2\n").contains("single hop BFD"));
     assert!(err("bfd\n profile p\n  detect-multiplier 1\n").contains("2 to 255"));
     assert!(err("bfd\n profile p\n  receive-interval 5\n").contains("10 to 60000"));
+}
+
+#[test]
+fn interface_neighbors_read_and_write_as_frr_does() {
+    let c = parse(
+        "t",
+        "router bgp 65001\n neighbor FABRIC peer-group\n neighbor FABRIC remote-as external\n neighbor swp1 interface peer-group FABRIC\n \
+         neighbor eth0 interface\n neighbor eth0 remote-as 65002\n neighbor eth0 description cable\n neighbor eth1 interface v6only remote-as internal\n \
+         neighbor fe80::2 remote-as external\n neighbor fe80::2 interface eth2\n address-family ipv6 unicast\n  neighbor eth0 activate\n exit-address-family\n",
+    )
+    .unwrap();
+    let b = c.bgp.as_ref().unwrap();
+    let eth0 = b.effective_neighbor(&"eth0".parse().unwrap()).unwrap();
+    assert_eq!((eth0.remote_as, eth0.wants_extended_nexthop()), (RemoteAs::Asn(65002), true));
+    assert!(!b.effective_neighbor(&"eth1".parse().unwrap()).unwrap().wants_extended_nexthop(), "v6only");
+    assert_eq!(b.effective_neighbor(&"swp1".parse().unwrap()).unwrap().remote_as, RemoteAs::External);
+    assert_eq!(b.neighbor(&"fe80::2".parse().unwrap()).unwrap().interface.as_deref(), Some("eth2"));
+    let out = render(&c);
+    for l in [
+        " neighbor swp1 interface peer-group FABRIC",
+        " neighbor eth0 interface remote-as 65002",
+        " neighbor eth0 description cable",
+        " neighbor eth1 interface v6only remote-as internal",
+        " neighbor fe80::2 interface eth2",
+        "  neighbor eth0 activate",
+    ] {
+        assert!(out.lines().any(|x| x == l), "{l:?} not in\n{out}");
+    }
+    assert!(!out.contains("neighbor swp1 peer-group") && !out.contains("neighbor eth0 remote-as"), "{out}");
+    assert_eq!(render(&parse("again", &out).unwrap()), out);
+
+    // Waiting for its remote-as, an interface neighbor is not one yet.
+    let c = parse("t", "router bgp 1\n neighbor eth0 interface\n").unwrap();
+    assert!(c.bgp.as_ref().unwrap().effective_neighbors().is_empty());
+    assert!(render(&c).contains(" neighbor eth0 interface\n"));
+    let c = parse("t", "router bgp 1\n neighbor eth0 interface remote-as 2\n no neighbor eth0 interface\n").unwrap();
+    assert!(c.bgp.as_ref().unwrap().neighbors.is_empty());
+
+    let e = error("router bgp 1\n neighbor G peer-group\n neighbor G interface remote-as 2\n");
+    assert!(e.contains("G is a peer-group: an interface neighbor needs another name"), "{e}");
+    let e = error("router bgp 1\n neighbor eth0 description x\n");
+    assert!(e.contains("the interface neighbor with `neighbor eth0 interface remote-as ...`"), "{e}");
+    let e = error("router bgp 1\n neighbor eth0 interface peer-group NOPE\n");
+    assert!(e.contains("no peer-group NOPE"), "{e}");
+    assert!(parse("t", "router bgp 1\n neighbor eth0 interface peer-group NOPE\n").is_err(), "nothing half-made");
 }

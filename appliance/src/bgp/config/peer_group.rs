@@ -6,25 +6,33 @@
 use std::net::IpAddr;
 
 use super::model::{Bgp, FamilyField, Field, Neighbor};
+use super::types::NeighborId;
 use super::words::{invalid, LineError};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
 
 /// What `neighbor WORD ...` names.
 pub(super) enum Target {
-    Addr(IpAddr),
+    Neighbor(NeighborId),
     Group(String),
 }
 
+/// An address, an interface neighbor's name (`neighbor eth0 interface`
+/// made it), or a peer-group's.
 pub(super) fn target(bgp: &Bgp, word: &str) -> Result<Target, LineError> {
     if let Ok(a) = word.parse::<IpAddr>() {
-        return Ok(Target::Addr(a));
+        return Ok(Target::Neighbor(NeighborId::Addr(a)));
+    }
+    let iface = NeighborId::Interface(word.to_string());
+    if bgp.neighbor(&iface).is_some() {
+        return Ok(Target::Neighbor(iface));
     }
     if bgp.groups.contains_key(word) {
         return Ok(Target::Group(word.to_string()));
     }
     invalid(format!(
-        "{word} is neither a neighbor address nor a peer-group (create the group with `neighbor {word} peer-group`)"
+        "{word} is neither a neighbor address, an interface neighbor nor a peer-group (create the group with \
+         `neighbor {word} peer-group`, the interface neighbor with `neighbor {word} interface remote-as ...`)"
     ))
 }
 
@@ -32,9 +40,9 @@ pub(super) fn target(bgp: &Bgp, word: &str) -> Result<Target, LineError> {
 pub(super) fn settings<'a>(bgp: &'a mut Bgp, t: &Target) -> Result<&'a mut Neighbor, LineError> {
     match t {
         Target::Group(g) => bgp.groups.get_mut(g).ok_or_else(|| LineError::Invalid(format!("no peer-group {g}"))),
-        Target::Addr(a) => {
-            let a = *a;
-            bgp.neighbor_mut(a).ok_or_else(|| {
+        Target::Neighbor(a) => {
+            let a = a.clone();
+            bgp.neighbor_mut(&a).ok_or_else(|| {
                 LineError::Invalid(format!(
                     "neighbor {a}: specify remote-as or peer-group first (`neighbor {a} remote-as ASN`)"
                 ))
@@ -45,16 +53,20 @@ pub(super) fn settings<'a>(bgp: &'a mut Bgp, t: &Target) -> Result<&'a mut Neigh
 
 /// `[no] neighbor NAME peer-group`, `[no] neighbor ADDR peer-group [NAME]`.
 pub(super) fn command(bgp: &mut Bgp, no: bool, who: &str, group: Option<&str>) -> Result<(), LineError> {
-    match (no, who.parse::<IpAddr>(), group) {
-        (false, Err(_), None) => {
+    let neighbor = match target(bgp, who) {
+        Ok(Target::Neighbor(id)) => Some(id),
+        _ => None,
+    };
+    match (no, neighbor, group) {
+        (false, None, None) => {
             bgp.groups.entry(who.to_string()).or_insert_with(group_template);
         }
-        (true, Err(_), None) => {
+        (true, None, None) => {
             let members: Vec<String> = bgp
                 .neighbors
                 .iter()
                 .filter(|n| n.peer_group.as_deref() == Some(who))
-                .map(|n| n.addr.to_string())
+                .map(|n| n.id.to_string())
                 .collect();
             if !members.is_empty() {
                 return invalid(format!("peer-group {who} has members ({}): unbind them first", members.join(", ")));
@@ -62,8 +74,8 @@ pub(super) fn command(bgp: &mut Bgp, no: bool, who: &str, group: Option<&str>) -
             bgp.groups.remove(who);
             bgp.listen_ranges.retain(|(_, g)| g != who);
         }
-        (false, Ok(addr), Some(g)) => bind(bgp, addr, g)?,
-        (true, Ok(addr), _) => unbind(bgp, addr),
+        (false, Some(id), Some(g)) => bind(bgp, id, g)?,
+        (true, Some(id), _) => unbind(bgp, &id),
         _ => return invalid("expected `neighbor NAME peer-group` or `neighbor ADDRESS peer-group NAME`"),
     }
     Ok(())
@@ -71,17 +83,17 @@ pub(super) fn command(bgp: &mut Bgp, no: bool, who: &str, group: Option<&str>) -
 
 /// A new group: no settings of its own yet, not even a remote-as.
 fn group_template() -> Neighbor {
-    let mut g = Neighbor::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), RemoteAs::External);
+    let mut g = Neighbor::new(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED).into(), RemoteAs::External);
     g.explicit.0.clear();
     g
 }
 
-fn bind(bgp: &mut Bgp, addr: IpAddr, g: &str) -> Result<(), LineError> {
+pub(super) fn bind(bgp: &mut Bgp, addr: NeighborId, g: &str) -> Result<(), LineError> {
     let Some(group) = bgp.groups.get(g) else {
         return invalid(format!("no peer-group {g} (create it with `neighbor {g} peer-group`)"));
     };
     let group_as = group.explicit.has(Field::RemoteAs).then_some(group.remote_as);
-    match bgp.neighbor_mut(addr) {
+    match bgp.neighbor_mut(&addr) {
         Some(n) => {
             let own = n.explicit.has(Field::RemoteAs).then_some(n.remote_as);
             if let (Some(a), Some(b)) = (own, group_as) {
@@ -107,14 +119,14 @@ fn bind(bgp: &mut Bgp, addr: IpAddr, g: &str) -> Result<(), LineError> {
 }
 
 /// A member leaves its group; one with no remote-as of its own goes too.
-fn unbind(bgp: &mut Bgp, addr: IpAddr) {
+fn unbind(bgp: &mut Bgp, addr: &NeighborId) {
     let keep = bgp.neighbor(addr).is_some_and(|n| n.explicit.has(Field::RemoteAs));
     if keep {
         if let Some(n) = bgp.neighbor_mut(addr) {
             n.peer_group = None;
         }
     } else {
-        bgp.neighbors.retain(|n| n.addr != addr);
+        bgp.neighbors.retain(|n| n.id != *addr);
     }
 }
 

@@ -99,24 +99,49 @@ fn router_bgp(s: &mut String, b: &Bgp) {
             let _ = writeln!(s, " bgp listen range {r} peer-group {name}");
         }
     }
+    neighbors(s, b);
+    for afi in [Afi::Ipv4, Afi::Ipv6] {
+        address_family(s, b, afi);
+    }
+    let _ = writeln!(s, "exit\n!");
+}
+
+/// The neighbors under `router bgp`, in FRR's layout: an interface
+/// neighbor's first line carries its group, else its remote-as; a group
+/// member writes only what it sets itself.
+fn neighbors(s: &mut String, b: &Bgp) {
     for n in &b.neighbors {
-        let who = n.addr.to_string();
+        let who = n.id.to_string();
+        let mut said_group = false;
+        let mut said_as = false;
+        if n.id.interface().is_some() {
+            let _ = write!(s, " neighbor {who} interface{}", if n.v6only { " v6only" } else { "" });
+            if let Some(g) = &n.peer_group {
+                let _ = write!(s, " peer-group {g}");
+                said_group = true;
+            } else if n.explicit.has(Field::RemoteAs) {
+                let _ = write!(s, " remote-as {}", remote_as(n));
+                said_as = true;
+            }
+            s.push('\n');
+        }
         match &n.peer_group {
             // A member: what it sets itself; the rest is its group's.
             Some(g) => {
                 if n.explicit.has(Field::RemoteAs) {
                     let _ = writeln!(s, " neighbor {who} remote-as {}", remote_as(n));
                 }
-                let _ = writeln!(s, " neighbor {who} peer-group {g}");
+                if !said_group {
+                    let _ = writeln!(s, " neighbor {who} peer-group {g}");
+                }
                 neighbor(s, &who, n, &|f| f != Field::RemoteAs && n.explicit.has(f));
             }
-            None => neighbor(s, &who, n, &|_| true),
+            None => neighbor(s, &who, n, &|f| f != Field::RemoteAs || (!said_as && n.explicit.has(f))),
+        }
+        if let Some(i) = &n.interface {
+            let _ = writeln!(s, " neighbor {who} interface {i}");
         }
     }
-    for afi in [Afi::Ipv4, Afi::Ipv6] {
-        address_family(s, b, afi);
-    }
-    let _ = writeln!(s, "exit\n!");
 }
 
 fn address_family(s: &mut String, b: &Bgp, afi: Afi) {
@@ -131,7 +156,7 @@ fn address_family(s: &mut String, b: &Bgp, afi: Afi) {
         neighbor_family(&mut body, name, g.family(afi, b.default_ipv4_unicast), default_on, &keep);
     }
     for n in &b.neighbors {
-        let who = n.addr.to_string();
+        let who = n.id.to_string();
         let f = n.family(afi, b.default_ipv4_unicast);
         match n.peer_group {
             Some(_) => neighbor_family(&mut body, &who, f, default_on, &|x| n.explicit.has(Field::Family(afi, x))),

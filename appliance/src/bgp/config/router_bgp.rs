@@ -3,12 +3,11 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use ipnet::IpNet;
-
 use super::model::{
     AllowasIn, Bgp, Config, Field, GrMode, LocalAs, Neighbor, NeighborFamily, Redistribute, RemovePrivate, Source,
 };
 use super::peer_group::{self, Target};
+use super::types::NeighborId;
 use super::words::{asn, invalid, num, prefix, rest_after, LineError, Node, R};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
@@ -75,12 +74,9 @@ fn knob(bgp: &mut Bgp, w: &[&str]) -> Option<Result<(), LineError>> {
 
 /// `[no] bgp listen range PREFIX peer-group NAME`.
 fn listen_range(bgp: &mut Bgp, no: bool, p: &str, rest: &[&str]) -> Result<(), LineError> {
+    // A link-local range is taken too (FRR refuses it): each dynamic
+    // neighbor is tied to the interface its connection came over.
     let range = prefix(p)?;
-    if let IpNet::V6(r) = range {
-        if r.addr().segments()[0] & 0xffc0 == 0xfe80 {
-            return invalid(format!("{p}: link-local listen ranges come with unnumbered neighbors (not yet)"));
-        }
-    }
     let group = match rest {
         ["peer-group", g] => *g,
         [] if no => {
@@ -205,8 +201,8 @@ fn remote_as(bgp: &mut Bgp, who: &str, r: &str) -> Result<(), LineError> {
         a => RemoteAs::Asn(asn(a)?),
     };
     let n = match who.parse::<IpAddr>() {
-        Ok(addr) if bgp.neighbor(addr).is_none() => {
-            bgp.neighbors.push(Neighbor::new(addr, remote));
+        Ok(addr) if bgp.neighbor(&addr.into()).is_none() => {
+            bgp.neighbors.push(Neighbor::new(addr.into(), remote));
             return Ok(());
         }
         _ => peer_group::settings(bgp, &peer_group::target(bgp, who)?)?,
@@ -232,12 +228,15 @@ pub(super) fn router_bgp(cfg: &mut Config, w: &[&str], line: &str) -> R {
             };
             return Ok(Some(Node::AddressFamily(afi)));
         }
+        ["neighbor", who, "interface", rest @ ..] | ["no", "neighbor", who, "interface", rest @ ..] => {
+            interface(bgp, w[0] == "no", who, rest)?;
+        }
         ["neighbor", who, "peer-group", group @ ..] | ["no", "neighbor", who, "peer-group", group @ ..] => {
             peer_group::command(bgp, w[0] == "no", who, group.first().copied())?;
         }
         ["neighbor", who, "remote-as", r] => remote_as(bgp, who, r)?,
         ["no", "neighbor", who] | ["no", "neighbor", who, "remote-as", ..] => match peer_group::target(bgp, who)? {
-            Target::Addr(addr) => bgp.neighbors.retain(|n| n.addr != addr),
+            Target::Neighbor(id) => bgp.neighbors.retain(|n| n.id != id),
             Target::Group(g) => {
                 if let Some(n) = bgp.groups.get_mut(&g) {
                     n.explicit.0.remove(&Field::RemoteAs);
@@ -255,6 +254,54 @@ pub(super) fn router_bgp(cfg: &mut Config, w: &[&str], line: &str) -> R {
         _ => return Err(LineError::Unknown),
     }
     Ok(None)
+}
+
+/// `neighbor IFNAME interface [v6only] [remote-as R | peer-group G]`, an
+/// unnumbered neighbor (its address is learnt on the link), and
+/// `neighbor ADDR interface IFNAME`, the interface of a link-local address.
+fn interface(bgp: &mut Bgp, no: bool, who: &str, rest: &[&str]) -> Result<(), LineError> {
+    if let Ok(addr) = who.parse::<IpAddr>() {
+        let n = peer_group::settings(bgp, &Target::Neighbor(addr.into()))?;
+        n.interface = match (no, rest) {
+            (false, [ifname]) => Some(ifname.to_string()),
+            (true, _) => None,
+            _ => return invalid(format!("expected `neighbor {who} interface IFNAME`")),
+        };
+        return Ok(());
+    }
+    let id = NeighborId::Interface(who.to_string());
+    if no {
+        bgp.neighbors.retain(|n| n.id != id);
+        return Ok(());
+    }
+    if bgp.groups.contains_key(who) {
+        return invalid(format!("{who} is a peer-group: an interface neighbor needs another name"));
+    }
+    let (v6only, rest) = match rest {
+        ["v6only", rest @ ..] => (true, rest),
+        rest => (false, rest),
+    };
+    let existed = bgp.neighbor(&id).is_some();
+    if !existed {
+        // Not yet a remote-as: FRR takes one on a later line too.
+        let mut n = Neighbor::new(id.clone(), RemoteAs::External);
+        n.explicit.0.remove(&Field::RemoteAs);
+        bgp.neighbors.push(n);
+    }
+    let done = match rest {
+        [] => Ok(()),
+        ["remote-as", r] => remote_as(bgp, who, r),
+        ["peer-group", g] => peer_group::bind(bgp, id.clone(), g),
+        _ => invalid(format!("expected `neighbor {who} interface [v6only] [remote-as ASN | peer-group NAME]`")),
+    };
+    if done.is_err() && !existed {
+        bgp.neighbors.retain(|n| n.id != id);
+    }
+    done?;
+    if let Some(n) = bgp.neighbor_mut(&id) {
+        n.v6only = v6only;
+    }
+    Ok(())
 }
 
 fn neighbor(n: &mut Neighbor, no: bool, w: &[&str], line: &str) -> Result<(), LineError> {

@@ -65,3 +65,56 @@ pub struct Bfd {
     pub profiles: BTreeMap<String, BfdTimers>,
     pub peers: Vec<BfdPeer>,
 }
+
+/// Who a `neighbor` line names: an address, or an interface whose peer is
+/// found on the link (`neighbor eth0 interface`: unnumbered BGP over IPv6
+/// link-local addresses).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NeighborId {
+    Addr(IpAddr),
+    Interface(String),
+}
+
+impl NeighborId {
+    /// The configured address (None: an interface neighbor's is learnt).
+    pub fn addr(&self) -> Option<IpAddr> {
+        match self {
+            NeighborId::Addr(a) => Some(*a),
+            NeighborId::Interface(_) => None,
+        }
+    }
+
+    pub fn interface(&self) -> Option<&str> {
+        match self {
+            NeighborId::Interface(n) => Some(n),
+            NeighborId::Addr(_) => None,
+        }
+    }
+}
+
+impl From<IpAddr> for NeighborId {
+    fn from(a: IpAddr) -> NeighborId {
+        NeighborId::Addr(a)
+    }
+}
+
+impl std::fmt::Display for NeighborId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NeighborId::Addr(a) => a.fmt(f),
+            NeighborId::Interface(n) => f.write_str(n),
+        }
+    }
+}
+
+impl std::str::FromStr for NeighborId {
+    type Err = std::convert::Infallible;
+
+    /// An address, else an interface's name.
+    fn from_str(s: &str) -> Result<NeighborId, Self::Err> {
+        Ok(match s.parse::<IpAddr>() {
+            Ok(a) => NeighborId::Addr(a),
+            Err(_) => NeighborId::Interface(s.to_string()),
+        })
+    }
+}

@@ -4,6 +4,9 @@ use std::net::Ipv4Addr;
 
 use super::{err, finish, start, Afi, Notification, AS_TRANS, OPEN};
 
+/// RFC 8950's triple for IPv4 unicast NLRI with IPv6 next hops.
+pub const IPV4_OVER_IPV6: (u16, u16, u16) = (1, 1, 2);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Open {
     pub version: u8,
@@ -29,6 +32,8 @@ pub enum Capability {
     EnhancedRouteRefresh,
     /// RFC 4724.
     GracefulRestart(GracefulRestart),
+    /// RFC 8950: NLRI AFI, NLRI SAFI, next-hop AFI triples.
+    ExtendedNextHop(Vec<(u16, u16, u16)>),
     Unknown(u8, Vec<u8>),
 }
 
@@ -80,6 +85,7 @@ impl Capability {
         match self {
             Capability::Multiprotocol(..) => 1,
             Capability::RouteRefresh => 2,
+            Capability::ExtendedNextHop(_) => 5,
             Capability::ExtendedMessage => 6,
             Capability::FourOctetAs(_) => 65,
             Capability::GracefulRestart(_) => 64,
@@ -96,6 +102,13 @@ impl Capability {
             }
             Capability::FourOctetAs(asn) => out.extend_from_slice(&asn.to_be_bytes()),
             Capability::GracefulRestart(g) => g.encode(out),
+            Capability::ExtendedNextHop(t) => {
+                for (afi, safi, nh) in t {
+                    out.extend_from_slice(&afi.to_be_bytes());
+                    out.extend_from_slice(&safi.to_be_bytes());
+                    out.extend_from_slice(&nh.to_be_bytes());
+                }
+            }
             Capability::Unknown(_, v) => out.extend_from_slice(v),
             _ => {}
         }
@@ -110,7 +123,15 @@ impl Capability {
             65 if v.len() == 4 => Capability::FourOctetAs(u32::from_be_bytes([v[0], v[1], v[2], v[3]])),
             70 if v.is_empty() => Capability::EnhancedRouteRefresh,
             64 => Capability::GracefulRestart(GracefulRestart::decode(v).ok_or_else(bad)?),
-            1 | 2 | 6 | 65 | 70 => return Err(bad()),
+            5 if v.len() % 6 == 0 => Capability::ExtendedNextHop(
+                v.chunks_exact(6)
+                    .map(|c| {
+                        let w = |i: usize| u16::from_be_bytes([c[i], c[i + 1]]);
+                        (w(0), w(2), w(4))
+                    })
+                    .collect(),
+            ),
+            1 | 2 | 5 | 6 | 65 | 70 => return Err(bad()),
             c => Capability::Unknown(c, v.to_vec()),
         })
     }
@@ -126,6 +147,11 @@ impl Open {
             Capability::GracefulRestart(g) => Some(g),
             _ => None,
         })
+    }
+
+    /// Whether the peer takes IPv4 unicast with IPv6 next hops (RFC 8950).
+    pub fn extended_nexthop_v4(&self) -> bool {
+        self.capabilities.iter().any(|c| matches!(c, Capability::ExtendedNextHop(t) if t.contains(&IPV4_OVER_IPV6)))
     }
 
     pub fn four_octet_as(&self) -> Option<u32> {
@@ -304,6 +330,16 @@ mod tests {
 
     /// RFC 4724 3: flags, a 12-bit time, then AFI/SAFI/flags tuples; a
     /// helper's capability has no tuples; a ragged one is an OPEN error.
+    #[test]
+    fn extended_nexthop_capability() {
+        let o = sample(65001, vec![Capability::ExtendedNextHop(vec![IPV4_OVER_IPV6, (1, 128, 2)])]);
+        roundtrip(o.clone());
+        assert!(o.extended_nexthop_v4());
+        assert!(!sample(65001, vec![Capability::ExtendedNextHop(vec![(1, 128, 2)])]).extended_nexthop_v4());
+        // A length that is not a whole number of triples is malformed.
+        assert!(Capability::decode(5, &[0, 1, 0, 1, 0]).is_err());
+    }
+
     #[test]
     fn graceful_restart_capability() {
         let helper = GracefulRestart { restarting: false, notification: false, time: 120, families: vec![] };

@@ -46,8 +46,8 @@ impl Update {
             let (g, ll) = self.mp_next_hop?;
             a.next_hop = Some(IpAddr::V6(g));
             a.link_local = ll;
-        } else if matches!(a.next_hop, Some(IpAddr::V6(_))) {
-            a.next_hop = None;
+        } else if matches!(a.next_hop, Some(IpAddr::V4(_))) {
+            a.link_local = None;
         }
         Some(a)
     }
@@ -75,30 +75,54 @@ impl Update {
             }
             attr::put_attr(out, OPTIONAL, MP_UNREACH, &v);
         }
+        // IPv4 with an IPv6 next hop goes in MP_REACH too (RFC 8950).
+        let enhe = !n4.is_empty() && matches!(self.attrs.as_ref().and_then(|a| a.next_hop), Some(IpAddr::V6(_)));
         if let Some(a) = &self.attrs {
             if !n6.is_empty() {
-                let mut v = Afi::Ipv6.code().to_be_bytes().to_vec();
-                v.push(Afi::SAFI_UNICAST);
-                let (g, ll) = self.mp_next_hop.unwrap_or((Ipv6Addr::UNSPECIFIED, None));
-                v.push(if ll.is_some() { 32 } else { 16 });
-                v.extend_from_slice(&g.octets());
-                if let Some(ll) = ll {
-                    v.extend_from_slice(&ll.octets());
-                }
-                v.push(0);
-                for p in &n6 {
-                    encode_prefix(p, &mut v);
-                }
-                attr::put_attr(out, OPTIONAL, MP_REACH, &v);
+                self.mp_reach(Afi::Ipv6, &n6, out);
+            }
+            if enhe {
+                self.mp_reach(Afi::Ipv4, &n4, out);
             }
             a.encode(codec, !n4.is_empty(), out);
         }
         let n = (out.len() - al - 2) as u16;
         out[al..al + 2].copy_from_slice(&n.to_be_bytes());
-        for p in &n4 {
-            encode_prefix(p, out);
+        if !enhe {
+            for p in &n4 {
+                encode_prefix(p, out);
+            }
         }
         finish(out, at);
+    }
+}
+
+impl Update {
+    /// MP_REACH_NLRI for `prefixes` of `afi` with the IPv6 next hops.
+    fn mp_reach(&self, afi: Afi, prefixes: &[&IpNet], out: &mut Vec<u8>) {
+        let mut v = afi.code().to_be_bytes().to_vec();
+        v.push(Afi::SAFI_UNICAST);
+        let (g, ll) = self.mp_next_hop.unwrap_or((Ipv6Addr::UNSPECIFIED, None));
+        v.push(if ll.is_some() { 32 } else { 16 });
+        v.extend_from_slice(&g.octets());
+        if let Some(ll) = ll {
+            v.extend_from_slice(&ll.octets());
+        }
+        v.push(0);
+        for p in prefixes {
+            encode_prefix(p, &mut v);
+        }
+        attr::put_attr(out, OPTIONAL, MP_REACH, &v);
+    }
+}
+
+/// MP_REACH's header and next hops, counted against an UPDATE's room:
+/// IPv6 routes, and IPv4 ones with an IPv6 next hop.
+fn mp_overhead(afi: Afi, attrs: &PathAttrs) -> usize {
+    if afi == Afi::Ipv6 || matches!(attrs.next_hop, Some(IpAddr::V6(_))) {
+        3 + 4 + 1 + 32 + 1
+    } else {
+        0
     }
 }
 
@@ -117,10 +141,8 @@ pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: 
     let mut sample = Vec::new();
     let mp_next_hop = mp_hops(attrs);
     let mut tmpl = Update { attrs: Some(attrs.clone()), mp_next_hop, ..Default::default() };
-    // MP_REACH header and next hops count against the room too.
-    let overhead = if afi == Afi::Ipv6 { 3 + 4 + 1 + 32 + 1 } else { 0 };
     attrs.encode(codec, afi == Afi::Ipv4, &mut sample);
-    let room = room(codec, sample.len() + overhead);
+    let room = room(codec, sample.len() + mp_overhead(afi, attrs));
     let mut i = 0;
     let mut n = 0;
     while i < prefixes.len() {
@@ -156,8 +178,7 @@ pub fn fits(codec: &Codec, attrs: &PathAttrs, prefix: &IpNet) -> bool {
     let afi = Afi::of(prefix);
     let mut sample = Vec::new();
     attrs.encode(codec, afi == Afi::Ipv4, &mut sample);
-    let overhead = if afi == Afi::Ipv6 { 3 + 4 + 1 + 32 + 1 } else { 0 };
-    sample.len() + overhead + encoded_len(prefix) <= room(codec, 0)
+    sample.len() + mp_overhead(afi, attrs) + encoded_len(prefix) <= room(codec, 0)
 }
 
 /// Encodes withdrawals (any mix of families) into as few UPDATEs as fit.
@@ -248,11 +269,14 @@ pub(super) fn decode(b: &[u8], codec: &Codec) -> Result<Update, Notification> {
     }
     if reachable {
         let mut attrs = d.attrs;
-        if let (Some((g, _)), Some(v4)) = (u.mp_next_hop, mp_nlri.first()) {
+        if let (Some((g, ll)), Some(v4)) = (u.mp_next_hop, mp_nlri.first()) {
             if Afi::of(v4) == Afi::Ipv4 {
-                if let Some(v4) = g.to_ipv4_mapped() {
-                    attrs.next_hop = Some(IpAddr::V4(v4));
-                }
+                // MP_REACH's next hop for IPv4: an IPv4 one, or IPv6 ones
+                // (RFC 8950's extended next hop).
+                (attrs.next_hop, attrs.link_local) = match g.to_ipv4_mapped() {
+                    Some(v4) => (Some(IpAddr::V4(v4)), None),
+                    None => (Some(IpAddr::V6(g)), ll),
+                };
                 u.mp_next_hop = None;
             }
         }
@@ -285,7 +309,8 @@ fn mp_reach(m: &MpReach, u: &mut Update, out: &mut Vec<IpNet>) -> Result<(), Not
     decode_prefixes(&m.nlri, afi, out).map_err(|_| optional_err())?;
     let nh = &m.next_hop;
     match (afi, nh.len()) {
-        (Afi::Ipv6, 16 | 32) => {
+        // An IPv4 route's IPv6 next hops (RFC 8950) read as IPv6's do.
+        (Afi::Ipv6 | Afi::Ipv4, 16 | 32) => {
             let g = Ipv6Addr::from(<[u8; 16]>::try_from(&nh[..16]).unwrap_or_default());
             let ll = nh.get(16..32).map(|b| Ipv6Addr::from(<[u8; 16]>::try_from(b).unwrap_or_default()));
             u.mp_next_hop = Some((g, ll.filter(|l| !l.is_unspecified())));
@@ -371,6 +396,29 @@ mod tests {
             };
             assert_eq!(roundtrip(&u, &codec), u, "four_octet_as={four}");
         }
+    }
+
+    /// RFC 8950: IPv4 prefixes with IPv6 next hops travel in MP_REACH with
+    /// AFI 1, the link-local next hop beside the global one, and come back
+    /// as the same attributes; withdrawals stay in the IPv4 field.
+    #[test]
+    fn ipv4_with_ipv6_next_hop_roundtrip() {
+        let codec = Codec { four_octet_as: true, max_len: MAX_LEN };
+        for (g, ll) in [("fe80::1", Some("fe80::1")), ("2001:db8::1", Some("fe80::1")), ("2001:db8::1", None)] {
+            let mut a = attrs();
+            a.next_hop = Some(g.parse().unwrap());
+            a.link_local = ll.map(|l| l.parse().unwrap());
+            let prefixes = [p("198.51.100.0/24"), p("203.0.113.128/25")];
+            let mut buf = Vec::new();
+            assert_eq!(pack_announce(&codec, &a, &prefixes, &mut buf), 1);
+            assert_eq!(frame(&buf, codec.max_len), Ok(Some(buf.len())));
+            let Message::Update(d) = decode_msg(&buf, &codec).unwrap() else { panic!() };
+            assert_eq!(d.announced, prefixes.to_vec(), "{g}");
+            assert_eq!(d.attrs_for(Afi::Ipv4).unwrap(), a, "{g}");
+            assert!(!d.treat_as_withdraw(), "no NEXT_HOP attribute is needed: {:?}", d.problems);
+        }
+        let w = Update { withdrawn: vec![p("198.51.100.0/24")], ..Default::default() };
+        assert_eq!(roundtrip(&w, &codec), w);
     }
 
     #[test]

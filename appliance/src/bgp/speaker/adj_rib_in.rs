@@ -93,7 +93,7 @@ impl Speaker {
                 let path = base.as_ref().and_then(|a| self.import_prefix(i, afi, prefix, a));
                 self.rib_update(now, afi, *prefix, path.map(|attrs| Path { peer: id, attrs, since }), id);
             }
-            let addr = self.peers[i].cfg.addr;
+            let addr = self.peers[i].cfg.id.clone();
             self.log(
                 Level::Info,
                 format!(

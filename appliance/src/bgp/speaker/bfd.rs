@@ -13,7 +13,7 @@ impl Speaker {
     /// its session at once (Cease/BFD Down, RFC 9384) and holds it down;
     /// Up lets it start again.
     pub fn bfd_changed(&mut self, now: Instant, addr: IpAddr, up: bool, why: &str) {
-        let Some(i) = self.peers.iter().position(|p| p.cfg.addr == addr && !p.removed) else { return };
+        let Some(i) = self.peers.iter().position(|p| p.remote == Some(addr) && !p.removed) else { return };
         if self.peers[i].cfg.bfd.is_none() {
             return;
         }

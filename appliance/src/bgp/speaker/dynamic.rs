@@ -38,10 +38,15 @@ impl fmt::Display for Refusal {
 impl Speaker {
     /// An inbound TCP connection: the id to use for it, if it comes from
     /// a configured neighbor or from a listen range.
-    pub fn accept(&mut self, now: Instant, remote: IpAddr, local: IpAddr) -> Result<ConnId, Refusal> {
-        let i = match self.peers.iter().position(|p| p.cfg.addr == remote && !p.removed) {
+    /// `scope`: the interface a link-local `remote` came over (else 0).
+    pub fn accept(&mut self, now: Instant, remote: IpAddr, scope: u32, local: IpAddr) -> Result<ConnId, Refusal> {
+        let same_link = |p: &Peer| scope == 0 || p.ifindex == 0 || p.ifindex == scope;
+        let i = match self.peers.iter().position(|p| p.remote == Some(remote) && same_link(p) && !p.removed) {
             Some(i) => i,
-            None => self.add_dynamic(now, remote)?,
+            None => match self.learn_on_link(now, scope, remote) {
+                Some(i) => i,
+                None => self.add_dynamic(now, remote, scope)?,
+            },
         };
         let id = self.peers[i].session.new_conn_id();
         self.conns.insert(id, i);
@@ -56,7 +61,7 @@ impl Speaker {
         self.peers.iter().filter(|p| p.dynamic && !p.removed).count()
     }
 
-    fn add_dynamic(&mut self, now: Instant, remote: IpAddr) -> Result<usize, Refusal> {
+    fn add_dynamic(&mut self, now: Instant, remote: IpAddr, scope: u32) -> Result<usize, Refusal> {
         let b = self.config.bgp.as_ref().ok_or(Refusal::NotNeighbor)?;
         let group = b.listen_group(remote).ok_or(Refusal::NotNeighbor)?.to_string();
         let n = b.dynamic_neighbor(remote).ok_or(Refusal::NoRemoteAs(group))?;
@@ -70,9 +75,9 @@ impl Speaker {
         let reuse = self
             .peers
             .iter()
-            .position(|p| free(p) && p.cfg.addr == remote)
+            .position(|p| free(p) && p.remote == Some(remote))
             .or_else(|| self.peers.iter().position(free));
-        let cfg = self.session_config(&n);
+        let cfg = self.session_config(&n, Some(remote));
         let i = match reuse {
             Some(i) => {
                 // Connection ids go on from the old session's: a late event
@@ -89,6 +94,8 @@ impl Speaker {
                 self.peers.len() - 1
             }
         };
+        // A link-local neighbor is the one on the interface it came over.
+        self.peers[i].ifindex = scope;
         let a = self.peers[i].session.start(now);
         self.run(now, i, a);
         // Dynamic from here: before its connection, it would go at once.

@@ -3,7 +3,6 @@
 //! outbound policy, next hop, AS_PATH), into its Adj-RIB-Out, and from
 //! there into UPDATEs no larger than it accepts.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -38,7 +37,7 @@ impl Speaker {
             Some(a) if !fits(&self.peers[i].codec(), &a, &prefix) => {
                 let p = &self.peers[i];
                 if self.oversize_said.insert((p.id, Arc::as_ptr(&a) as usize)) {
-                    let (addr, max) = (p.cfg.addr, p.codec().max_len);
+                    let (addr, max) = (p.cfg.id.clone(), p.codec().max_len);
                     self.log(
                         Level::Warn,
                         format!("neighbor {addr}: {prefix}: attributes too long for a {max}-byte UPDATE: not sent"),
@@ -100,7 +99,8 @@ impl Speaker {
             let a = PathAttrs {
                 origin: Origin::Igp,
                 as_path: if ebgp { AsPath::sequence(&[local_as]) } else { AsPath::default() },
-                next_hop: self.next_hop_self(i, afi),
+                next_hop: self.next_hop_self(i, afi).0,
+                link_local: self.next_hop_self(i, afi).1,
                 local_pref: (!ebgp).then_some(100),
                 ..Default::default()
             };
@@ -160,20 +160,8 @@ impl Speaker {
         let local_as = self.local_as();
         let ebgp = q.ebgp(local_as);
         let mut a = (*best.attrs).clone();
-        let keep_hop = !next_hop_self
-            && best.peer != LOCAL
-            && match (a.next_hop, ebgp) {
-                // RFC 4271 5.1.3: a next hop on the subnet shared with the
-                // receiving peer is kept (third-party next hop).
-                (Some(nh), true) => self.host.on_link(nh, q.cfg.addr),
-                (Some(_), false) => true,
-                (None, _) => false,
-            };
-        if !keep_hop {
-            a.next_hop = self.next_hop_self(i, afi);
-            // On a shared link an IPv6 next hop goes with our link-local
-            // address too (RFC 2545), as FRR sends it.
-            a.link_local = if afi == Afi::Ipv6 && ebgp { self.host.link_local_toward(q.cfg.addr) } else { None };
+        if next_hop_self || best.peer == LOCAL || !self.keeps_next_hop(i, afi, &a) {
+            (a.next_hop, a.link_local) = self.next_hop_self(i, afi);
         }
         if ebgp {
             a.as_path = path_for(&a.as_path, f, q.remote_asn(), local_as);
@@ -208,19 +196,6 @@ impl Speaker {
             r.cluster_list.insert(0, cluster);
         }
         a
-    }
-
-    fn next_hop_self(&self, i: usize, afi: Afi) -> Option<IpAddr> {
-        let local = self.peers[i].local_addr?;
-        match (afi, local) {
-            (Afi::Ipv4, IpAddr::V4(_)) | (Afi::Ipv6, IpAddr::V6(_)) => Some(local),
-            // An IPv6 route over an IPv4 session: a global IPv6 address of
-            // ours, else the IPv4-mapped form.
-            (Afi::Ipv6, IpAddr::V4(v4)) => {
-                Some(IpAddr::V6(self.host.global_v6().unwrap_or_else(|| v4.to_ipv6_mapped())))
-            }
-            (Afi::Ipv4, IpAddr::V6(_)) => self.host.some_v4().map(IpAddr::V4),
-        }
     }
 
     /// Sends what each neighbor's Adj-RIB-Out gained or lost.

@@ -54,8 +54,8 @@ pub fn fib_hops(selected: &[Path], link_local: &dyn Fn(&Path) -> Option<Hop>) ->
 }
 
 impl Speaker {
-    /// `fib_hops` with this speaker's neighbors: an IPv6 path with a
-    /// link-local next hop (MP_REACH's second address, or its only one)
+    /// `fib_hops` with this speaker's neighbors: a path with a link-local
+    /// IPv6 next hop (an IPv4 one too, RFC 8950) (MP_REACH's second address, or its only one)
     /// goes by it, on the interface of the neighbor that sent it, as FRR
     /// installs it; the same fe80:: address on two interfaces is two next
     /// hops.
@@ -67,7 +67,10 @@ impl Speaker {
                 _ => None,
             })?;
             let peer = self.peer_by_id(p.peer)?;
-            let oif = self.host.link_of(&peer.cfg.addr)?;
+            let oif = match peer.ifindex {
+                0 => self.host.link_of(&peer.remote?)?,
+                i => i,
+            };
             Some((IpAddr::V6(ll), oif))
         })
     }

@@ -130,7 +130,7 @@ impl Speaker {
 
     fn refresh_session_configs(&mut self) {
         for i in 0..self.peers.len() {
-            let cfg = self.session_config(&self.peers[i].cfg.clone());
+            let cfg = self.session_config(&self.peers[i].cfg.clone(), self.peers[i].remote);
             self.peers[i].session.cfg = cfg;
         }
     }
@@ -162,7 +162,7 @@ impl Speaker {
         for &afi in fams {
             stale.prefixes[afi] = self.tables[afi].prefixes_of(id).into_iter().collect();
         }
-        let (addr, n) = (self.peers[i].cfg.addr, stale.len());
+        let (addr, n) = (self.peers[i].cfg.id.clone(), stale.len());
         self.peers[i].stale = Some(stale);
         self.log(
             Level::Info,
@@ -225,7 +225,7 @@ impl Speaker {
         if prefixes.is_empty() {
             return;
         }
-        let (addr, id) = (self.peers[i].cfg.addr, self.peers[i].id);
+        let (addr, id) = (self.peers[i].cfg.id.clone(), self.peers[i].id);
         self.log(
             Level::Info,
             format!(

@@ -64,14 +64,14 @@ fn a_restarting_neighbor_keeps_its_routes() {
     assert_eq!(lan.hop("ix", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
     assert_eq!(lan.hop("oplx", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
     let ix = &lan.node("ix").sp;
-    let p = ix.peer(ip("192.0.2.203")).unwrap();
+    let p = ix.peer_at(ip("192.0.2.203")).unwrap();
     assert!(p.stale().is_some_and(|s| s.contains(&"198.51.100.0/24".parse().unwrap())));
     assert!(lan.node("ix").log.iter().any(|l| l.contains("1 routes kept (stale) for up to 90s")));
     // Back, it sends its table and End-of-RIB: nothing stale is left, and
     // the route never left.
     restart(&mut lan, "ryzen", None);
     lan.advance(5);
-    let p = lan.node("ix").sp.peer(ip("192.0.2.203")).unwrap();
+    let p = lan.node("ix").sp.peer_at(ip("192.0.2.203")).unwrap();
     assert!(p.is_up() && p.stale().is_none(), "{:?}", lan.node("ix").log);
     assert_eq!(lan.hop("oplx", "198.51.100.0/24"), Some(vec![ip("192.0.2.203")]));
     assert!(!lan.node("ix").log.iter().any(|l| l.contains("routes removed")), "{:?}", lan.node("ix").log);

@@ -20,6 +20,9 @@ pub struct Host {
     /// The non-BGP routes of the main table, for `show ip route` and
     /// next-hop reachability.
     pub table: Vec<HostRoute>,
+    /// Interfaces by name: their index, and whether they are up with a
+    /// carrier (what an interface neighbor's session needs).
+    pub links: BTreeMap<String, (u32, bool)>,
 }
 
 /// A route of the main table that bgpd did not make.
@@ -69,13 +72,33 @@ impl Host {
     pub fn link_local_toward(&self, peer: IpAddr) -> Option<Ipv6Addr> {
         let ifname = self.ifname_for(peer)?;
         self.addresses.iter().find_map(|a| match a.addr() {
-            IpAddr::V6(v)
-                if (v.segments()[0] & 0xffc0) == 0xfe80 && self.names.get(a).map(String::as_str) == Some(ifname) =>
-            {
-                Some(v)
-            }
+            IpAddr::V6(v) if is_link_local(v) && self.names.get(a).map(String::as_str) == Some(ifname) => Some(v),
             _ => None,
         })
+    }
+
+    /// The index of interface `name` while it is up.
+    pub fn link_up(&self, name: &str) -> Option<u32> {
+        self.links.get(name).filter(|(_, up)| *up).map(|(i, _)| *i)
+    }
+
+    /// The name of the interface with index `index`.
+    pub fn link_name(&self, index: u32) -> Option<&str> {
+        self.links.iter().find(|(_, (i, _))| *i == index).map(|(n, _)| n.as_str())
+    }
+
+    /// Our IPv6 addresses on interface `name`: a global one (if any) and
+    /// the link-local one, as an RFC 8950 next hop names us there.
+    pub fn v6_on(&self, name: &str) -> (Option<Ipv6Addr>, Option<Ipv6Addr>) {
+        let mine = |want_ll: bool| {
+            self.addresses.iter().find_map(|a| match a.addr() {
+                IpAddr::V6(v) if is_link_local(v) == want_ll && self.names.get(a).map(String::as_str) == Some(name) => {
+                    Some(v)
+                }
+                _ => None,
+            })
+        };
+        (mine(false), mine(true))
     }
 
     /// A global IPv6 address of ours.
@@ -105,4 +128,8 @@ impl Host {
             })
             .max()
     }
+}
+
+pub fn is_link_local(a: Ipv6Addr) -> bool {
+    a.segments()[0] & 0xffc0 == 0xfe80
 }

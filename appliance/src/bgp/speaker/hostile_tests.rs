@@ -58,7 +58,7 @@ fn bytes(m: &Message, codec: &Codec) -> Vec<u8> {
 /// Brings up a session from `peer` (AS `asn`), with or without RFC 8654
 /// extended messages; the connection's id.
 fn session(sp: &mut Speaker, now: Instant, peer: &str, asn: u32, extended: bool) -> ConnId {
-    let conn = sp.accept(now, ip(peer), ip(LOCAL)).expect("a configured neighbor");
+    let conn = sp.accept(now, ip(peer), 0, ip(LOCAL)).expect("a configured neighbor");
     let mut capabilities = vec![Capability::Multiprotocol(1, 1), Capability::FourOctetAs(asn)];
     if extended {
         capabilities.push(Capability::ExtendedMessage);
@@ -66,7 +66,7 @@ fn session(sp: &mut Speaker, now: Instant, peer: &str, asn: u32, extended: bool)
     let open = Open { version: 4, asn, hold_time: 9, bgp_id: peer.parse().unwrap(), capabilities };
     sp.message(now, conn, &bytes(&Message::Open(open), &Codec::default()));
     sp.message(now, conn, &bytes(&Message::Keepalive, &Codec::default()));
-    assert_eq!(sp.peer(ip(peer)).unwrap().session().state(), State::Established);
+    assert_eq!(sp.peer_at(ip(peer)).unwrap().session().state(), State::Established);
     conn
 }
 
@@ -127,7 +127,7 @@ fn a_route_too_long_for_a_strict_peer_is_not_sent_to_it() {
     let said: Vec<_> = log.iter().filter(|l| l.contains("attributes too long for a 4096-byte UPDATE")).collect();
     assert_eq!(said.len(), 1, "once per attribute set: {log:?}");
     assert!(said[0].starts_with("neighbor 192.0.2.2: "), "{said:?}");
-    assert_eq!(sp.peer(ip("192.0.2.2")).unwrap().session().state(), State::Established);
+    assert_eq!(sp.peer_at(ip("192.0.2.2")).unwrap().session().state(), State::Established);
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn a_message_longer_than_negotiated_is_a_bad_message_length() {
         [(_, Message::Notification(n))] => assert_eq!((n.code, n.subcode), (err::HEADER, err::BAD_LENGTH)),
         m => panic!("{m:?}"),
     }
-    assert_ne!(sp.peer(ip("192.0.2.2")).unwrap().session().state(), State::Established);
+    assert_ne!(sp.peer_at(ip("192.0.2.2")).unwrap().session().state(), State::Established);
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn the_send_hold_timer_drops_a_peer_that_does_not_read() {
         "{msgs:?} {log:?}"
     );
     assert!(log.iter().any(|l| l.contains("send hold time (RFC 9687)")), "{log:?}");
-    assert_ne!(sp.peer(ip("192.0.2.2")).unwrap().session().state(), State::Established);
+    assert_ne!(sp.peer_at(ip("192.0.2.2")).unwrap().session().state(), State::Established);
 }
 
 #[test]
@@ -200,9 +200,9 @@ fn maximum_prefix_refuses_reconnects_with_its_own_subcode() {
     for p in ["198.51.100.0/24", "203.0.113.0/24"] {
         sp.message(now, a, &bytes(&announce(p, &[65010], "192.0.2.1"), &FOUR));
     }
-    assert!(sp.peer(ip("192.0.2.1")).unwrap().overflow());
+    assert!(sp.peer_at(ip("192.0.2.1")).unwrap().overflow());
     sp.take_output();
-    let again = sp.accept(now, ip("192.0.2.1"), ip(LOCAL)).unwrap();
+    let again = sp.accept(now, ip("192.0.2.1"), 0, ip(LOCAL)).unwrap();
     let (msgs, _) = drain(&mut sp, FOUR, again);
     match &msgs[..] {
         [(_, Message::Notification(n))] => assert_eq!((n.code, n.subcode), (err::CEASE, err::MAX_PREFIXES)),

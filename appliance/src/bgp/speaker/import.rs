@@ -2,6 +2,7 @@
 //! cleanup), inbound policy per prefix (prefix-list, route-map, RFC 8212),
 //! maximum-prefix, and the Loc-RIB change each accepted path makes.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,7 +17,7 @@ use crate::log::Level;
 
 impl Speaker {
     pub(super) fn update(&mut self, now: Instant, i: usize, u: Update) {
-        let addr = self.peers[i].cfg.addr;
+        let addr = self.peers[i].cfg.id.clone();
         for prob in &u.problems {
             let what = if prob.withdrawn { "treat-as-withdraw" } else { "attribute discarded" };
             self.log(Level::Warn, format!("neighbor {addr}: malformed UPDATE: {}: {what} (RFC 7606)", prob.detail));
@@ -71,7 +72,7 @@ impl Speaker {
         if n <= max as usize {
             return false;
         }
-        let addr = self.peers[i].cfg.addr;
+        let addr = self.peers[i].cfg.id.clone();
         self.log(
             Level::Warn,
             format!(
@@ -146,7 +147,7 @@ impl Speaker {
         match &f.route_map_in {
             None => Some(a.clone()),
             Some(name) => {
-                let s = Subject { peer_address: Some(p.cfg.addr), ..Subject::prefix(prefix) };
+                let s = Subject { peer_address: p.remote, ..Subject::prefix(prefix) };
                 let out = self.config.route_map(name)?.apply(&s, a, &self.config)?;
                 Some(self.interner.intern(out))
             }
@@ -159,7 +160,7 @@ impl Speaker {
             PeerInfo {
                 ebgp: p.ebgp(local_as),
                 router_id: p.negotiated.as_ref().map_or(std::net::Ipv4Addr::UNSPECIFIED, |n| n.peer.bgp_id),
-                addr: p.cfg.addr,
+                addr: p.remote.unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)),
             }
         }
     }
@@ -204,12 +205,12 @@ impl Speaker {
         if !b.ebgp_requires_policy || !self.peers[i].ebgp(b.asn) {
             return;
         }
-        let addr = self.peers[i].cfg.addr;
+        let addr = self.peers[i].cfg.id.clone();
         let mut lines = Vec::new();
         for afi in self.peers[i].cfg.active_families(b.default_ipv4_unicast) {
             let f = self.peers[i].cfg.family(afi, b.default_ipv4_unicast);
             for (inbound, has) in [(true, f.has_policy_in()), (false, f.has_policy_out())] {
-                if !has && self.said.insert((addr, afi, inbound)) {
+                if !has && self.said.insert((addr.clone(), afi, inbound)) {
                     let (dir, what) =
                         if inbound { ("in", "accepts no routes from") } else { ("out", "advertises nothing to") };
                     let af = if afi == Afi::Ipv4 { "ipv4" } else { "ipv6" };

@@ -30,7 +30,9 @@ mod fib;
 mod graceful;
 mod host;
 mod import;
+mod interface;
 mod neighbor;
+mod next_hop;
 mod originate;
 mod reconfigure;
 
@@ -48,7 +50,7 @@ pub use host::{Host, HostRoute};
 pub use neighbor::Peer;
 pub use reconfigure::Refused;
 
-use super::config::Config;
+use super::config::{Config, NeighborId};
 use super::family::PerFamily;
 use super::fsm::ConnId;
 use super::packet::{Afi, PathAttrs};
@@ -57,9 +59,12 @@ use crate::log::Level;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
+    /// Open a TCP connection to `peer` (`scope`: the interface of a
+    /// link-local address, else 0).
     Connect {
         conn: ConnId,
         peer: IpAddr,
+        scope: u32,
     },
     Send(ConnId, Vec<u8>),
     Close(ConnId),
@@ -91,7 +96,7 @@ pub struct Speaker {
     /// What we originate (`network`, `redistribute`), with its attributes.
     originated: HashMap<IpNet, Arc<PathAttrs>>,
     /// RFC 8212 and oversized-route warnings already given.
-    said: HashSet<(IpAddr, Afi, bool)>,
+    said: HashSet<(NeighborId, Afi, bool)>,
     oversize_said: HashSet<(PeerId, usize)>,
     epoch: Instant,
     out: Vec<Output>,
@@ -195,8 +200,19 @@ impl Speaker {
         self.peers.iter().filter(|p| !p.removed)
     }
 
-    pub fn peer(&self, addr: IpAddr) -> Option<&Peer> {
-        self.configured().find(|p| p.cfg.addr == addr)
+    /// A neighbor by what FRR's commands name it: address or interface.
+    pub fn peer(&self, name: &NeighborId) -> Option<&Peer> {
+        self.configured().find(|p| p.cfg.id == *name)
+    }
+
+    /// The neighbor at an address (an interface neighbor's once learnt).
+    pub fn peer_at(&self, addr: IpAddr) -> Option<&Peer> {
+        self.configured().find(|p| p.remote == Some(addr))
+    }
+
+    /// The neighbor a connection is for.
+    pub fn conn_peer(&self, conn: ConnId) -> Option<&Peer> {
+        self.conns.get(&conn).and_then(|&i| self.peers.get(i))
     }
 
     /// The neighbor a path came from (None: originated here).
@@ -275,7 +291,11 @@ impl Speaker {
         if h == self.host {
             return;
         }
+        let links = h.links != self.host.links;
         self.host = h;
+        if links {
+            self.links_changed(now);
+        }
         for i in 0..self.peers.len() {
             self.peers[i].session.retry_soon(now);
             let a = self.peers[i].session.timeout(now);
@@ -292,6 +312,8 @@ mod dynamic_tests;
 mod graceful_tests;
 #[cfg(test)]
 mod hostile_tests;
+#[cfg(test)]
+mod interface_tests;
 #[cfg(test)]
 mod policy_tests;
 #[cfg(test)]

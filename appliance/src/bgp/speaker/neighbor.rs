@@ -11,7 +11,7 @@ use super::adj_rib_in::AdjRibIn;
 use super::adj_rib_out::AdjRibOut;
 use super::graceful::Stale;
 use super::{Output, Speaker, Withdrawal, WITHDRAW_SLICE};
-use crate::bgp::config::Neighbor;
+use crate::bgp::config::{Neighbor, NeighborId};
 use crate::bgp::family::PerFamily;
 use crate::bgp::fsm::{Action, ConnId, Negotiated, RemoteAs, Session};
 use crate::bgp::packet::{self, decode, err, Afi, Codec, Message, Notification};
@@ -21,6 +21,12 @@ use crate::log::Level;
 pub struct Peer {
     pub(super) id: PeerId,
     pub(super) cfg: Neighbor,
+    /// Its address: the configured one, or an interface neighbor's as
+    /// learnt on the link (None: not yet).
+    pub(super) remote: Option<IpAddr>,
+    /// The interface of an interface neighbor or of a link-local address
+    /// (0: none, or not there now).
+    pub(super) ifindex: u32,
     pub(super) session: Session,
     /// The established connection.
     pub(super) conn: Option<ConnId>,
@@ -59,6 +65,8 @@ impl Peer {
     pub(super) fn new(id: PeerId, cfg: Neighbor, session: Session) -> Peer {
         Peer {
             id,
+            remote: cfg.id.addr(),
+            ifindex: 0,
             cfg,
             session,
             conn: None,
@@ -84,8 +92,19 @@ impl Peer {
         self.id
     }
 
-    pub fn addr(&self) -> IpAddr {
-        self.cfg.addr
+    /// What FRR shows for it: its address, or its interface's name.
+    pub fn name(&self) -> &NeighborId {
+        &self.cfg.id
+    }
+
+    /// Its address, configured or learnt on the link.
+    pub fn remote(&self) -> Option<IpAddr> {
+        self.remote
+    }
+
+    /// The interface an interface neighbor (or a link-local one) is on.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
     }
 
     pub fn config(&self) -> &Neighbor {
@@ -219,7 +238,7 @@ impl Speaker {
         let a = match decoded {
             Ok(m) => self.peers[i].session.received(now, conn, m),
             Err(n) => {
-                let addr = self.peers[i].cfg.addr;
+                let addr = self.peers[i].cfg.id.clone();
                 self.log(
                     Level::Warn,
                     format!("neighbor {addr}: malformed message: {}: sending NOTIFICATION", n.describe()),
@@ -259,7 +278,7 @@ impl Speaker {
         if now < since + p.send_hold() {
             return;
         }
-        let addr = p.cfg.addr;
+        let addr = p.cfg.id.clone();
         self.peers[i].blocked_since = None;
         self.log(
             Level::Warn,
@@ -281,12 +300,22 @@ impl Speaker {
         for a in actions {
             match a {
                 Action::Connect(conn) => {
-                    self.conns.insert(conn, i);
-                    self.out.push(Output::Connect { conn, peer: self.peers[i].cfg.addr });
+                    let p = &self.peers[i];
+                    match p.remote {
+                        Some(peer) => {
+                            self.conns.insert(conn, i);
+                            self.out.push(Output::Connect { conn, peer, scope: p.ifindex });
+                        }
+                        // Not known yet (see `interface.rs`): the attempt fails at once.
+                        None => {
+                            let a = self.peers[i].session.closed(now, conn, "no address of the peer known on the link");
+                            self.run(now, i, a);
+                        }
+                    }
                 }
                 Action::Send(conn, m) => {
                     if let Message::Notification(n) = &m {
-                        let addr = self.peers[i].cfg.addr;
+                        let addr = self.peers[i].cfg.id.clone();
                         self.log(Level::Warn, format!("neighbor {addr}: NOTIFICATION sent: {}", n.describe()));
                     }
                     self.send(i, conn, &m)
@@ -322,7 +351,7 @@ impl Speaker {
         let fams: Vec<&str> = neg.families.iter().map(|f| f.name()).collect();
         let line = format!(
             "neighbor {} Up: AS {}, router-id {}, hold time {}s, families {}",
-            p.cfg.addr,
+            p.cfg.id,
             neg.peer.asn,
             neg.peer.bgp_id,
             neg.hold_time,
@@ -342,7 +371,7 @@ impl Speaker {
     }
 
     fn down(&mut self, now: Instant, i: usize, why: &str, notified: bool) {
-        let addr = self.peers[i].cfg.addr;
+        let addr = self.peers[i].cfg.id.clone();
         self.log(Level::Warn, format!("neighbor {addr} Down: {why}"));
         let id = self.peers[i].id;
         // Kept for a graceful restart, or withdrawn.

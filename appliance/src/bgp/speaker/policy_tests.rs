@@ -135,10 +135,10 @@ fn weight_lists_and_soft_reconfiguration() {
     assert_eq!(lan.hop("edge", "198.51.100.0/24"), Some(vec![ip("192.0.2.1")]));
     assert_eq!(lan.hop("edge", "203.0.113.0/24"), None);
     let e = lan.node("edge");
-    let up1 = e.sp.peer(ip("192.0.2.1")).unwrap();
+    let up1 = e.sp.peer_at(ip("192.0.2.1")).unwrap();
     assert_eq!(up1.adj_rib_in().len(Afi::Ipv4), 2, "received-routes keeps the denied one");
     assert_eq!(up1.accepted(Afi::Ipv4), 1);
-    let (msgs_in, _) = lan.node("up1").sp.peer(ip("192.0.2.10")).unwrap().messages();
+    let (msgs_in, _) = lan.node("up1").sp.peer_at(ip("192.0.2.10")).unwrap().messages();
     // The weight moves to the other upstream: applied again from the
     // Adj-RIB-In for up1 (no message to it), by ROUTE-REFRESH for up2.
     lan.reconfigure("edge", &edge("2"));
@@ -146,7 +146,7 @@ fn weight_lists_and_soft_reconfiguration() {
     let log = lan.node("edge").log.join("\n");
     assert!(log.contains("neighbor 192.0.2.1: inbound policy applied again to 2 stored IPv4 Unicast routes"), "{log}");
     assert!(log.contains("neighbor 192.0.2.2: inbound policy changed: route refresh sent"), "{log}");
-    let (after, _) = lan.node("up1").sp.peer(ip("192.0.2.10")).unwrap().messages();
+    let (after, _) = lan.node("up1").sp.peer_at(ip("192.0.2.10")).unwrap().messages();
     assert_eq!(after, msgs_in, "up1 was asked for nothing");
     assert_eq!(lan.node("edge").sp.peers()[0].session().established_count, 1);
 }

@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use super::{Peer, Speaker};
-use crate::bgp::config::{Config, Neighbor, NeighborFamily};
+use crate::bgp::config::{Config, Neighbor, NeighborFamily, NeighborId};
 use crate::bgp::fsm::{Session, SessionConfig, State};
 use crate::bgp::packet::{self, err, Afi, Message, Notification};
 use crate::bgp::policy::{AsPathList, CommunityList, Definitions, Match, PrefixList, RouteMap, Set};
@@ -95,9 +95,9 @@ fn used_by(c: &Config, name: &str) -> Vec<Used> {
 }
 
 impl ImportPolicy {
-    fn of(c: &Config, addr: IpAddr) -> Option<ImportPolicy> {
+    fn of(c: &Config, id: &NeighborId) -> Option<ImportPolicy> {
         let b = c.bgp.as_ref()?;
-        let n = b.effective_neighbor(addr).or_else(|| b.dynamic_neighbor(addr))?;
+        let n = b.effective_neighbor(id).or_else(|| id.addr().and_then(|a| b.dynamic_neighbor(a)))?;
         let families = [Afi::Ipv4, Afi::Ipv6]
             .into_iter()
             .map(|afi| {
@@ -144,8 +144,8 @@ impl Speaker {
             }
         }
         for i in 0..self.peers.len() {
-            let addr = self.peers[i].cfg.addr;
-            if self.peers[i].conn.is_some() && ImportPolicy::of(&old, addr) != ImportPolicy::of(&self.config, addr) {
+            let id = self.peers[i].cfg.id.clone();
+            if self.peers[i].conn.is_some() && ImportPolicy::of(&old, &id) != ImportPolicy::of(&self.config, &id) {
                 self.refresh_in(now, i);
             }
         }
@@ -166,18 +166,18 @@ impl Speaker {
 
     /// A neighbor that went away, or whose session settings changed.
     fn reconfigure_peer(&mut self, now: Instant, i: usize, restart_all: bool) {
-        let addr = self.peers[i].cfg.addr;
+        let id = self.peers[i].cfg.id.clone();
         let b = self.config.bgp.as_ref();
         // A dynamic neighbor whose address is now configured becomes that
         // neighbor; one gone needs nothing.
-        if self.peers[i].dynamic && b.is_some_and(|b| b.neighbor(addr).is_some()) {
+        if self.peers[i].dynamic && b.is_some_and(|b| b.effective_neighbor(&id).is_some()) {
             self.peers[i].dynamic = false;
         } else if self.peers[i].dynamic && self.peers[i].removed {
             return;
         }
         let n = match self.peers[i].dynamic {
-            true => b.and_then(|b| b.dynamic_neighbor(addr)),
-            false => b.and_then(|b| b.effective_neighbor(addr)),
+            true => b.and_then(|b| b.dynamic_neighbor(id.addr()?)),
+            false => b.and_then(|b| b.effective_neighbor(&id)),
         };
         let Some(n) = n else {
             if !self.peers[i].removed {
@@ -186,9 +186,11 @@ impl Speaker {
             }
             return;
         };
-        let sc = self.session_config(&n);
+        let sc = self.session_config(&n, self.peers[i].remote);
         let old = &self.peers[i].cfg;
         let transport = n.password != old.password
+            || n.interface != old.interface
+            || n.v6only != old.v6only
             || n.ttl_security_hops != old.ttl_security_hops
             || n.update_source != old.update_source
             || n.ebgp_multihop != old.ebgp_multihop;
@@ -215,25 +217,28 @@ impl Speaker {
     /// removed one keeps its slot rather than renumbering the others' paths.
     fn add_peers(&mut self, now: Instant) {
         // A dynamic neighbor gone leaves its slot to the next dynamic one.
-        let existing: HashSet<IpAddr> =
-            self.peers.iter().filter(|p| !(p.dynamic && p.removed)).map(|p| p.cfg.addr).collect();
+        let existing: HashSet<NeighborId> =
+            self.peers.iter().filter(|p| !(p.dynamic && p.removed)).map(|p| p.cfg.id.clone()).collect();
         let added: Vec<Neighbor> = self
             .config
             .bgp
             .iter()
-            .flat_map(|b| b.effective_neighbors().into_iter().filter(|n| !existing.contains(&n.addr)))
+            .flat_map(|b| b.effective_neighbors().into_iter().filter(|n| !existing.contains(&n.id)))
             .collect();
         for n in added {
             let id = self.peers.len() as PeerId + 1;
-            let session = Session::with_ids(self.session_config(&n), now, (id as u64) << 32);
+            let session = Session::with_ids(self.session_config(&n, n.id.addr()), now, (id as u64) << 32);
             self.peers.push(Peer::new(id, n, session));
             let i = self.peers.len() - 1;
+            self.bind_interface(i);
             let a = self.peers[i].session.start(now);
             self.run(now, i, a);
         }
     }
 
-    pub(super) fn session_config(&self, n: &Neighbor) -> SessionConfig {
+    /// The session's settings; passive while the peer's address is not
+    /// known (an interface neighbor's, until it is learnt on the link).
+    pub(super) fn session_config(&self, n: &Neighbor, remote: Option<IpAddr>) -> SessionConfig {
         let b = self.config.bgp.as_ref();
         let (asn, default_v4) = b.map_or((0, true), |b| (b.asn, b.default_ipv4_unicast));
         let (keepalive, hold_time) = n.timers.or(b.and_then(|b| b.timers)).unwrap_or((60, 180));
@@ -244,11 +249,12 @@ impl Speaker {
             router_id: self.router_id,
             hold_time,
             keepalive,
-            passive: n.passive,
+            passive: n.passive || remote.is_none(),
             connect_retry: Duration::from_secs(n.connect_retry.unwrap_or(30) as u64),
             families: n.active_families(default_v4),
             shutdown: n.shutdown.clone(),
             graceful_restart: self.gr_capability(n),
+            extended_nexthop: n.wants_extended_nexthop(),
         }
     }
 
@@ -262,7 +268,7 @@ impl Speaker {
         }
         let p = &self.peers[i];
         let (Some(neg), Some(conn)) = (&p.negotiated, p.conn) else { return };
-        let addr = p.cfg.addr;
+        let addr = p.cfg.id.clone();
         if neg.route_refresh {
             for afi in refresh {
                 let msg = Message::RouteRefresh(packet::RouteRefresh { afi: afi.code(), subtype: 0, safi: 1 });
@@ -299,11 +305,11 @@ impl Speaker {
     }
 
     /// `clear bgp`: hard reset of one or all sessions.
-    pub fn clear(&mut self, now: Instant, which: Option<IpAddr>) -> usize {
+    pub fn clear(&mut self, now: Instant, which: Option<&NeighborId>) -> usize {
         let mut n = 0;
         for i in 0..self.peers.len() {
             let p = &self.peers[i];
-            if p.removed || which.is_some_and(|a| a != p.cfg.addr) || p.cfg.shutdown.is_some() {
+            if p.removed || which.is_some_and(|a| *a != p.cfg.id) || p.cfg.shutdown.is_some() {
                 continue;
             }
             self.stop_peer(now, i, Notification::cease(err::ADMIN_RESET, ""));
@@ -317,10 +323,10 @@ impl Speaker {
     }
 
     /// `clear bgp X soft in|out`.
-    pub fn clear_soft(&mut self, now: Instant, which: Option<IpAddr>, inbound: bool, outbound: bool) -> usize {
+    pub fn clear_soft(&mut self, now: Instant, which: Option<&NeighborId>, inbound: bool, outbound: bool) -> usize {
         let mut n = 0;
         for i in 0..self.peers.len() {
-            if which.is_some_and(|a| a != self.peers[i].cfg.addr) || self.peers[i].conn.is_none() {
+            if which.is_some_and(|a| *a != self.peers[i].cfg.id) || self.peers[i].conn.is_none() {
                 continue;
             }
             if inbound {

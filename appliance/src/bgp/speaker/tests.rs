@@ -36,7 +36,7 @@ pub(crate) fn host(addr: &str, extra: &[&str]) -> Host {
         addresses.push(n);
         routes.insert(n.trunc());
     }
-    Host { addresses, routes, names: Default::default(), table: vec![] }
+    Host { addresses, routes, names: Default::default(), table: vec![], links: Default::default() }
 }
 
 impl Lan {
@@ -45,8 +45,13 @@ impl Lan {
     }
 
     pub(crate) fn add(&mut self, name: &'static str, addr: &str, conf: &str, extra: &[&str]) -> usize {
+        self.add_host(name, addr, conf, host(addr, extra))
+    }
+
+    /// A node on a host of the test's making (links, link-local only).
+    pub(crate) fn add_host(&mut self, name: &'static str, addr: &str, conf: &str, host: Host) -> usize {
         let cfg = parse(name, conf).unwrap_or_else(|e| panic!("{e}"));
-        let sp = Speaker::new(cfg, host(addr, extra), self.now).unwrap();
+        let sp = Speaker::new(cfg, host, self.now).unwrap();
         self.nodes.push(Node { name, addr: addr.parse().unwrap(), sp, fib: BTreeMap::new(), log: Vec::new() });
         self.nodes.len() - 1
     }
@@ -83,10 +88,12 @@ impl Lan {
     pub(crate) fn carry(&mut self, i: usize, o: Output) {
         let now = self.now;
         match o {
-            Output::Connect { conn, peer } => {
+            Output::Connect { conn, peer, scope } => {
                 let from = self.nodes[i].addr;
+                // One link: the scope of a link-local address is the same
+                // interface index on both sides.
                 match self.nodes.iter().position(|n| n.addr == peer) {
-                    Some(j) => match self.nodes[j].sp.accept(now, from, peer).ok() {
+                    Some(j) => match self.nodes[j].sp.accept(now, from, scope, peer).ok() {
                         Some(c2) => {
                             self.links.insert((i, conn), (j, c2));
                             self.links.insert((j, c2), (i, conn));
@@ -211,7 +218,7 @@ fn the_seed_on_one_subnet() {
     let lan = seed();
     for n in &lan.nodes {
         for p in n.sp.peers() {
-            assert_eq!(p.session().state(), State::Established, "{} with {}: {:?}", n.name, p.addr(), n.log);
+            assert_eq!(p.session().state(), State::Established, "{} with {}: {:?}", n.name, p.name(), n.log);
         }
     }
     // The home router has both VM networks, via each server.

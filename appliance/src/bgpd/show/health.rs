@@ -25,7 +25,7 @@ pub fn health(v: &View) -> String {
         let st = s.state();
         let since = v.now.saturating_duration_since(s.since()).as_secs();
         neighbors.insert(
-            p.addr().to_string(),
+            p.name().to_string(),
             json!({"state": st.name(), "for": since, "lastError": s.last_error, "shutdown": p.config().shutdown.is_some()}),
         );
         if p.config().shutdown.is_some() || st == State::Established {
@@ -36,7 +36,7 @@ pub fn health(v: &View) -> String {
             (Some(e), _) => format!(", last error: {e}"),
             (None, _) => String::new(),
         };
-        failures.push(format!("neighbor {}: {} for {since}s{why}", p.addr(), st.name()));
+        failures.push(format!("neighbor {}: {} for {since}s{why}", p.name(), st.name()));
     }
     let mut rejected = 0;
     for afi in [Afi::Ipv4, Afi::Ipv6] {
@@ -68,7 +68,7 @@ fn network_failures(v: &View, afi: Afi) -> Vec<String> {
         }
         for p in sp.configured().filter(|p| p.is_up() && p.config().active_families(def_v4).contains(&afi)) {
             if !p.advertises(net) {
-                failures.push(format!("network {net}: not advertised to {} (outbound policy?)", p.addr()));
+                failures.push(format!("network {net}: not advertised to {} (outbound policy?)", p.name()));
             }
         }
     }

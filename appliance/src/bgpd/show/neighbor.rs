@@ -2,12 +2,12 @@
 //! FRR's per-neighbor view, as far as bgpd keeps the facts it shows.
 
 use std::fmt::Write;
-use std::net::IpAddr;
 
 use serde_json::{json, Map, Value};
 
 use super::table::{Rows, TableShow};
 use super::{afi_name, pretty, uptime, View};
+use crate::bgp::config::NeighborId;
 use crate::bgp::fsm::State;
 use crate::bgp::packet::{Afi, Capability};
 use crate::bgp::speaker::Peer;
@@ -20,17 +20,20 @@ pub enum Routes {
     Accepted,
 }
 
-pub fn neighbors(v: &View, addr: Option<IpAddr>, json: bool) -> Result<String, String> {
+pub fn neighbors(v: &View, addr: Option<NeighborId>, json: bool) -> Result<String, String> {
     let sp = v.speaker;
     if sp.config().bgp.is_none() {
         return Err("% No BGP instance configured".into());
     }
-    let peers: Vec<&Peer> = sp.configured().filter(|p| addr.is_none_or(|a| a == p.addr())).collect();
-    if let (Some(a), true) = (addr, peers.is_empty()) {
+    // An interface neighbor answers to its peer's address too.
+    let asked =
+        |p: &Peer| addr.as_ref().is_none_or(|a| a == p.name() || a.addr().is_some_and(|a| p.remote() == Some(a)));
+    let peers: Vec<&Peer> = sp.configured().filter(|p| asked(p)).collect();
+    if let (Some(a), true) = (&addr, peers.is_empty()) {
         return Err(format!("% No such neighbor in this view/vrf: {a}"));
     }
     if json {
-        let js: Map<String, Value> = peers.iter().map(|p| (p.addr().to_string(), neighbor_json(v, p))).collect();
+        let js: Map<String, Value> = peers.iter().map(|p| (p.name().to_string(), neighbor_json(v, p))).collect();
         return Ok(pretty(&Value::Object(js)));
     }
     Ok(peers.iter().map(|p| neighbor_text(v, p)).collect())
@@ -78,7 +81,7 @@ fn neighbor_json(v: &View, p: &Peer) -> Value {
         "connectionsDropped": p.session().dropped_count,
         "lastResetDueTo": p.session().last_error.clone().unwrap_or_default(),
         "hostLocal": p.local_addr().map(|a| a.to_string()).unwrap_or_default(),
-        "hostForeign": p.addr().to_string(),
+        "hostForeign": p.remote().map(|a| a.to_string()).unwrap_or_default(),
     })
 }
 
@@ -88,7 +91,15 @@ fn neighbor_text(v: &View, p: &Peer) -> String {
     let link = if p.ebgp(sp.local_as()) { "external" } else { "internal" };
     let remote = p.remote_asn().unwrap_or(0);
     let mut s = String::new();
-    let _ = writeln!(s, "BGP neighbor is {}, remote AS {remote}, local AS {}, {link} link", p.addr(), sp.local_as());
+    // FRR's first line for an interface neighbor names the interface and
+    // the address found on it.
+    let who = match (p.name(), p.remote()) {
+        (NeighborId::Interface(i), r) => {
+            format!("on {i}: {}", r.map_or("(not yet found)".to_string(), |a| a.to_string()))
+        }
+        (a, _) => format!("is {a}"),
+    };
+    let _ = writeln!(s, "BGP neighbor {who}, remote AS {remote}, local AS {}, {link} link", sp.local_as());
     if let Some(desc) = &p.config().description {
         let _ = writeln!(s, " Description: {desc}");
     }
@@ -125,7 +136,8 @@ fn neighbor_text(v: &View, p: &Peer) -> String {
     }
     if st == State::Established {
         let local = p.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        let _ = writeln!(s, "Local host: {local}\nForeign host: {}", p.addr());
+        let foreign = p.remote().map(|a| a.to_string()).unwrap_or_default();
+        let _ = writeln!(s, "Local host: {local}\nForeign host: {foreign}");
     }
     s.push('\n');
     s
@@ -139,6 +151,13 @@ fn capabilities(v: &View, p: &Peer) -> String {
     let mut s = String::from("  Neighbor capabilities:\n");
     let _ = writeln!(s, "    4 Byte AS: {}", rcv(has(&|c| matches!(c, Capability::FourOctetAs(_)))));
     let _ = writeln!(s, "    Extended Message: {}", rcv(has(&|c| *c == Capability::ExtendedMessage)));
+    if p.config().wants_extended_nexthop() {
+        let got = p.negotiated().is_some_and(|n| n.extended_nexthop);
+        let _ = writeln!(s, "    Extended nexthop: {}", rcv(got));
+        if got {
+            s.push_str("      Address families by peer:\n                   IPv4 Unicast\n");
+        }
+    }
     let _ = writeln!(s, "    Route refresh: {}", rcv(has(&|c| *c == Capability::RouteRefresh)));
     for afi in p.config().active_families(def_v4) {
         let got = has(&|c| *c == Capability::Multiprotocol(afi.code(), 1));
@@ -196,7 +215,7 @@ fn families_text(v: &View, p: &Peer) -> String {
                 let _ = writeln!(
                     s,
                     "  {dir} updates discarded due to missing policy (RFC 8212): add `neighbor {} prefix-list NAME {}` or `no bgp ebgp-requires-policy`",
-                    p.addr(),
+                    p.name(),
                     if inbound { "in" } else { "out" }
                 );
             }
@@ -208,14 +227,14 @@ fn families_text(v: &View, p: &Peer) -> String {
 
 /// `show bgp neighbors X advertised-routes|received-routes|routes`: a
 /// paged table view, or why not.
-pub fn neighbor_routes(v: &View, afi: Afi, addr: IpAddr, which: Routes, json: bool) -> Result<TableShow, String> {
-    let Some(p) = v.speaker.peer(addr) else {
+pub fn neighbor_routes(v: &View, afi: Afi, addr: NeighborId, which: Routes, json: bool) -> Result<TableShow, String> {
+    let Some(p) = v.speaker.peer(&addr) else {
         return Err(format!("% No such neighbor or address family: {addr}"));
     };
     let default_v4 = v.speaker.config().bgp.as_ref().is_none_or(|b| b.default_ipv4_unicast);
     let rows = match which {
         // What we sent: the best path of each prefix in the Adj-RIB-Out.
-        Routes::Advertised => Rows::AdvertisedTo(addr),
+        Routes::Advertised => Rows::AdvertisedTo(p.id()),
         // Before policy: kept with soft-reconfiguration inbound only, as
         // in FRR, whose refusal this is (with the way out).
         Routes::Received if !p.config().family(afi, default_v4).soft_reconfiguration => {

@@ -34,7 +34,7 @@ pub fn peer_groups(v: &View, name: Option<&str>, json: bool) -> Result<String, S
             .speaker
             .configured()
             .filter(|p| p.config().peer_group.as_deref() == Some(gname.as_str()))
-            .map(|p| (p.addr().to_string(), p.is_dynamic(), p.session().state().name()))
+            .map(|p| (p.name().to_string(), p.is_dynamic(), p.session().state().name()))
             .collect();
         let kind = if internal { "internal" } else { "external" };
         let mut gj = Map::new();

@@ -26,7 +26,7 @@ pub fn prefix_detail(v: &View, afi: Afi, asked: IpNet, json_out: bool) -> Result
         return Err("% Network not in table".into());
     };
     let advertised: Vec<String> =
-        v.speaker.configured().filter(|p| p.advertises(&prefix)).map(|p| p.addr().to_string()).collect();
+        v.speaker.configured().filter(|p| p.advertises(&prefix)).map(|p| p.name().to_string()).collect();
     if json_out {
         let ps: Vec<Value> = paths.iter().enumerate().map(|(i, p)| path_json(v, afi, p, i, n)).collect();
         let to: serde_json::Map<String, Value> = advertised.iter().map(|a| (a.clone(), json!({}))).collect();
@@ -54,7 +54,7 @@ fn path_text(v: &View, afi: Afi, p: &Path, i: usize, n: usize, s: &mut String) {
     let _ = writeln!(s, "  {}", if path.is_empty() { "Local" } else { &path });
     let peer = v.speaker.peer_by_id(p.peer);
     let (from, id) = match peer {
-        Some(x) => (x.addr().to_string(), x.negotiated().map(|n| n.peer.bgp_id.to_string()).unwrap_or_default()),
+        Some(x) => (x.name().to_string(), x.negotiated().map(|n| n.peer.bgp_id.to_string()).unwrap_or_default()),
         None => (if afi == Afi::Ipv4 { "0.0.0.0" } else { "::" }.to_string(), v.speaker.router_id().to_string()),
     };
     let _ = writeln!(s, "    {} from {from} ({id})", next_hop_text(p, afi));
@@ -120,7 +120,7 @@ fn path_json(v: &View, afi: Afi, p: &Path, i: usize, n: usize) -> Value {
             None => json!([{"ip": next_hop_text(p, afi), "afi": afi_word(afi), "accessible": true, "used": true}]),
         },
         "peer": {
-            "peerId": peer.map_or("0.0.0.0".to_string(), |x| x.addr().to_string()),
+            "peerId": peer.map_or("0.0.0.0".to_string(), |x| x.name().to_string()),
             "routerId": peer.and_then(|x| x.negotiated()).map_or(v.speaker.router_id(), |n| n.peer.bgp_id).to_string(),
             "type": kind,
         },

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use serde_json::{json, Map, Value};
 
 use super::{afi_name, pretty, uptime, View};
+use crate::bgp::config::NeighborId;
 use crate::bgp::fsm::State;
 use crate::bgp::packet::Afi;
 use crate::bgp::speaker::Peer;
@@ -82,7 +83,11 @@ fn peer_json(v: &View, p: &Peer, afi: Afi, local_as: u32) -> Value {
         "connectionsDropped": s.dropped_count,
         "lastResetDueTo": s.last_error.clone().unwrap_or_default(),
         "desc": p.config().description.clone().unwrap_or_default(),
-        "idType": if p.addr().is_ipv4() { "ipv4" } else { "ipv6" },
+        "idType": match p.name() {
+            NeighborId::Interface(_) => "interface",
+            NeighborId::Addr(a) if a.is_ipv4() => "ipv4",
+            NeighborId::Addr(_) => "ipv6",
+        },
         "rcvdDisplay": rcvd,
         "sentDisplay": sent,
         "dynamicPeer": p.is_dynamic(),
@@ -95,7 +100,7 @@ fn family_json(v: &View, afi: Afi) -> Value {
     let peers: Vec<&Peer> = sp.configured().filter(|p| families(v, p).contains(&afi)).collect();
     let table = sp.table(afi);
     let paths: usize = table.iter().map(|(_, p, _)| p.len()).sum();
-    let pj: Map<String, Value> = peers.iter().map(|p| (p.addr().to_string(), peer_json(v, p, afi, local_as))).collect();
+    let pj: Map<String, Value> = peers.iter().map(|p| (p.name().to_string(), peer_json(v, p, afi, local_as))).collect();
     json!({
         "routerId": sp.router_id().to_string(),
         "as": local_as,
@@ -133,7 +138,7 @@ fn family_text(v: &View, afi: Afi, headed: bool) -> String {
     let mut notes = Vec::new();
     for p in &peers {
         text.push_str(&peer_row(v, p, afi));
-        let addr = p.addr();
+        let addr = p.name();
         for (inbound, dir) in [(true, "in"), (false, "out")] {
             if sp.policy_blocked(p, afi, inbound) {
                 notes.push(format!(
@@ -163,7 +168,7 @@ fn peer_row(v: &View, p: &Peer, afi: Afi) -> String {
         "never".into()
     };
     // FRR marks a dynamic neighbor with `*` in front of its address.
-    let addr = format!("{}{}", if p.is_dynamic() { "*" } else { "" }, p.addr());
+    let addr = format!("{}{}", if p.is_dynamic() { "*" } else { "" }, p.name());
     let name = if addr.len() > 15 { format!("{addr}\n{:16}", "") } else { format!("{addr:<16}") };
     let (msg_in, msg_out) = p.messages();
     format!(

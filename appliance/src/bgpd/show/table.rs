@@ -4,7 +4,6 @@
 //! shown, so the table may change between slices without harm.
 
 use std::fmt::Write;
-use std::net::IpAddr;
 
 use ipnet::IpNet;
 
@@ -20,7 +19,7 @@ pub enum Rows {
     /// The paths learnt from a neighbor.
     From(PeerId),
     /// The best paths of what we advertise to a neighbor.
-    AdvertisedTo(IpAddr),
+    AdvertisedTo(PeerId),
     /// What a neighbor sent, before policy (its Adj-RIB-In).
     Received(PeerId),
 }
@@ -57,7 +56,7 @@ impl TableShow {
         match self.rows {
             Rows::All | Rows::Received(_) => true,
             Rows::From(id) => paths[i].peer == id,
-            Rows::AdvertisedTo(a) => i == 0 && v.speaker.peer(a).is_some_and(|p| p.advertises(prefix)),
+            Rows::AdvertisedTo(a) => i == 0 && v.speaker.peer_by_id(a).is_some_and(|p| p.advertises(prefix)),
         }
     }
 
@@ -117,9 +116,11 @@ impl TableShow {
             let status = format!("{code}{mark}{}", if internal { 'i' } else { ' ' });
             let net = if i == 0 || self.per_neighbor { prefix.to_string() } else { String::new() };
             // FRR shows the link-local next hop where one came (it is the
-            // one used).
-            let hop = match p.attrs.link_local {
-                Some(ll) if p.peer != LOCAL => ll.to_string(),
+            // one used), and for an interface neighbor's, the interface.
+            let unnumbered = v.speaker.peer_by_id(p.peer).and_then(|x| x.name().interface());
+            let hop = match (p.attrs.link_local, unnumbered) {
+                (_, Some(ifname)) if p.peer != LOCAL => ifname.to_string(),
+                (Some(ll), _) if p.peer != LOCAL => ll.to_string(),
                 _ => next_hop_text(p, self.afi),
             };
             let metric = p.attrs.med.map(|m| m.to_string()).unwrap_or_default();
@@ -157,7 +158,7 @@ impl TableShow {
             if let Some(l) = p.attrs.local_pref {
                 let _ = write!(out, ",\"locPrf\":{l}");
             }
-            let peer_id = peer.map_or("(unspec)".to_string(), |x| x.addr().to_string());
+            let peer_id = peer.map_or("(unspec)".to_string(), |x| x.name().to_string());
             let (afi, hop) = (afi_word(self.afi), next_hop_text(p, self.afi));
             // Both next hops of an IPv6 route, the link-local one used.
             let hops = match p.attrs.link_local.filter(|_| p.peer != LOCAL) {
