@@ -311,7 +311,17 @@ mod tests {
     }
 
     fn link(index: u32, name: &str, up: bool, mtu: u32) -> netlink::Link {
-        netlink::Link { index, name: name.into(), up, carrier: up, mtu }
+        netlink::Link {
+            index,
+            name: name.into(),
+            up,
+            carrier: up,
+            mtu,
+            flags: 0,
+            arphrd: 1,
+            mac: Vec::new(),
+            kind: String::new(),
+        }
     }
 
     #[test]

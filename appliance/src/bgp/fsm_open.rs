@@ -88,7 +88,13 @@ impl Session {
     }
 
     fn check_open(&self, open: &Open) -> Result<(), (Notification, String)> {
-        let bad_as = |why: String| (Notification::new(err::OPEN, err::BAD_PEER_AS, []), why);
+        // The AS it sent goes back in the data, as FRR does, so that its
+        // operator sees which one we refused.
+        let sent = match u16::try_from(open.asn) {
+            Ok(a) => a.to_be_bytes().to_vec(),
+            Err(_) => open.asn.to_be_bytes().to_vec(),
+        };
+        let bad_as = |why: String| (Notification::new(err::OPEN, err::BAD_PEER_AS, sent.clone()), why);
         let ok_as = match self.cfg.remote_as {
             RemoteAs::Asn(a) => open.asn == a,
             RemoteAs::Internal => open.asn == self.cfg.local_as,

@@ -164,6 +164,15 @@ impl Bfd {
                 return Vec::new();
             }
         };
+        crate::debug_on!(
+            crate::log::Debug::Bfd,
+            "bfd",
+            "peer {peer}: rcvd {} (diag {}), my discriminator {}, yours {}",
+            c.state.name(),
+            c.diag,
+            c.my_discr,
+            c.your_discr
+        );
         let key = match c.your_discr {
             0 => self.entries.contains_key(&peer).then_some(peer),
             d => self.entries.iter().find(|(_, e)| e.session.local_discr() == d).map(|(p, _)| *p),

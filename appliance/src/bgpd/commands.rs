@@ -27,6 +27,8 @@ pub struct Ctx<'a> {
     pub started: Instant,
     pub config_path: &'a Path,
     pub bfd: &'a super::bfd_io::Bfd,
+    pub logging: &'a mut super::logging::LogState,
+    pub links: &'a show::LinkHistory,
 }
 
 impl Ctx<'_> {
@@ -84,6 +86,7 @@ fn exec(c: &mut Ctx, line: &str) -> Answer {
     let out = match w.as_slice() {
         ["show", rest @ ..] => show_cmd(c, rest),
         ["clear", rest @ ..] => clear(c.speaker, rest).map(|t| Answer::from(Ok(t))),
+        ["debug", rest @ ..] | ["no", "debug", rest @ ..] => debug(c, w[0] == "debug", rest, line),
         ["write", "terminal", ..] => text(config::render(c.speaker.config())),
         ["write", ..] | ["copy", ..] => Ok(Answer::Done(write(c.speaker, c.config_path))),
         _ => Err(format!("% Unknown command: {line}")),
@@ -93,6 +96,15 @@ fn exec(c: &mut Ctx, line: &str) -> Answer {
 
 fn addr(s: &str) -> Result<IpAddr, String> {
     s.parse().map_err(|_| format!("% Malformed address: {s}"))
+}
+
+/// `[no] debug bgp ...` in exec mode: on or off now, over the config's.
+fn debug(c: &mut Ctx, on: bool, w: &[&str], line: &str) -> Result<Answer, String> {
+    let which = config::switches(w).ok_or_else(|| format!("% Unknown command: {line}"))?;
+    c.logging.toggle(&which, on);
+    c.speaker.set_debugs(&c.logging.on());
+    crate::info!("config", "from vtysh: {}", line.trim());
+    text(String::new())
 }
 
 /// A neighbor as FRR's commands name it: an address, or the interface of
@@ -131,6 +143,16 @@ fn show_cmd(c: &mut Ctx, w: &[&str]) -> Result<Answer, String> {
     let v = c.view();
     match w {
         ["running-config"] => text(config::render(c.speaker.config())),
+        ["debugging"] => text(super::logging::show_debugging(&c.logging.on())),
+        ["interface", rest @ ..] => {
+            let ifs = show::read_interfaces().map_err(|e| format!("% Cannot read the interfaces: {e}"))?;
+            match rest {
+                ["brief"] => text(show::interface_brief(&ifs)),
+                _ => text(show::interface_detail(&ifs, c.links, rest.first().copied())?),
+            }
+        }
+        [fam @ ("ip" | "ipv6"), "nht"] => text(show::nht(c.speaker, *fam == "ipv6")),
+        ["logging"] => text(super::logging::show_logging(&c.speaker.config().logging, &c.logging.on(), 50)),
         ["health"] => text(show::health(&v)),
         ["version"] => text(format!("bgpbox {} (bgpd, FRR-compatible)\n", crate::VERSION)),
         [fam @ ("ip" | "ipv6"), "route", rest @ ..] => {

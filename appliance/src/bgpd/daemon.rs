@@ -21,6 +21,7 @@ use super::commands::{self, Answer, Ctx};
 use super::connection::{self, Conn, Transport};
 use super::event::{Event, Events};
 use super::fib::Fib;
+use super::logging::LogState;
 use super::nd_io::Nd;
 use super::show::Paged;
 use super::statics::Statics;
@@ -89,6 +90,10 @@ struct Daemon {
     bfd_generation: Option<u64>,
     /// Router advertisements on interface neighbors' interfaces.
     nd: Nd,
+    /// The config's `log` lines and the `debug` switches.
+    logging: LogState,
+    /// The interfaces' ups and downs since bgpd started.
+    links: super::show::LinkHistory,
 }
 
 pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
@@ -133,6 +138,8 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         bfd: Bfd::default(),
         bfd_generation: None,
         nd: Nd::default(),
+        logging: LogState::default(),
+        links: Default::default(),
     };
     let first = d.speaker.host().clone();
     d.note_host(&first, now);
@@ -297,7 +304,7 @@ impl Daemon {
             std::net::SocketAddr::V6(a) => a.scope_id(),
             std::net::SocketAddr::V4(_) => 0,
         };
-        let settings = match self.speaker.peer_at(r) {
+        let settings = match self.speaker.peer_on(r, scope) {
             Some(p) => Some(p.config().clone()),
             None => self.speaker.config().bgp.as_ref().and_then(|b| b.dynamic_neighbor(r)),
         };
@@ -332,6 +339,8 @@ impl Daemon {
             started: self.started,
             config_path: &self.opts.config_path,
             bfd: &self.bfd,
+            logging: &mut self.logging,
+            links: &self.links,
         };
         match commands::handle(&mut ctx, req) {
             Answer::Done(r) => {
@@ -416,6 +425,10 @@ impl Daemon {
 
     /// Carries out what the Speaker asked for.
     fn perform(&mut self) {
+        if let Some(e) = self.logging.sync(self.speaker.config(), self.speaker.generation()) {
+            crate::warn!("config", "{e}");
+        }
+        self.speaker.set_debugs(&self.logging.on());
         self.sync_statics();
         self.sync_bfd();
         let now = Instant::now();
@@ -434,6 +447,8 @@ impl Daemon {
                     }
                 }
                 Output::Fib(prefix, hops) => self.fib.set(prefix, hops),
+                // The speaker's debug lines come only from switches turned on.
+                Output::Log(crate::log::Level::Debug, line) => crate::log::write_debug("bgp", format_args!("{line}")),
                 Output::Log(level, line) => crate::log::write(level, "bgp", format_args!("{line}")),
             }
         }
@@ -526,6 +541,7 @@ impl Daemon {
     }
 
     fn note_host(&mut self, h: &Host, now: Instant) {
+        self.links.observe(h, std::time::SystemTime::now());
         let present: HashSet<IpNet> = h.table.iter().map(|r| r.prefix).collect();
         self.kernel_since.retain(|p, _| present.contains(p));
         for p in present {

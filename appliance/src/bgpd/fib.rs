@@ -15,6 +15,7 @@ use ipnet::IpNet;
 use super::fib_writer::{delete_routes, our_nexthops, retire, writer, Hop, Queue, Work, LOCAL_KEEP, NH_BASE};
 use super::kernel_watch::read;
 use crate::bgp::speaker::{Hops, Host};
+use crate::log::Debug;
 use crate::netlink::Socket;
 
 /// Whether a selected route is in the kernel: what `show` asks the FIB.
@@ -162,6 +163,11 @@ impl Fib {
             self.not_installed.remove(&prefix);
             &[]
         } else if self.kernel.routes.contains(&prefix) {
+            crate::debug_on!(
+                Debug::Zebra,
+                "fib",
+                "{prefix}: a kernel, connected or static route has it: not installed"
+            );
             self.not_installed.insert(prefix, NotInstalled::Shadowed);
             &[]
         } else {
@@ -185,6 +191,7 @@ impl Fib {
                 &many
             };
             if ok.is_empty() {
+                crate::debug_on!(Debug::Nht, "nht", "{prefix}: no next hop of {hops:?} is reachable: held back");
                 self.not_installed.insert(prefix, NotInstalled::Unreachable);
             } else {
                 self.not_installed.remove(&prefix);

@@ -128,6 +128,14 @@ pub(super) fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMa
         for chunk in again.chunks(CHUNK).chain(work.chunks(CHUNK)) {
             retry.extend(batch.write(chunk, &rejected));
         }
+        crate::debug_on!(
+            crate::log::Debug::Zebra,
+            "fib",
+            "wrote {} route changes ({} again), {} refused so far",
+            work.len(),
+            again.len(),
+            retry.len()
+        );
         if let Some(made) = objects.made() {
             *q.made.lock().unwrap_or_else(|e| e.into_inner()) = made;
         }

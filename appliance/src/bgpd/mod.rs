@@ -17,6 +17,7 @@ pub mod fib;
 mod fib_writer;
 mod kernel_view;
 mod kernel_watch;
+mod logging;
 mod nd_io;
 pub mod show;
 mod sockopt;

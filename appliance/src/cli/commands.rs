@@ -32,6 +32,12 @@ pub static SPECS: &[Spec] = &[
         K::Remote,
     ),
     s(M::Exec, "show bgp memory", K::Remote),
+    s(M::Exec, "show debugging", K::Remote),
+    s(M::Exec, "show interface [<brief|IFNAME>]", K::Remote),
+    s(M::Exec, "show <ip|ipv6> nht", K::Remote),
+    s(M::Exec, "show logging", K::Remote),
+    s(M::Exec, "[no] debug bgp <neighbor-events|updates [<in|out>]|keepalives|nht|zebra>", K::Remote),
+    s(M::Exec, "[no] debug bfd [LINE]", K::Remote),
     s(M::Exec, "show [ip] bgp peer-group [WORD] [json]", K::Remote),
     s(M::Exec, "show bfd peers [<brief|json>]", K::Remote),
     s(M::Exec, "show bfd peer <A.B.C.D|X:X::X:X> [json]", K::Remote),
@@ -53,7 +59,7 @@ pub static SPECS: &[Spec] = &[
     c(M::Config, "no hostname [WORD]"),
     c(M::Config, "frr version LINE"),
     c(M::Config, "frr defaults <traditional|datacenter>"),
-    c(M::Config, "log LINE"),
+    c(M::Config, "[no] log LINE"),
     c(M::Config, "[no] <ip|ipv6> forwarding"),
     // FRR's vty and other daemons: bgpd accepts them with a note that they
     // mean nothing in bgpbox.

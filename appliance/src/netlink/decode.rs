@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use netlink_packet_route::{AddressFamily as Family, RouteNetlinkMessage as Rt};
 
@@ -104,11 +104,23 @@ fn link(m: LinkMessage) -> Link {
         up: f.contains(LinkFlags::Up),
         carrier: f.contains(LinkFlags::Up) && f.contains(LinkFlags::LowerUp),
         mtu: 0,
+        flags: f.bits(),
+        arphrd: u16::from(m.header.link_layer_type),
+        mac: Vec::new(),
+        kind: String::new(),
     };
     for a in m.attributes {
         match a {
             LinkAttribute::IfName(n) => l.name = n,
             LinkAttribute::Mtu(m) => l.mtu = m,
+            LinkAttribute::Address(mac) => l.mac = mac,
+            LinkAttribute::LinkInfo(infos) => {
+                for i in infos {
+                    if let LinkInfo::Kind(k) = i {
+                        l.kind = k.to_string();
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -108,6 +108,13 @@ pub struct Link {
     /// Up, with a carrier (IFF_LOWER_UP): the link passes packets.
     pub carrier: bool,
     pub mtu: u32,
+    /// IFF_* flags as the kernel has them.
+    pub flags: u32,
+    /// ARPHRD_* (1: Ethernet, 772: loopback, 65534: none).
+    pub arphrd: u16,
+    pub mac: Vec<u8>,
+    /// The rtnetlink kind (`veth`, `bridge`, `macvlan`, ...), empty if none.
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

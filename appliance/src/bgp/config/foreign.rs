@@ -24,8 +24,10 @@ pub(super) fn ignored(node: &Node, w: &[&str]) -> Option<(Option<Node>, &'static
         (Node::Config, ["service", ..]) | (Node::Config, ["no", "service", ..]) => {
             single("vtysh services: bgpbox has one config file, bgpd.conf")
         }
-        (Node::Config, ["debug", ..]) | (Node::Config, ["no", "debug", ..]) => {
-            single("FRR's debug switches: set BGPBOX_LOG=debug for bgpd")
+        (Node::Config, ["debug", rest @ ..]) | (Node::Config, ["no", "debug", rest @ ..])
+            if super::logging::switches(rest).is_none() =>
+        {
+            single("not a switch bgpbox has: it has debug bgp neighbor-events|updates [in|out]|keepalives|nht|zebra and debug bfd")
         }
         (Node::Config, ["agentx"]) => single("SNMP AgentX: bgpbox has no SNMP"),
         (Node::Config, ["no" | "ip" | "ipv6", ..]) if w.contains(&"forwarding") => {

@@ -4,6 +4,7 @@
 mod bfd;
 mod foreign;
 mod lists;
+mod logging;
 mod model;
 mod parse;
 mod peer_group;
@@ -14,6 +15,7 @@ mod types;
 mod words;
 
 pub use bfd::BfdSession;
+pub use logging::{debug_lines, switches, Logging};
 pub use model::{
     AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, GrMode, LocalAs, Neighbor, NeighborFamily, NoSend,
     Redistribute, RemovePrivate, Source,

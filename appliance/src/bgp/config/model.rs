@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
+use super::logging::Logging;
 use super::types::{Bfd, NeighborId, StaticRoute};
 use crate::bgp::fsm::RemoteAs;
 use crate::bgp::packet::Afi;
@@ -27,8 +28,8 @@ pub struct Config {
     pub frr_version: Option<String>,
     pub frr_defaults: Option<String>,
     pub hostname: Option<String>,
-    /// `log ...` lines, kept as written: bgpd always logs to stderr.
-    pub log: Vec<String>,
+    /// `log ...` and `debug ...` lines.
+    pub logging: Logging,
     pub bgp: Option<Bgp>,
     pub prefix_lists: BTreeMap<(Afi, String), PrefixList>,
     pub route_maps: BTreeMap<String, RouteMap>,
@@ -262,8 +263,8 @@ pub struct Redistribute {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Neighbor {
     pub id: NeighborId,
-    /// `neighbor IFNAME interface v6only`: IPv6 unicast only, no IPv4
-    /// over the extended next hop.
+    /// `neighbor IFNAME interface v6only`: the session only ever over the
+    /// IPv6 link-local address (not to the other end of a /30 or /31).
     pub v6only: bool,
     /// `neighbor ADDR interface IFNAME`: the interface of a link-local
     /// neighbor address.
@@ -457,9 +458,9 @@ impl Neighbor {
     }
 
     /// RFC 8950's extended next hop: IPv4 routes with IPv6 next hops, on
-    /// by itself for an interface neighbor unless `v6only`.
+    /// by itself for an interface neighbor (`v6only` too, as in FRR).
     pub fn wants_extended_nexthop(&self) -> bool {
-        self.extended_nexthop || (matches!(self.id, NeighborId::Interface(_)) && !self.v6only)
+        self.extended_nexthop || matches!(self.id, NeighborId::Interface(_))
     }
 
     pub fn active_families(&self, default_ipv4: bool) -> Vec<Afi> {

@@ -10,6 +10,7 @@ use std::fmt;
 use super::bfd;
 use super::foreign;
 use super::lists::{action_of, as_path_list, community_list, static_route};
+use super::logging;
 use super::model::{Bgp, Config};
 use super::route_map::{route_map, route_map_line};
 use super::router_bgp::{address_family, router_bgp};
@@ -203,7 +204,16 @@ fn top(cfg: &mut Config, w: &[&str], line: &str) -> R {
             _ => return invalid(format!("frr defaults {d}: expected traditional or datacenter")),
         },
         ["hostname", h] => cfg.hostname = Some(h.to_string()),
-        ["log", ..] => cfg.log.push(line.trim().to_string()),
+        ["log", rest @ ..] => cfg.logging.log_line(false, rest, line)?,
+        ["no", "log", rest @ ..] => cfg.logging.log_line(true, rest, line)?,
+        ["debug", rest @ ..] if logging::switches(rest).is_some() => {
+            cfg.logging.debugs.extend(logging::switches(rest).unwrap_or_default())
+        }
+        ["no", "debug", rest @ ..] if logging::switches(rest).is_some() => {
+            for d in logging::switches(rest).unwrap_or_default() {
+                cfg.logging.debugs.remove(&d);
+            }
+        }
         ["end"] => {}
         ["router", "bgp", a] => {
             let a = asn(a)?;

@@ -178,6 +178,7 @@ enable password zebra
 service integrated-vtysh-config
 service password-encryption
 debug bgp updates
+debug zebra rib
 agentx
 ip forwarding
 ipv6 forwarding
@@ -204,16 +205,19 @@ end
     let p = parse_noted("zebra.conf", text).unwrap();
     assert_eq!(p.config.hostname.as_deref(), Some("r1"));
     assert_eq!(p.config.bgp.as_ref().unwrap().neighbors.len(), 1);
-    // One note a line: the interface block's three lines too.
+    // One note a line: the interface block's three lines too. `debug
+    // bgp updates` is a switch bgpbox has; zebra's is not.
     assert_eq!(p.notes.len(), 17, "{:#?}", p.notes);
+    assert!(p.notes.iter().any(|n| n.contains("debug zebra rib (not a switch bgpbox has")), "{:#?}", p.notes);
+    assert_eq!(crate::bgp::config::debug_lines(&p.config.logging.debugs), vec!["debug bgp updates"]);
     assert!(p.notes[0].starts_with("zebra.conf:2: ignored: password zebra (vty passwords"), "{}", p.notes[0]);
     assert!(
-        p.notes.iter().any(|n| n.contains("zebra.conf:12: ignored: interface eth0 (interface blocks")),
+        p.notes.iter().any(|n| n.contains("zebra.conf:13: ignored: interface eth0 (interface blocks")),
         "{:#?}",
         p.notes
     );
     // Graceful restart is bgpbox's own; its notification knob is not.
-    assert!(p.notes.iter().any(|n| n.starts_with("zebra.conf:20: ignored: no bgp graceful-restart notification")));
+    assert!(p.notes.iter().any(|n| n.starts_with("zebra.conf:21: ignored: no bgp graceful-restart notification")));
     assert_eq!(p.config.bgp.as_ref().unwrap().graceful_restart, crate::bgp::config::GrMode::Restart);
     // None of it is written back.
     let out = render(&p.config);
@@ -505,7 +509,7 @@ fn interface_neighbors_read_and_write_as_frr_does() {
     let b = c.bgp.as_ref().unwrap();
     let eth0 = b.effective_neighbor(&"eth0".parse().unwrap()).unwrap();
     assert_eq!((eth0.remote_as, eth0.wants_extended_nexthop()), (RemoteAs::Asn(65002), true));
-    assert!(!b.effective_neighbor(&"eth1".parse().unwrap()).unwrap().wants_extended_nexthop(), "v6only");
+    assert!(b.effective_neighbor(&"eth1".parse().unwrap()).unwrap().wants_extended_nexthop(), "v6only too, as FRR");
     assert_eq!(b.effective_neighbor(&"swp1".parse().unwrap()).unwrap().remote_as, RemoteAs::External);
     assert_eq!(b.neighbor(&"fe80::2".parse().unwrap()).unwrap().interface.as_deref(), Some("eth2"));
     let out = render(&c);
@@ -536,4 +540,35 @@ fn interface_neighbors_read_and_write_as_frr_does() {
     let e = error("router bgp 1\n neighbor eth0 interface peer-group NOPE\n");
     assert!(e.contains("no peer-group NOPE"), "{e}");
     assert!(parse("t", "router bgp 1\n neighbor eth0 interface peer-group NOPE\n").is_err(), "nothing half-made");
+}
+
+#[test]
+fn log_and_debug_lines_read_and_write_as_frr_does() {
+    let text = "log file /var/log/bgpd.log informational\nlog syslog\nlog stdout warnings\nlog commands\n\
+                log timestamp precision 6\ndebug bgp neighbor-events\ndebug bgp updates out\ndebug bgp keepalives\n";
+    let c = parse("t", text).unwrap();
+    let out = render(&c);
+    for l in [
+        "log file /var/log/bgpd.log informational",
+        "log stdout warnings",
+        "log syslog",
+        "log commands",
+        "log timestamp precision 6",
+        "debug bgp neighbor-events",
+        "debug bgp updates out",
+        "debug bgp keepalives",
+    ] {
+        assert!(out.lines().any(|x| x == l), "{l:?} not in\n{out}");
+    }
+    assert_eq!(parse("again", &out).unwrap(), c);
+    let s = c.logging.sinks();
+    assert_eq!(s.syslog, Some(crate::log::Level::Debug), "FRR's default level");
+    assert_eq!(s.console, Some(crate::log::Level::Warn));
+    assert_eq!(s.precision, Some(6));
+    let c = parse("t", &format!("{text}no log syslog\nno debug bgp keepalives\nno log timestamp precision\n")).unwrap();
+    let out = render(&c);
+    assert!(!out.contains("log syslog") && !out.contains("keepalives") && !out.contains("precision"), "{out}");
+    assert!(error("log file\n").contains("expected `log stdout|syslog [LEVEL]`"));
+    assert!(error("log stdout loud\n").contains("loud: expected a level"));
+    assert!(error("log timestamp precision 7\n").contains("0 to 6"));
 }

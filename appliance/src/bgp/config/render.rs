@@ -18,8 +18,11 @@ pub fn render(c: &Config) -> String {
     if let Some(h) = &c.hostname {
         let _ = writeln!(s, "hostname {h}");
     }
-    for l in &c.log {
-        let _ = writeln!(s, "{l}");
+    c.logging.render(&mut s);
+    if !c.logging.debugs.is_empty() {
+        s.push_str("!\n");
+        c.logging.render_debugs(&mut s);
+        s.push_str("!\n");
     }
     for r in &c.statics {
         let kw = if r.prefix.addr().is_ipv4() { "ip" } else { "ipv6" };
@@ -137,9 +140,6 @@ fn neighbors(s: &mut String, b: &Bgp) {
                 neighbor(s, &who, n, &|f| f != Field::RemoteAs && n.explicit.has(f));
             }
             None => neighbor(s, &who, n, &|f| f != Field::RemoteAs || (!said_as && n.explicit.has(f))),
-        }
-        if let Some(i) = &n.interface {
-            let _ = writeln!(s, " neighbor {who} interface {i}");
         }
     }
 }
@@ -265,6 +265,9 @@ fn neighbor(s: &mut String, a: &str, n: &Neighbor, keep: &dyn Fn(Field) -> bool)
 fn neighbor_options(s: &mut String, a: &str, n: &Neighbor, keep: &dyn Fn(Field) -> bool) {
     if let (Some(d), true) = (&n.description, keep(Field::Description)) {
         let _ = writeln!(s, " neighbor {a} description {d}");
+    }
+    if let Some(i) = &n.interface {
+        let _ = writeln!(s, " neighbor {a} interface {i}");
     }
     if n.passive && keep(Field::Passive) {
         let _ = writeln!(s, " neighbor {a} passive");

@@ -235,6 +235,12 @@ pub(super) fn router_bgp(cfg: &mut Config, w: &[&str], line: &str) -> R {
             peer_group::command(bgp, w[0] == "no", who, group.first().copied())?;
         }
         ["neighbor", who, "remote-as", r] => remote_as(bgp, who, r)?,
+        ["no", "neighbor", who, "remote-as", ..] if bgp.neighbor(&NeighborId::Interface(who.to_string())).is_some() => {
+            // An interface neighbor stays, waiting for a remote-as (FRR).
+            if let Some(n) = bgp.neighbor_mut(&NeighborId::Interface(who.to_string())) {
+                n.explicit.0.remove(&Field::RemoteAs);
+            }
+        }
         ["no", "neighbor", who] | ["no", "neighbor", who, "remote-as", ..] => match peer_group::target(bgp, who)? {
             Target::Neighbor(id) => bgp.neighbors.retain(|n| n.id != id),
             Target::Group(g) => {

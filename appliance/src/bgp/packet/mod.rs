@@ -185,10 +185,46 @@ impl Notification {
             (_, 0) => "Unspecific",
             _ => "Unknown subcode",
         };
-        match self.shutdown_message() {
-            Some(m) => format!("{code}/{sub} ({m:?})"),
-            None => format!("{code}/{sub}"),
+        match (self.shutdown_message(), self.data_text()) {
+            (Some(m), _) => format!("{code}/{sub} ({m:?})"),
+            (None, Some(d)) => format!("{code}/{sub} ({d})"),
+            (None, None) => format!("{code}/{sub}"),
         }
+    }
+
+    /// What the data field says, where RFC 4271 6 (and FRR's practice)
+    /// gives it a meaning: the peer's AS, the length, type, version, BGP
+    /// identifier or hold time that was wrong, the attribute at fault.
+    pub fn data_text(&self) -> Option<String> {
+        use err::*;
+        let d = &self.data;
+        let u16_at = |i: usize| d.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        Some(match (self.code, self.subcode, d.len()) {
+            (OPEN, BAD_PEER_AS, 2) => format!("AS {}", u16_at(0)?),
+            (OPEN, BAD_PEER_AS, 4) => format!("AS {}", u32::from_be_bytes([d[0], d[1], d[2], d[3]])),
+            (OPEN, BAD_BGP_ID, 4) => format!("BGP identifier {}", std::net::Ipv4Addr::new(d[0], d[1], d[2], d[3])),
+            (OPEN, UNSUPPORTED_VERSION, 2) => format!("version {} is supported", u16_at(0)?),
+            (OPEN, UNACCEPTABLE_HOLD_TIME, 2) => format!("hold time {}", u16_at(0)?),
+            (OPEN, UNSUPPORTED_CAPABILITY, 2..) => {
+                let mut codes = Vec::new();
+                let mut rest = &d[..];
+                while let [code, len, tail @ ..] = rest {
+                    codes.push(code.to_string());
+                    rest = tail.get(*len as usize..).unwrap_or_default();
+                }
+                format!("capability {}", codes.join(", "))
+            }
+            (HEADER, BAD_LENGTH, 2) => format!("length {}", u16_at(0)?),
+            (HEADER, BAD_TYPE, 1) => format!("type {}", d[0]),
+            // The attribute at fault: flags, type, length, value.
+            (UPDATE, _, 2..) if self.subcode != MALFORMED_ATTR_LIST && self.subcode != INVALID_NETWORK => {
+                format!("attribute {}", attr::name(d[1]))
+            }
+            (CEASE, MAX_PREFIXES, 7) => {
+                format!("AFI {} SAFI {}, limit {}", u16_at(0)?, d[2], u32::from_be_bytes([d[3], d[4], d[5], d[6]]))
+            }
+            _ => return None,
+        })
     }
 }
 
@@ -294,6 +330,39 @@ pub fn encode(msg: &Message, codec: &Codec, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// NOTIFICATIONs say what their data holds: which AS, length,
+    /// identifier or attribute was wrong.
+    #[test]
+    fn notification_data_is_said() {
+        let n = |c, s, d: &[u8]| Notification::new(c, s, d.to_vec()).describe();
+        assert_eq!(n(err::OPEN, err::BAD_PEER_AS, &[0xfd, 0xeb]), "OPEN Message Error/Bad Peer AS (AS 65003)");
+        assert_eq!(
+            n(err::OPEN, err::BAD_PEER_AS, &4_200_000_001u32.to_be_bytes()),
+            "OPEN Message Error/Bad Peer AS (AS 4200000001)"
+        );
+        assert_eq!(
+            n(err::OPEN, err::BAD_BGP_ID, &[192, 0, 2, 1]),
+            "OPEN Message Error/Bad BGP Identifier (BGP identifier 192.0.2.1)"
+        );
+        assert_eq!(
+            n(err::HEADER, err::BAD_LENGTH, &[0x10, 0x01]),
+            "Message Header Error/Bad Message Length (length 4097)"
+        );
+        assert_eq!(
+            n(err::UPDATE, err::ATTR_FLAGS, &[0x40, 1, 1, 0]),
+            "UPDATE Message Error/Attribute Flags Error (attribute ORIGIN)"
+        );
+        assert_eq!(
+            n(err::OPEN, err::UNSUPPORTED_CAPABILITY, &[64, 2, 0, 0, 70, 0]),
+            "OPEN Message Error/Unsupported Capability (capability 64, 70)"
+        );
+        assert_eq!(
+            n(err::CEASE, err::MAX_PREFIXES, &[0, 1, 1, 0, 0, 0, 100]),
+            "Cease/Maximum Number of Prefixes Reached (AFI 1 SAFI 1, limit 100)"
+        );
+        assert_eq!(n(err::OPEN, err::BAD_PEER_AS, &[1, 2, 3]), "OPEN Message Error/Bad Peer AS", "odd data: not read");
+    }
 
     fn roundtrip(m: Message) {
         let codec = Codec::default();

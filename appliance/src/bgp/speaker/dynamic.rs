@@ -40,15 +40,24 @@ impl Speaker {
     /// a configured neighbor or from a listen range.
     /// `scope`: the interface a link-local `remote` came over (else 0).
     pub fn accept(&mut self, now: Instant, remote: IpAddr, scope: u32, local: IpAddr) -> Result<ConnId, Refusal> {
-        let same_link = |p: &Peer| scope == 0 || p.ifindex == 0 || p.ifindex == scope;
-        let i = match self.peers.iter().position(|p| p.remote == Some(remote) && same_link(p) && !p.removed) {
+        // The neighbor at that address on that interface first; then an
+        // interface neighbor there that has no peer yet; a link-local
+        // neighbor bound to no interface last.
+        let at = |p: &Peer, any_link: bool| {
+            p.remote == Some(remote) && !p.removed && (scope == 0 || p.ifindex == scope || (any_link && p.ifindex == 0))
+        };
+        let i = match self.peers.iter().position(|p| at(p, false)) {
             Some(i) => i,
             None => match self.learn_on_link(now, scope, remote) {
                 Some(i) => i,
-                None => self.add_dynamic(now, remote, scope)?,
+                None => match self.peers.iter().position(|p| at(p, true)) {
+                    Some(i) => i,
+                    None => self.add_dynamic(now, remote, scope)?,
+                },
             },
         };
         let id = self.peers[i].session.new_conn_id();
+        self.debug_event(i, || format!("connection {id} from {remote} accepted"));
         self.conns.insert(id, i);
         self.peers[i].local_addr = Some(local);
         let a = self.peers[i].session.connected(now, id, false);

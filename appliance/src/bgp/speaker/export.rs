@@ -162,6 +162,10 @@ impl Speaker {
         let mut a = (*best.attrs).clone();
         if next_hop_self || best.peer == LOCAL || !self.keeps_next_hop(i, afi, &a) {
             (a.next_hop, a.link_local) = self.next_hop_self(i, afi);
+        } else if !(ebgp && self.same_link(best.peer, i)) {
+            // A link-local next hop means nothing off its link: FRR passes
+            // one on only to eBGP on the link it came over.
+            a.link_local = None;
         }
         if ebgp {
             a.as_path = path_for(&a.as_path, f, q.remote_asn(), local_as);
@@ -226,6 +230,7 @@ impl Speaker {
         }
         if !buf.is_empty() {
             p.msgs_out += n;
+            self.debug_packed(i, n, buf.len());
             self.out.push(Output::Send(conn, buf));
         }
     }

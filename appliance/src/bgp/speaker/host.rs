@@ -77,6 +77,23 @@ impl Host {
         })
     }
 
+    /// The other address of a /31, or of a /30, of ours on interface
+    /// `name` (a point-to-point link's peer).
+    pub fn other_end(&self, name: &str) -> Option<Ipv4Addr> {
+        self.addresses.iter().find_map(|a| match a {
+            IpNet::V4(n) if self.names.get(a).map(String::as_str) == Some(name) => {
+                let (me, base) = (u32::from(n.addr()), u32::from(n.network()));
+                match n.prefix_len() {
+                    31 => Some(Ipv4Addr::from(me ^ 1)),
+                    30 if me == base + 1 => Some(Ipv4Addr::from(base + 2)),
+                    30 if me == base + 2 => Some(Ipv4Addr::from(base + 1)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    }
+
     /// The index of interface `name` while it is up.
     pub fn link_up(&self, name: &str) -> Option<u32> {
         self.links.get(name).filter(|(_, up)| *up).map(|(i, _)| *i)

@@ -51,8 +51,44 @@ impl Speaker {
                 self.peers[i].remote = None;
                 self.peers[i].session.cfg.passive = true;
             }
-            let a = self.peers[i].session.start(now);
-            self.run(now, i, a);
+            // Held down by maximum-prefix or BFD, it stays held.
+            if !(self.peers[i].overflow || self.peers[i].bfd_held) {
+                let a = self.peers[i].session.start(now);
+                self.run(now, i, a);
+            }
+        }
+    }
+
+    /// BFD follows numbered neighbors only: said when a config asks it of
+    /// an interface neighbor.
+    pub(super) fn note_unnumbered_bfd(&mut self) {
+        let names: Vec<String> = self
+            .configured()
+            .filter(|p| p.cfg.bfd.is_some() && p.cfg.id.interface().is_some())
+            .map(|p| p.cfg.id.to_string())
+            .collect();
+        for n in names {
+            self.log(
+                Level::Warn,
+                format!("neighbor {n} bfd: BFD on interface neighbors is not supported yet; the hold time detects a dead peer"),
+            );
+        }
+    }
+
+    /// FRR's first way to an interface neighbor's peer (unless `v6only`):
+    /// the other end of a /30 or /31 IPv4 network on the interface.
+    pub(super) fn seek_on_subnets(&mut self, now: Instant) {
+        for i in 0..self.peers.len() {
+            let p = &self.peers[i];
+            if p.removed || p.remote.is_some() || p.cfg.v6only || p.ifindex == 0 {
+                continue;
+            }
+            let Some(name) = p.cfg.id.interface() else { continue };
+            if let Some(other) = self.host.other_end(name) {
+                self.learn(now, i, IpAddr::V4(other));
+                let a = self.peers[i].session.timeout(now);
+                self.run(now, i, a);
+            }
         }
     }
 

@@ -129,3 +129,39 @@ fn a_connection_from_another_link_is_not_the_interface_neighbor() {
     assert!(lan.nodes[i].sp.accept(now, ip("fe80::c"), ETH0, ip("fe80::a")).is_ok());
     assert_eq!(lan.node("a").sp.peer(&"eth0".parse().unwrap()).unwrap().remote(), Some(ip("fe80::c")));
 }
+
+/// A link-local neighbor bound to no interface does not take a connection
+/// that came over an interface neighbor's interface.
+#[test]
+fn the_interface_neighbor_comes_before_an_unbound_link_local_one() {
+    let mut lan = Lan::new();
+    let conf = conf(65001, "192.0.2.1", "198.51.100.0/24", "2001:db8:1::/48")
+        .replace(" neighbor eth0 interface", " neighbor fe80::c remote-as 65003\n neighbor eth0 interface");
+    lan.add_host("a", "fe80::a", &conf, link_local_host("fe80::a", true));
+    let (now, i) = (lan.now, lan.idx("a"));
+    let c = lan.nodes[i].sp.accept(now, ip("fe80::c"), ETH0, ip("fe80::a")).unwrap();
+    let sp = &lan.node("a").sp;
+    assert_eq!(sp.peer(&"eth0".parse().unwrap()).unwrap().remote(), Some(ip("fe80::c")));
+    assert_eq!(sp.conn_peer(c).unwrap().name().to_string(), "eth0");
+    assert_eq!(sp.peer_on(ip("fe80::c"), ETH0).unwrap().name().to_string(), "eth0");
+}
+
+/// FRR's first way to the peer: the other end of a /31 (or /30) on the
+/// interface, over IPv4; `v6only` waits for the link-local one.
+#[test]
+fn a_31_on_the_interface_names_the_peer_unless_v6only() {
+    for (v6only, want) in [(false, Some(ip("192.0.2.1"))), (true, None)] {
+        let mut lan = Lan::new();
+        let mut conf = conf(65001, "192.0.2.10", "198.51.100.0/24", "2001:db8:1::/48");
+        if v6only {
+            conf = conf.replace("interface remote-as", "interface v6only remote-as");
+        }
+        let mut h = link_local_host("fe80::a", true);
+        let net: IpNet = "192.0.2.0/31".parse().unwrap();
+        h.addresses.push(net);
+        h.names.insert(net, "eth0".into());
+        lan.add_host("a", "192.0.2.0", &conf, h);
+        lan.settle();
+        assert_eq!(lan.node("a").sp.peer(&"eth0".parse().unwrap()).unwrap().remote(), want, "v6only {v6only}");
+    }
+}

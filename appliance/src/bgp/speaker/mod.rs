@@ -24,6 +24,7 @@
 mod adj_rib_in;
 mod adj_rib_out;
 mod bfd;
+mod debugging;
 mod dynamic;
 mod export;
 mod fib;
@@ -118,6 +119,8 @@ pub struct Speaker {
     generation: u64,
     /// FRR's table version: one more at every change of a selection.
     versions: PerFamily<u64>,
+    /// `debug bgp ...` switches (see `debugging.rs`).
+    debugs: debugging::Switches,
 }
 
 impl Speaker {
@@ -142,6 +145,7 @@ impl Speaker {
             defer_until: None,
             generation: 0,
             versions: PerFamily::default(),
+            debugs: Default::default(),
         };
         s.reconfigure(now, config)?;
         Ok(s)
@@ -207,7 +211,17 @@ impl Speaker {
 
     /// The neighbor at an address (an interface neighbor's once learnt).
     pub fn peer_at(&self, addr: IpAddr) -> Option<&Peer> {
-        self.configured().find(|p| p.remote == Some(addr))
+        self.peer_on(addr, 0)
+    }
+
+    /// The neighbor at an address on interface `scope` (0: any), the one
+    /// bound to that interface first.
+    pub fn peer_on(&self, addr: IpAddr, scope: u32) -> Option<&Peer> {
+        let at: Vec<&Peer> = self.configured().filter(|p| p.remote == Some(addr)).collect();
+        match scope {
+            0 => at.first().copied(),
+            s => at.iter().find(|p| p.ifindex == s).or_else(|| at.iter().find(|p| p.ifindex == 0)).copied(),
+        }
     }
 
     /// The neighbor a connection is for.
@@ -296,6 +310,7 @@ impl Speaker {
         if links {
             self.links_changed(now);
         }
+        self.seek_on_subnets(now);
         for i in 0..self.peers.len() {
             self.peers[i].session.retry_soon(now);
             let a = self.peers[i].session.timeout(now);

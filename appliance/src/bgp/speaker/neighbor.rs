@@ -56,6 +56,8 @@ pub struct Peer {
     pub(super) bfd_held: bool,
     /// Since when the peer has not read what we sent (RFC 9687).
     pub(super) blocked_since: Option<Instant>,
+    /// The session's state as last seen (for `debug bgp neighbor-events`).
+    pub(super) seen_state: crate::bgp::fsm::State,
 }
 
 /// RFC 9687's Send Hold Timer when the session has no hold time.
@@ -85,6 +87,7 @@ impl Peer {
             stale: None,
             bfd_held: false,
             blocked_since: None,
+            seen_state: crate::bgp::fsm::State::Idle,
         }
     }
 
@@ -219,6 +222,7 @@ impl Speaker {
 
     pub fn closed(&mut self, now: Instant, conn: ConnId, why: &str) {
         let Some(i) = self.conns.remove(&conn) else { return };
+        self.debug_event(i, || format!("connection {conn} closed: {why}"));
         let a = self.peers[i].session.closed(now, conn, why);
         self.run(now, i, a);
     }
@@ -236,7 +240,10 @@ impl Speaker {
             decode(bytes, &codec)
         };
         let a = match decoded {
-            Ok(m) => self.peers[i].session.received(now, conn, m),
+            Ok(m) => {
+                self.debug_rcvd(i, &m);
+                self.peers[i].session.received(now, conn, m)
+            }
             Err(n) => {
                 let addr = self.peers[i].cfg.id.clone();
                 self.log(
@@ -303,6 +310,8 @@ impl Speaker {
                     let p = &self.peers[i];
                     match p.remote {
                         Some(peer) => {
+                            self.debug_event(i, || format!("connecting to {peer} (connection {conn})"));
+                            let p = &self.peers[i];
                             self.conns.insert(conn, i);
                             self.out.push(Output::Connect { conn, peer, scope: p.ifindex });
                         }
@@ -314,6 +323,7 @@ impl Speaker {
                     }
                 }
                 Action::Send(conn, m) => {
+                    self.debug_sent(i, &m);
                     if let Message::Notification(n) = &m {
                         let addr = self.peers[i].cfg.id.clone();
                         self.log(Level::Warn, format!("neighbor {addr}: NOTIFICATION sent: {}", n.describe()));
@@ -334,6 +344,9 @@ impl Speaker {
                 }
             }
         }
+        let was = self.peers[i].seen_state;
+        self.debug_state(i, was);
+        self.peers[i].seen_state = self.peers[i].session.state();
         // A dynamic neighbor whose connection closed before the session
         // came up goes too: it must not hold a place under the limit.
         let p = &mut self.peers[i];

@@ -27,6 +27,21 @@ impl Speaker {
         q.remote.is_some_and(|r| self.host.on_link(nh, r))
     }
 
+    /// Whether the neighbor a path came from and neighbor `i` are on one
+    /// link: the same interface, or addresses on one of our subnets.
+    pub(super) fn same_link(&self, from: crate::bgp::rib::PeerId, i: usize) -> bool {
+        let (Some(a), b) = (self.peer_by_id(from), &self.peers[i]) else { return false };
+        if a.ifindex != 0 || b.ifindex != 0 {
+            return a.ifindex == b.ifindex;
+        }
+        match (a.remote, b.remote) {
+            (Some(x), Some(y)) => {
+                self.host.ifname_for(x).is_some() && self.host.ifname_for(x) == self.host.ifname_for(y)
+            }
+            _ => false,
+        }
+    }
+
     /// Both sides of neighbor `i`'s session take IPv4 with IPv6 next hops.
     pub(super) fn extended_nexthop(&self, i: usize) -> bool {
         self.peers[i].negotiated.as_ref().is_some_and(|n| n.extended_nexthop)

@@ -135,6 +135,8 @@ impl Speaker {
             self.reconfigure_peer(now, i, restart_all);
         }
         self.add_peers(now);
+        self.seek_on_subnets(now);
+        self.note_unnumbered_bfd();
         // BFD no longer asked for: a session it held down starts.
         for i in 0..self.peers.len() {
             if self.peers[i].bfd_held && self.peers[i].cfg.bfd.is_none() {
@@ -197,6 +199,7 @@ impl Speaker {
         let revived = std::mem::take(&mut self.peers[i].removed);
         if !(restart_all || transport || revived || sc != self.peers[i].session.cfg) {
             self.peers[i].cfg = n;
+            self.bind_interface(i);
             return;
         }
         if self.peers[i].session.state() != State::Idle {
@@ -209,6 +212,7 @@ impl Speaker {
         self.peers[i].session.cfg = sc;
         self.peers[i].overflow = false;
         self.peers[i].cfg = n;
+        self.bind_interface(i);
         let a = self.peers[i].session.start(now);
         self.run(now, i, a);
     }

@@ -36,7 +36,17 @@ pub fn health(v: &View) -> String {
             (Some(e), _) => format!(", last error: {e}"),
             (None, _) => String::new(),
         };
-        failures.push(format!("neighbor {}: {} for {since}s{why}", p.name(), st.name()));
+        // A neighbor never up is down since bgpd started, whatever its
+        // retries did to the state's own timer.
+        let down = match s.established_count {
+            0 => format!(
+                "never up ({} now) in {}s since bgpd started",
+                st.name(),
+                v.now.saturating_duration_since(v.started).as_secs()
+            ),
+            _ => format!("{} for {since}s", st.name()),
+        };
+        failures.push(format!("neighbor {}: {down}{why}", p.name()));
     }
     let mut rejected = 0;
     for afi in [Afi::Ipv4, Afi::Ipv6] {

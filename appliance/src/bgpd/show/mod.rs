@@ -7,6 +7,7 @@
 
 mod bfd;
 mod health;
+mod interface;
 mod lists;
 mod neighbor;
 mod peer_group;
@@ -25,6 +26,7 @@ use ipnet::IpNet;
 
 pub use bfd::{bfd_peers, BfdRow};
 pub use health::{health, memory};
+pub use interface::{interface_brief, interface_detail, nht, read_interfaces, LinkHistory};
 pub use lists::{as_path_lists, community_lists};
 pub use neighbor::{neighbor_routes, neighbors, Routes};
 pub use peer_group::peer_groups;

@@ -95,7 +95,7 @@ fn neighbor_text(v: &View, p: &Peer) -> String {
     // the address found on it.
     let who = match (p.name(), p.remote()) {
         (NeighborId::Interface(i), r) => {
-            format!("on {i}: {}", r.map_or("(not yet found)".to_string(), |a| a.to_string()))
+            format!("on {i}: {}", r.map_or("None".to_string(), |a| a.to_string()))
         }
         (a, _) => format!("is {a}"),
     };

@@ -119,7 +119,7 @@ impl TableShow {
             // one used), and for an interface neighbor's, the interface.
             let unnumbered = v.speaker.peer_by_id(p.peer).and_then(|x| x.name().interface());
             let hop = match (p.attrs.link_local, unnumbered) {
-                (_, Some(ifname)) if p.peer != LOCAL => ifname.to_string(),
+                (Some(_), Some(ifname)) if p.peer != LOCAL => ifname.to_string(),
                 (Some(ll), _) if p.peer != LOCAL => ll.to_string(),
                 _ => next_hop_text(p, self.afi),
             };
