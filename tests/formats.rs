@@ -58,7 +58,27 @@ fn mask(text: &str) -> Vec<String> {
                     l.replace_range(i..i + 8, "hh:mm:ss");
                 }
             }
-            let words: Vec<&str> = l.split_whitespace().collect();
+            // zebra's part: counts since the daemon started, MACs, indexes,
+            // link-local addresses and file descriptors differ per run.
+            for p in [
+                "  Link ups:",
+                "  Link downs:",
+                "  HWaddr:",
+                "  inet6 fe80::",
+                "Timestamp precision:",
+                "  Parent ifindex:",
+            ] {
+                if l.starts_with(p) {
+                    l = format!("{p} N");
+                }
+            }
+            if l.starts_with("  index ") {
+                l = mask_word(&l, 1, false);
+            }
+            if let Some(i) = l.find("Client list: bgp") {
+                l.truncate(i + "Client list: bgp".len());
+            }
+            let words: Vec<String> = l.split_whitespace().map(str::to_string).collect();
             if l.starts_with("BGP table version is ") {
                 l = mask_word(&l, 4, false);
             } else if l.starts_with("BGP table version ") {
@@ -124,4 +144,23 @@ fn show_outputs_match_frr_line_for_line() {
     ] {
         same(cmd, &frr.vtysh(cmd), &ours.show(cmd));
     }
+    // What zebra answers in FRR, bgpd here: the interfaces, next hops.
+    for cmd in ["show interface brief", "show interface eth0", "show interface lo", "show ip nht"] {
+        same(cmd, &frr.vtysh(cmd), &ours.show(cmd));
+    }
+    // bgpd's sections of FRR's answers (vtysh asks every daemon).
+    for c in ["debug bgp neighbor-events", "debug bgp updates in", "debug bgp keepalives"] {
+        frr.vtysh(c);
+        ours.vtysh(&[c]).unwrap();
+    }
+    let debugging = |t: &str| section(t, "BGP debugging status:", usize::MAX);
+    same("show debugging", &debugging(&frr.vtysh("show debugging")), &debugging(&ours.show("show debugging")));
+    let logging = |t: &str| section(t, "Logging configuration for bgpd:", 7);
+    same("show logging", &logging(&frr.vtysh("show logging")), &logging(&ours.show("show logging")));
+}
+
+/// The lines from `header` to the next blank one, at most `n`.
+fn section(text: &str, header: &str, n: usize) -> String {
+    let from = text.find(header).unwrap_or_else(|| panic!("no {header:?} in\n{text}"));
+    text[from..].lines().take_while(|l| !l.is_empty()).take(n).map(|l| format!("{l}\n")).collect()
 }

@@ -125,6 +125,9 @@ fn scenario(home: &str) {
         route_bgp("RyzenRouter"),
         route_bgp("router-oplx")
     );
+    if home == "frr" {
+        troubleshooting();
+    }
     // The seed's view: the default from the home router, not selected (the
     // kernel default from the profile's gateway wins).
     for c in ["RyzenRouter", "router-oplx"] {
@@ -202,6 +205,30 @@ fn scenario(home: &str) {
         let f: Vec<&str> = line.split_whitespace().collect();
         assert!(f.len() == 3 && f[1] == f[2] && f[1].len() == 64, "fingerprints differ: {fp}");
     }
+}
+
+/// The README's troubleshooting steps, as a user runs them in a router
+/// container that has no distribution: each answers.
+fn troubleshooting() {
+    let r = "RyzenRouter";
+    let ok = |args: &[&str], want: &str| {
+        let (code, out) = lxc_exec(r, args);
+        assert!(code == 0 && out.contains(want), "{args:?} (exit {code}) lacks {want:?}:\n{out}");
+    };
+    ok(&["healthcheck"], "healthy");
+    ok(&["vtysh", "-c", "show bgp summary"], "192.0.2.254");
+    ok(&["vtysh", "-c", "show ip route"], "B>* 203.0.113.0/24 [20/0] via 192.0.2.204, eth0");
+    ok(&["vtysh", "-c", "show interface brief"], "eth0            up      default         192.0.2.203/24");
+    ok(
+        &["vtysh", "-c", "show ip nht"],
+        "192.0.2.254(Connected)\n resolved via connected\n is directly connected, eth0",
+    );
+    ok(&["vtysh", "-c", "ping 192.0.2.204 count 2"], "2 packets transmitted, 2 received, 0% packet loss");
+    ok(&["ping", "-c", "2", "192.0.2.254"], "64 bytes from 192.0.2.254: icmp_seq=1");
+    ok(&["traceroute", "203.0.113.10"], " 1  192.0.2.204  ");
+    ok(&["vtysh", "-c", "show logging"], "INFO  bgpd/bgp: neighbor 192.0.2.254 Up: AS 65000");
+    let console = run(&["lxc", "console", r, "--show-log"]);
+    assert!(console.contains("INFO  init: ") && console.contains("INFO  bgpd/bgp: "), "{console}");
 }
 
 /// BFD between the routers and the home router (100 ms x 3): `lxc pause

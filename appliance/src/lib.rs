@@ -10,6 +10,7 @@ pub mod bgp;
 pub mod bgpd;
 pub mod cli;
 pub mod control;
+pub mod diag;
 pub mod log;
 pub mod nd;
 pub mod netlink;

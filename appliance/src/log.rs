@@ -66,25 +66,26 @@ impl Level {
     }
 }
 
-/// A `debug bgp ...` (or `debug bfd`) switch.
+/// A `debug bgp ...` (or `debug bfd`) switch, in FRR's order (its
+/// `show debugging` and running config list them so).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Debug {
-    NeighborEvents = 0,
-    UpdatesIn = 1,
-    UpdatesOut = 2,
-    Keepalives = 3,
-    Nht = 4,
+    Keepalives = 0,
+    NeighborEvents = 1,
+    Nht = 2,
+    UpdatesIn = 3,
+    UpdatesOut = 4,
     Zebra = 5,
     Bfd = 6,
 }
 
 impl Debug {
     pub const ALL: [Debug; 7] = [
+        Debug::Keepalives,
         Debug::NeighborEvents,
+        Debug::Nht,
         Debug::UpdatesIn,
         Debug::UpdatesOut,
-        Debug::Keepalives,
-        Debug::Nht,
         Debug::Zebra,
         Debug::Bfd,
     ];

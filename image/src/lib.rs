@@ -67,6 +67,10 @@ pub fn image_tree(o: &BuildOptions) -> io::Result<Tree> {
     t.insert("rootfs/etc/hostname", file(0o644, render::hostname(p)));
     t.insert("rootfs/etc/os-release", file(0o644, render::os_release(p, o.version)));
     t.insert("rootfs/etc/bgpbox/bgpd.conf", file(0o640, render::bgpd_conf(p)));
+    if let Some(m) = p.router.metrics {
+        // init hands it to bgpd as `--metrics ADDR:PORT`.
+        t.insert("rootfs/etc/bgpbox/metrics", file(0o644, format!("{m}\n")));
+    }
     t.insert(&format!("rootfs{}", netconf::PATH), file(0o644, NetworkConfig::from_profile(p).to_toml()));
     Ok(t)
 }

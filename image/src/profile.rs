@@ -43,6 +43,8 @@ pub struct Router {
     pub hostname: String,
     pub asn: u32,
     pub router_id: Option<Ipv4Addr>,
+    /// `metrics = "ADDR:PORT"`: where bgpd serves Prometheus metrics.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,7 +175,7 @@ impl std::str::FromStr for PrefixMatch {
 }
 
 const TOP: &[&str] = &["description", "router", "lan", "vm_network", "bgp", "neighbor", "listen"];
-const ROUTER: &[&str] = &["hostname", "asn", "router_id"];
+const ROUTER: &[&str] = &["hostname", "asn", "router_id", "metrics"];
 const LAN: &[&str] = &["parent", "addresses", "gateway", "gateway6", "hwaddr", "mtu", "shim_address"];
 const VM: &[&str] = &["bridge", "addresses", "mtu"];
 const BGP: &[&str] = &["announce", "accept", "config", "graceful_restart", "bfd_interval"];
@@ -211,6 +213,9 @@ impl Profile {
         check_hostname(&hostname).map_err(|m| r.err("hostname", format!("{hostname:?} {m}")))?;
         let asn = as_number(&mut r, "asn")?.ok_or_else(|| r.err("asn", "missing (required)"))?;
         let router_id = r.opt_parsed("router_id", "an IPv4 address")?;
+        let metrics: Option<std::net::SocketAddr> =
+            r.opt_parsed("metrics", "ADDR:PORT, an address of this router and a port (\"192.0.2.203:9342\")")?;
+        let metrics_err = metrics.map(|m| r.err("metrics", format!("{m}: not an address of this router (lan.addresses, vm_network.addresses, or 127.0.0.1, 0.0.0.0, ::)")));
         r.finish()?;
 
         let mut l = top.opt_table("lan", LAN)?.ok_or_else(|| top.err("lan", "missing (required table [lan])"))?;
@@ -256,6 +261,14 @@ impl Profile {
                 Some(VmNetwork { bridge, addresses, mtu })
             }
         };
+
+        if let (Some(m), Some(e)) = (metrics, metrics_err) {
+            let mine = lan.addresses.iter().chain(vm_network.iter().flat_map(|v| v.addresses.iter()));
+            let ok = m.ip().is_unspecified() || m.ip().is_loopback() || mine.clone().any(|a| a.addr() == m.ip());
+            if !ok {
+                return Err(e);
+            }
+        }
 
         let mut neighbors = Vec::new();
         for mut n in top.opt_tables("neighbor", NEIGHBOR)? {
@@ -334,7 +347,7 @@ impl Profile {
         Ok(Profile {
             name: name.to_string(),
             description,
-            router: Router { hostname, asn, router_id },
+            router: Router { hostname, asn, router_id, metrics },
             lan,
             vm_network,
             bgp,

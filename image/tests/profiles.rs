@@ -324,3 +324,23 @@ fn a_typo_is_named_with_what_was_meant() {
     let e = error_of(|s| s.replace("[router]", "[routr]"));
     assert!(e.contains("routr: unknown key: did you mean router?"), "{e}");
 }
+
+/// `[router] metrics`: an address of this router (or any, or loopback)
+/// and a port; the image hands it to bgpd through /etc/bgpbox/metrics.
+#[test]
+fn metrics_address_is_checked() {
+    assert_eq!(
+        error_of(|t| t.replace("asn = 65001", "asn = 65001\nmetrics = \"192.0.2.9:9342\"")),
+        "profiles/x.toml: router.metrics: 192.0.2.9:9342: not an address of this router (lan.addresses, vm_network.addresses, or 127.0.0.1, 0.0.0.0, ::)"
+    );
+    assert!(error_of(|t| t.replace("asn = 65001", "asn = 65001\nmetrics = \"192.168.2.203\""))
+        .contains("router.metrics: \"192.168.2.203\" is not ADDR:PORT"));
+    let dir = std::env::temp_dir().join(format!("bgpbox-prof-metrics-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("m.toml");
+    let text = std::fs::read_to_string(repo().join("profiles/ryzen7-5700x.toml")).unwrap();
+    std::fs::write(&path, text.replace("asn = 65001", "asn = 65001\nmetrics = \"192.168.2.203:9342\"")).unwrap();
+    let p = Profile::load(&path, &[]).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(p.router.metrics, Some("192.168.2.203:9342".parse().unwrap()));
+}

@@ -179,14 +179,26 @@ impl Bgpbox {
 
     /// From a config file as it is (a restart after `write memory`).
     pub fn start_file(bin: &str, ns: &Ns, name: &str, conf_path: &std::path::Path) -> Bgpbox {
+        Bgpbox::start_with(bin, ns, name, conf_path, &[])
+    }
+
+    /// With more of bgpd's options (`--metrics ADDR:PORT`).
+    pub fn start_args(ns: &Ns, name: &str, conf: &str, extra: &[&str]) -> Bgpbox {
+        let conf_path = workdir().join(format!("{name}.conf"));
+        std::fs::write(&conf_path, conf).unwrap();
+        Bgpbox::start_with(&bgpbox_bin(), ns, name, &conf_path, extra)
+    }
+
+    fn start_with(bin: &str, ns: &Ns, name: &str, conf_path: &std::path::Path, extra: &[&str]) -> Bgpbox {
         let conf_path = conf_path.to_path_buf();
         let dir = workdir();
         let socket = dir.join(format!("{name}.sock"));
         let log = dir.join(format!("{name}.log"));
         // A killed bgpd leaves its socket behind: wait for the new one.
         let _ = std::fs::remove_file(&socket);
-        let child =
-            ns.spawn(&[bin, "bgpd", "-f", conf_path.to_str().unwrap(), "--socket", socket.to_str().unwrap()], &log);
+        let mut args = vec![bin, "bgpd", "-f", conf_path.to_str().unwrap(), "--socket", socket.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let child = ns.spawn(&args, &log);
         let b = Bgpbox { socket, conf: conf_path, log, child: Some(child), ns: ns.name.clone() };
         wait_for(Duration::from_secs(10), || b.socket.exists().then_some(()))
             .unwrap_or_else(|| panic!("bgpd {name} did not start:\n{}", b.log_text()));

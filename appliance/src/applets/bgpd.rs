@@ -29,6 +29,9 @@ struct Args {
     /// Do not program the kernel's FIB (routes are only learnt and shown).
     #[arg(long)]
     no_fib: bool,
+    /// Serve Prometheus metrics on this address and port (off unless given).
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics: Option<std::net::SocketAddr>,
     /// Check the configuration file and exit (0: valid).
     #[arg(short = 'C', long = "dryrun")]
     check: bool,
@@ -58,7 +61,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let opts = crate::bgpd::daemon::Options { config_path: a.config, socket: a.socket, port: a.port, fib: !a.no_fib };
+    let opts = crate::bgpd::daemon::Options {
+        config_path: a.config,
+        socket: a.socket,
+        port: a.port,
+        fib: !a.no_fib,
+        metrics: a.metrics,
+    };
     let result = rt.block_on(crate::bgpd::daemon::run(opts, cfg));
     // The kernel watcher blocks in recv(); do not wait for it on the way out.
     rt.shutdown_background();

@@ -203,7 +203,12 @@ fn services(etc: &Path) -> Vec<Service> {
     }
     let conf = etc.join("bgpd.conf");
     if conf.exists() {
-        add("bgpd", Kind::Daemon, vec!["-f".into(), conf.display().to_string()]);
+        let mut args = vec!["-f".into(), conf.display().to_string()];
+        // The profile's `[router] metrics`, written by `bgpbox build`.
+        if let Ok(m) = std::fs::read_to_string(etc.join("metrics")) {
+            args.extend(["--metrics".into(), m.trim().to_string()]);
+        }
+        add("bgpd", Kind::Daemon, args);
     }
     out
 }

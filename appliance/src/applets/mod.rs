@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 pub mod bgpd;
 pub mod build;
+pub mod diag;
 pub mod healthcheck;
 pub mod init;
 pub mod netsetup;
@@ -48,6 +49,18 @@ pub const APPLETS: &[Applet] = &[
         about: "is this router doing its job: exit 0 or 1 with the reasons (--json, --wait SECONDS)",
         linked: true,
         run: healthcheck::main,
+    },
+    Applet {
+        name: "ping",
+        about: "ICMP echo to a host (-c N, -I SOURCE, -4/-6), as iputils' ping prints it",
+        linked: true,
+        run: diag::ping,
+    },
+    Applet {
+        name: "traceroute",
+        about: "the routers on the way to a host (ICMP, numeric, -m MAX_HOPS)",
+        linked: true,
+        run: diag::traceroute,
     },
     Applet {
         name: "build",

@@ -321,6 +321,7 @@ mod tests {
             arphrd: 1,
             mac: Vec::new(),
             kind: String::new(),
+            parent: None,
         }
     }
 

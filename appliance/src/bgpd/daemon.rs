@@ -38,6 +38,8 @@ pub struct Options {
     pub socket: PathBuf,
     pub port: u16,
     pub fib: bool,
+    /// Where Prometheus metrics are served (None: nowhere).
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Route changes queued for the kernel above which bgpd keeps the read
@@ -106,6 +108,13 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
     // configured (the OPENs say so before any is sent).
     speaker.set_restarted(now, fib.kept_families());
     let listener = connection::listen(opts.port).await?;
+    if let Some(addr) = opts.metrics {
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("--metrics {addr}: cannot listen there: {e}"))?;
+        crate::info!("metrics", "Prometheus metrics on http://{addr}/metrics");
+        tokio::spawn(super::metrics::serve(l, tx.clone()));
+    }
     let control = control::socket(&opts.socket)?;
     crate::info!(
         "bgp",
@@ -286,6 +295,16 @@ impl Daemon {
             }
             Event::RouterAdvert(ifindex, from) => self.speaker.neighbor_found(now, ifindex, from.into()),
             Event::RouterSolicit(ifindex) => self.nd.solicited(ifindex),
+            Event::Metrics(reply) => {
+                let v = super::show::View {
+                    speaker: &self.speaker,
+                    fib: &self.fib,
+                    kernel_since: &self.kernel_since,
+                    started: self.started,
+                    now,
+                };
+                let _ = reply.send(super::metrics::render(&v, self.fib.counts()));
+            }
             Event::NexthopGone(id) => {
                 let delta = self.fib.nexthop_gone(id);
                 self.rewrite(&delta);

@@ -37,6 +37,8 @@ pub enum Event {
     RouterAdvert(u32, std::net::Ipv6Addr),
     /// A router solicitation arrived on the interface with that index.
     RouterSolicit(u32),
+    /// A scrape of the metrics listener: the text goes back.
+    Metrics(tokio::sync::oneshot::Sender<String>),
 }
 
 pub type Events = mpsc::UnboundedSender<Event>;

@@ -291,6 +291,16 @@ impl Fib {
     }
 }
 
+impl Fib {
+    /// Selected routes not in the kernel: (for a better route, for an
+    /// unreachable next hop, refused by the kernel).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let shadowed = self.not_installed.values().filter(|n| matches!(n, NotInstalled::Shadowed)).count();
+        let refused = self.rejected.lock().map_or(0, |r| r.len());
+        (shadowed, self.not_installed.len() - shadowed, refused)
+    }
+}
+
 impl Installed for Fib {
     /// Whether a selected route is in the kernel as far as we know.
     fn installed(&self, prefix: &IpNet) -> Result<(), NotInstalled> {

@@ -67,16 +67,20 @@ pub fn show_debugging(on: &BTreeSet<Debug>) -> String {
         (false, true) => Some(" (outbound)"),
         (false, false) => None,
     };
-    if on.contains(&Debug::NeighborEvents) {
-        s.push_str("  BGP neighbor-events debugging is on\n");
+    for (d, what) in [
+        (Debug::Keepalives, "keepalives"),
+        (Debug::NeighborEvents, "neighbor-events"),
+        (Debug::Nht, "next-hop tracking"),
+    ] {
+        if on.contains(&d) {
+            let _ = writeln!(s, "  BGP {what} debugging is on");
+        }
     }
     if let Some(dir) = updates {
         let _ = writeln!(s, "  BGP updates debugging is on{dir}");
     }
-    for (d, what) in [(Debug::Keepalives, "keepalives"), (Debug::Nht, "next-hop tracking"), (Debug::Zebra, "zebra")] {
-        if on.contains(&d) {
-            let _ = writeln!(s, "  BGP {what} debugging is on");
-        }
+    if on.contains(&Debug::Zebra) {
+        s.push_str("  BGP zebra debugging is on\n");
     }
     s.push('\n');
     if on.contains(&Debug::Bfd) {
@@ -138,7 +142,7 @@ mod tests {
         let d = show_debugging(&st.on());
         assert_eq!(
             d,
-            "BGP debugging status:\n  BGP updates debugging is on (inbound)\n  BGP keepalives debugging is on\n\n"
+            "BGP debugging status:\n  BGP keepalives debugging is on\n  BGP updates debugging is on (inbound)\n\n"
         );
         st.toggle(&Debug::ALL, false);
         assert_eq!(show_debugging(&st.on()), "BGP debugging status:\n\n");

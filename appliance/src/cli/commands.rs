@@ -51,6 +51,8 @@ pub static SPECS: &[Spec] = &[
     s(M::Exec, "copy running-config startup-config", K::Remote),
     s(M::Exec, "configure [terminal]", K::Configure),
     s(M::Exec, "terminal length (0-512)", K::Local),
+    s(M::Exec, "ping [<ip|ipv6>] WORD [count (1-1000)] [source WORD]", K::Diag),
+    s(M::Exec, "traceroute [<ip|ipv6>] WORD", K::Diag),
     s(M::Exec, "exit", K::Quit),
     s(M::Exec, "quit", K::Quit),
     s(M::Exec, "end", K::Local),

@@ -73,6 +73,8 @@ pub enum Kind {
     Do,
     /// `terminal length N`: the shell's own setting.
     Local,
+    /// `ping`, `traceroute`: run by vtysh itself (`crate::diag`).
+    Diag,
 }
 
 #[derive(Debug)]

@@ -108,12 +108,14 @@ fn link(m: LinkMessage) -> Link {
         arphrd: u16::from(m.header.link_layer_type),
         mac: Vec::new(),
         kind: String::new(),
+        parent: None,
     };
     for a in m.attributes {
         match a {
             LinkAttribute::IfName(n) => l.name = n,
             LinkAttribute::Mtu(m) => l.mtu = m,
             LinkAttribute::Address(mac) => l.mac = mac,
+            LinkAttribute::Link(p) => l.parent = Some(p),
             LinkAttribute::LinkInfo(infos) => {
                 for i in infos {
                     if let LinkInfo::Kind(k) = i {

@@ -115,6 +115,8 @@ pub struct Link {
     pub mac: Vec<u8>,
     /// The rtnetlink kind (`veth`, `bridge`, `macvlan`, ...), empty if none.
     pub kind: String,
+    /// IFLA_LINK: a veth's peer, a macvlan's parent (its index).
+    pub parent: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,16 +36,16 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let client = match Client::connect(&a.socket) {
-        Ok(mut c) => {
-            c.print_parts();
-            c
-        }
-        Err(e) => {
+    // `ping` and `traceroute` need no bgpd: the connection waits for the
+    // first command that does, except in the interactive shell.
+    let mut client = Lazy { socket: a.socket.clone(), client: None };
+    let interactive = a.file.is_none() && a.commands.is_empty() && std::io::stdin().is_terminal();
+    if interactive {
+        if let Err(e) = client.connect() {
             eprintln!("{e}");
             return ExitCode::FAILURE;
         }
-    };
+    }
     if let Some(f) = &a.file {
         let text = match std::fs::read_to_string(f) {
             Ok(t) => t,
@@ -70,6 +70,29 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// bgpd's control socket, connected when first needed.
+struct Lazy {
+    socket: PathBuf,
+    client: Option<Client>,
+}
+
+impl Lazy {
+    fn connect(&mut self) -> Result<&mut Client, String> {
+        if self.client.is_none() {
+            let mut c = Client::connect(&self.socket)?;
+            c.print_parts();
+            self.client = Some(c);
+        }
+        Ok(self.client.as_mut().expect("connected above"))
+    }
+}
+
+impl Bgpd for Lazy {
+    fn call(&mut self, req: &Request) -> Result<crate::control::Response, String> {
+        self.connect()?.call(req)
     }
 }
 

@@ -28,6 +28,40 @@ pub struct Session<B> {
     pub quit: bool,
 }
 
+/// `ping [ip|ipv6] HOST [count N] [source ADDR]` and `traceroute [ip|ipv6]
+/// HOST`, run here (they need no bgpd): what they printed, or why not.
+fn diag(w: &[String]) -> Result<String, String> {
+    let w: Vec<&str> = w.iter().map(String::as_str).collect();
+    let (cmd, rest) = w.split_first().ok_or("% Command incomplete")?;
+    let (v6, rest) = match rest {
+        ["ip", r @ ..] => (Some(false), r),
+        ["ipv6", r @ ..] => (Some(true), r),
+        r => (None, r),
+    };
+    let (host, mut opts) = rest.split_first().ok_or("% Command incomplete")?;
+    let mut o = crate::diag::PingOpts { v6, ..Default::default() };
+    while let [k, v, more @ ..] = opts {
+        match *k {
+            "count" => o.count = v.parse().map_err(|_| format!("% Invalid count {v}"))?,
+            "source" => o.source = Some(v.parse().map_err(|_| format!("% Invalid source address {v}"))?),
+            _ => return Err(format!("% Unknown option {k}")),
+        }
+        opts = more;
+    }
+    let mut out = Vec::new();
+    let answered = match *cmd {
+        "ping" => crate::diag::ping(host, &o, &mut out),
+        _ => crate::diag::traceroute(host, v6, 30, &mut out),
+    }
+    .map_err(|e| format!("% {e}"))?;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    if answered {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
 impl<B: Bgpd> Session<B> {
     pub fn new(bgpd: B, scripted: bool) -> Session<B> {
         Session { bgpd, stack: Vec::new(), scripted, batch: Vec::new(), quit: false }
@@ -67,6 +101,7 @@ impl<B: Bgpd> Session<B> {
                 Ok(String::new())
             }
             Kind::Local => Ok(String::new()),
+            Kind::Diag => diag(&r.words),
             Kind::Do => {
                 let cmd = &r.words[1];
                 match grammar().resolve(Mode::Exec, cmd) {

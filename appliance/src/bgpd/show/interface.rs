@@ -18,6 +18,8 @@ use crate::netlink::{self, Link, Msg, Socket};
 pub struct IfInfo {
     pub link: Link,
     pub addrs: Vec<IpNet>,
+    /// Mb/s, as the kernel says (0: none, or down).
+    pub speed: u64,
 }
 
 pub fn read_interfaces() -> std::io::Result<Vec<IfInfo>> {
@@ -25,7 +27,8 @@ pub fn read_interfaces() -> std::io::Result<Vec<IfInfo>> {
     let mut ifs: BTreeMap<u32, IfInfo> = BTreeMap::new();
     s.dump_each(netlink::RTM_GETLINK, 1, |m| {
         if let Msg::Link(true, l) = m {
-            ifs.insert(l.index, IfInfo { link: l, addrs: Vec::new() });
+            let speed = speed(&l.name);
+            ifs.insert(l.index, IfInfo { link: l, addrs: Vec::new(), speed });
         }
     })?;
     s.dump_each(netlink::RTM_GETADDR, 2, |m| {
@@ -37,6 +40,8 @@ pub fn read_interfaces() -> std::io::Result<Vec<IfInfo>> {
     })?;
     let mut v: Vec<IfInfo> = ifs.into_values().collect();
     for i in &mut v {
+        // zebra keeps no loopback addresses as connected.
+        i.addrs.retain(|a| !a.addr().is_loopback());
         // IPv4 first, then IPv6, link-local last, as zebra lists them.
         i.addrs.sort_by_key(|a| (a.addr().is_ipv6(), link_local(a), *a));
     }
@@ -110,13 +115,14 @@ pub fn interface_detail(ifs: &[IfInfo], h: &LinkHistory, name: Option<&str>) -> 
 
 fn detail(s: &mut String, i: &IfInfo, c: Counts) {
     let l = &i.link;
-    let _ = match (l.up, l.carrier) {
+    // zebra's line protocol is the kernel's IFF_RUNNING.
+    let _ = match (l.up, l.flags & 0x40 != 0) {
         (true, c) => writeln!(s, "Interface {} is up, line protocol is {}", l.name, if c { "up" } else { "down" }),
         (false, _) => writeln!(s, "Interface {} is down", l.name),
     };
     let _ = writeln!(s, "  Link ups:   {:>5}    last: {}", c.ups, when(c.last_up));
     let _ = writeln!(s, "  Link downs: {:>5}    last: {}", c.downs, when(c.last_down));
-    let _ = writeln!(s, "  vrf: default\n  index {} metric 0 mtu {} speed 0 ", l.index, l.mtu);
+    let _ = writeln!(s, "  vrf: default\n  index {} metric 0 mtu {} speed {} ", l.index, l.mtu, i.speed);
     let _ = writeln!(s, "  flags: <{}>", flag_names(l.flags));
     let _ = writeln!(s, "  Type: {}", arphrd_name(l.arphrd));
     if l.mac.len() == 6 && l.arphrd != 772 {
@@ -131,6 +137,17 @@ fn detail(s: &mut String, i: &IfInfo, c: Counts) {
         s.push_str("  Bridge VLAN-aware: no\n");
     }
     s.push_str("  protodown: off \n");
+    if let Some(p) = l.parent.filter(|p| *p != l.index && *p != 0) {
+        let _ = writeln!(s, "  Parent ifindex: {p}");
+    }
+}
+
+/// The link's speed in Mb/s as the kernel says it (0: none, or down).
+fn speed(name: &str) -> u64 {
+    std::fs::read_to_string(format!("/sys/class/net/{name}/speed"))
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map_or(0, |v| v.max(0) as u64)
 }
 
 /// zebra's time of a link event: local time, hundredths of a second.
@@ -185,8 +202,9 @@ fn kind_name(k: &str) -> &'static str {
 }
 
 /// `show ip nht` / `show ipv6 nht`: the neighbors' addresses (a single-hop
-/// eBGP one as FRR registers it, "Connected") and the next hops of the
-/// paths bgpd holds, each resolved over the host's routes.
+/// eBGP one as FRR registers it, "Connected"), the next hops of the paths
+/// bgpd holds and the `network`s' addresses, each resolved over the
+/// host's routes.
 pub fn nht(sp: &Speaker, v6: bool) -> String {
     let local_as = sp.local_as();
     let mut hops: BTreeMap<IpAddr, bool> = BTreeMap::new();
@@ -202,6 +220,11 @@ pub fn nht(sp: &Speaker, v6: bool) -> String {
         for p in paths.iter().filter(|p| p.peer != crate::bgp::rib::LOCAL) {
             path_hops.extend(p.attrs.next_hop);
         }
+    }
+    // `network` statements too: FRR's import check tracks each one's
+    // address.
+    if let Some(b) = &sp.config().bgp {
+        path_hops.extend(b.family(afi).networks.iter().map(|n| n.network()));
     }
     for h in path_hops {
         hops.entry(h).or_insert(false);
@@ -250,8 +273,10 @@ mod tests {
                 arphrd: 1,
                 mac: vec![0x82, 0xd7, 0x52, 0xd6, 0xe0, 0x71],
                 kind: kind.into(),
+                parent: None,
             },
             addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+            speed: 0,
         }
     }
 
