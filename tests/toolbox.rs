@@ -102,7 +102,8 @@ fn metrics_follow_a_peer_and_its_prefixes() {
 fn debug_switches_fill_the_log_ring() {
     require_root();
     let (a, b) = pair("dg");
-    let x = Bgpbox::start(&a, "dg-a", OURS);
+    let file = workdir().join("dg-a.file.log");
+    let x = Bgpbox::start(&a, "dg-a", &format!("log file {} informational\n{OURS}", file.display()));
     x.vtysh(&["debug bgp updates in", "debug bgp neighbor-events"]).unwrap();
     let dbg = x.show("show debugging");
     assert!(
@@ -117,6 +118,9 @@ fn debug_switches_fill_the_log_ring() {
         l.contains("neighbor 192.0.2.2 rcvd UPDATE w/ attr: nexthop 192.0.2.2, origin i, path 65002, metric 0; 1 announced: 203.0.113.0/24")
             && l.contains("neighbor 192.0.2.2 went from OpenConfirm to Established")
     });
+    // `log file PATH LEVEL`: the file has the lines too.
+    let f = std::fs::read_to_string(&file).unwrap();
+    assert!(f.contains("INFO  bgpd/bgp: neighbor 192.0.2.2 Up: AS 65002") && f.contains("rcvd UPDATE"), "{f}");
     // Lines the switches asked for reach the console log too.
     assert!(x.log_text().contains("DEBUG bgpd/bgp: neighbor 192.0.2.2 rcvd UPDATE"), "{}", x.log_text());
     x.vtysh(&["no debug bgp updates", "no debug bgp neighbor-events"]).unwrap();

@@ -13,7 +13,8 @@ pub fn describe(tok: Token, after: Option<&str>) -> &'static str {
 fn var(v: Var, after: Option<&str>) -> &'static str {
     match (v, after) {
         (Var::Ipv4 | Var::Ipv6, Some("neighbor" | "neighbors")) => "Neighbor address",
-        (Var::Ipv4 | Var::Ipv6, Some("bgp")) => "BGP neighbor address to clear",
+        // `clear bgp ?` (help_text tells it from `show ip bgp ?`).
+        (Var::Ipv4 | Var::Ipv6 | Var::Ifname, Some("clear bgp")) => "BGP neighbor address to clear",
         (Var::Ipv4, Some("router-id")) => "Manually configured router identifier",
         (Var::Ipv4, _) => "Network in the BGP routing table to display",
         (Var::Ipv6, _) => "Network in the BGP routing table to display",
@@ -41,7 +42,7 @@ fn var(v: Var, after: Option<&str>) -> &'static str {
         (Var::Word, Some("hostname")) => "This system's network name",
         (Var::Word, Some("update-source")) => "Source IP address or interface name",
         (Var::Word, _) => "Name",
-        (Var::Ifname, Some("neighbor" | "neighbors" | "bgp")) => "Interface name (an interface neighbor)",
+        (Var::Ifname, Some("neighbor" | "neighbors")) => "Interface name (an interface neighbor)",
         (Var::Ifname, _) => "Interface name",
         (Var::Line, Some("description")) => "Up to 80 characters describing this neighbor",
         (Var::Line, Some("password")) => "The password",

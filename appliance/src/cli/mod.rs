@@ -19,10 +19,15 @@ pub fn grammar() -> &'static Grammar {
 /// padded to a common width, then its description; `<cr>` last.
 pub fn help_text(mode: Mode, line: &str) -> Result<String, CliError> {
     let choices = grammar().help(mode, line)?;
+    // After `bgp` an address is a neighbor to clear, or a network to show.
+    let clearing = line.split_whitespace().next().is_some_and(|w| w.len() >= 2 && "clear".starts_with(w));
     let rows: Vec<(&str, &str)> = choices
         .iter()
         .map(|c| match c.token {
-            Some(t) => (t.text(), help::describe(t, c.after)),
+            Some(t) => (
+                t.text(),
+                help::describe(t, c.after.filter(|a| !(clearing && *a == "bgp")).or(clearing.then_some("clear bgp"))),
+            ),
             None => ("<cr>", ""),
         })
         .collect();

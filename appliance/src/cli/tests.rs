@@ -158,3 +158,17 @@ fn abbreviated_config_lines_mean_what_they_say() {
     let r = grammar().resolve(Mode::RouteMap, "do sh bgp sum").unwrap();
     assert_eq!((r.spec.kind, r.words[1].as_str()), (Kind::Do, "sh bgp sum"));
 }
+
+/// After `bgp`, an address is a network to show, or a neighbor to clear.
+#[test]
+fn an_address_s_help_fits_its_command() {
+    let show = help_text(Mode::Exec, "show ip bgp ").unwrap();
+    assert!(
+        show.lines().any(|l| l.contains("A.B.C.D") && l.ends_with("Network in the BGP routing table to display")),
+        "{show}"
+    );
+    let clear = help_text(Mode::Exec, "clear bgp ").unwrap();
+    assert!(clear.lines().any(|l| l.contains("A.B.C.D") && l.ends_with("BGP neighbor address to clear")), "{clear}");
+    let clear = help_text(Mode::Exec, "cl ip bgp ").unwrap();
+    assert!(clear.lines().any(|l| l.contains("IFNAME") && l.ends_with("BGP neighbor address to clear")), "{clear}");
+}
