@@ -41,9 +41,16 @@ fn images_launch_stop_and_rebuild_identically() {
     let mut env = Env::new("i");
     let (t, dir, lan, vmbr, root) =
         (env.t.clone(), env.dir.clone(), env.lan.clone(), env.vmbr.clone(), env.root.clone());
+    for p in ["ryzen7-5700x", "optiplex"] {
+        env.volume(p);
+    }
     let c = &mut env.c;
 
-    let sets = vec![format!("lan.parent={lan}"), format!("vm_network.bridge={vmbr}")];
+    let sets = vec![
+        format!("lan.parent={lan}"),
+        format!("vm_network.bridge={vmbr}"),
+        format!("router.storage_pool={}", env.pool),
+    ];
     let binary = std::fs::read(bin).unwrap();
     for (profile, hostname) in [("ryzen7-5700x", "RyzenRouter"), ("optiplex", "router-oplx")] {
         let path = repo().join("profiles").join(format!("{profile}.toml"));
@@ -120,6 +127,7 @@ struct Env {
     lan: String,
     vmbr: String,
     root: String,
+    pool: String,
 }
 
 impl Env {
@@ -145,19 +153,34 @@ impl Env {
         run(&["lxc", "profile", "create", &root]);
         c.push(&["lxc", "profile", "delete", &root]);
         run(&["lxc", "profile", "device", "add", &root, "root", "disk", "path=/", &format!("pool={pool}")]);
-        Env { c, t, dir, lan, vmbr, root }
+        Env { c, t, dir, lan, vmbr, root, pool }
+    }
+
+    /// A profile's image for this test's host stand-ins, into `out`.
+    fn build(&self, profile: &str, sets: &[String], out: &str) -> Built {
+        let bin = static_bgpbox();
+        let mut sets = sets.to_vec();
+        sets.push(format!("lan.parent={}", self.lan));
+        sets.push(format!("vm_network.bridge={}", self.vmbr));
+        sets.push(format!("router.storage_pool={}", self.pool));
+        let path = repo().join("profiles").join(format!("{profile}.toml"));
+        build(bin.to_str().unwrap(), path.to_str().unwrap(), self.dir.join(out).to_str().unwrap(), &sets)
+    }
+
+    /// The profile's config volume (`lxc storage volume create`, once).
+    fn volume(&mut self, profile: &str) {
+        let v = format!("bgpbox-{profile}");
+        if try_run(&["lxc", "storage", "volume", "show", &self.pool, &v]).is_err() {
+            run(&["lxc", "storage", "volume", "create", &self.pool, &v]);
+            self.c.push(&["lxc", "storage", "volume", "delete", &self.pool, &v]);
+        }
     }
 
     /// Builds, imports and launches a profile's image; returns the
     /// container's name.
     fn launch(&mut self, profile: &str, hostname: &str, sets: &[String]) -> String {
-        let bin = static_bgpbox();
-        let bin = bin.to_str().unwrap();
-        let mut sets = sets.to_vec();
-        sets.push(format!("lan.parent={}", self.lan));
-        sets.push(format!("vm_network.bridge={}", self.vmbr));
-        let path = repo().join("profiles").join(format!("{profile}.toml"));
-        let b = build(bin, path.to_str().unwrap(), self.dir.join(profile).to_str().unwrap(), &sets);
+        self.volume(profile);
+        let b = self.build(profile, sets, profile);
         let alias = format!("bgpboxt{}-{profile}", self.t);
         run(&["lxc", "image", "import", &b.image, "--alias", &alias]);
         self.c.push(&["lxc", "image", "delete", &alias]);
@@ -303,6 +326,8 @@ fn router_container_lives_and_stops_cleanly() {
     assert_eq!(code, 0, "{out}");
     eprintln!("bgpd restarted {restarted:?} after kill -9");
 
+    upgrade_keeps_the_saved_config(&mut env, &c, &sets);
+
     // lxc stop: quick, and the peer hears a Cease, not a hold timer.
     let t0 = Instant::now();
     lxc_stop(&c);
@@ -316,4 +341,56 @@ fn router_container_lives_and_stops_cleanly() {
     .expect("the home router saw the session go");
     assert!(log.contains("neighbor 192.0.2.203 Down: Cease/Administrative Shutdown received"), "{log}");
     eprintln!("lxc stop took {took:?}");
+}
+
+/// `write memory` survives `bgpbox upgrade` to an image whose profile
+/// changed (LXD 5.0 here: the container is replaced, its config volume
+/// stays): the neighbor added in vtysh is there, the profile's change too,
+/// and healthcheck says how the running config differs from the image's.
+fn upgrade_keeps_the_saved_config(env: &mut Env, c: &str, sets: &[String]) {
+    let (code, out) = exec_code(
+        c,
+        &[
+            "vtysh",
+            "-c",
+            "configure terminal",
+            "-c",
+            "router bgp 65001",
+            "-c",
+            "neighbor 192.0.2.9 remote-as 65009",
+            "-c",
+            "neighbor 192.0.2.9 shutdown",
+            "-c",
+            "end",
+            "-c",
+            "write memory",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let mut sets = sets.to_vec();
+    sets.retain(|s| !s.starts_with("router.router_id="));
+    sets.push("router.router_id=192.0.2.77".into());
+    let b = env.build("ryzen7-5700x", &sets, "upgraded");
+    env.c.push(&["lxc", "image", "delete", &b.fingerprint]);
+    let lxd_profile = format!("bgpboxt{}-ryzen7-5700x", env.t);
+    let bin = static_bgpbox();
+    let up = std::process::Command::new(bin)
+        .args(["upgrade", c, "--image", &b.image, "--profile-yaml", &b.lxd_profile, "--lxd-profile", &lxd_profile])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&up.stdout).into_owned() + &String::from_utf8_lossy(&up.stderr);
+    assert!(up.status.success(), "bgpbox upgrade failed:\n{said}");
+    assert!(said.contains("replacing") || said.contains("rebuilding"), "{said}");
+    assert!(
+        said.contains("note: config: the running config differs from the image's (/etc/bgpbox/bgpd.conf): + router bgp 65001 / neighbor 192.0.2.9 remote-as 65009"),
+        "{said}"
+    );
+    let (_, running) = exec_code(c, &["vtysh", "-c", "show running-config"]);
+    assert!(running.contains(" neighbor 192.0.2.9 remote-as 65009\n"), "the saved neighbor is gone:\n{running}");
+    assert!(running.contains(" bgp router-id 192.0.2.77\n"), "the profile's change is not applied:\n{running}");
+    if let Ok(log) = try_run(&["lxc", "console", c, "--show-log"]) {
+        if log.contains("init:") {
+            assert!(log.contains("config: /var/lib/bgpbox/bgpd.conf (saved) with the new image's changes: "), "{log}");
+        }
+    }
 }

@@ -45,6 +45,15 @@ pub struct Router {
     pub router_id: Option<Ipv4Addr>,
     /// `metrics = "ADDR:PORT"`: where bgpd serves Prometheus metrics.
     pub metrics: Option<std::net::SocketAddr>,
+    /// `storage_pool`: the LXD pool of the config volume (`default`).
+    pub storage_pool: String,
+}
+
+impl Router {
+    /// The custom volume that keeps the saved config across images.
+    pub fn config_volume(&self, profile: &str) -> String {
+        format!("bgpbox-{profile}")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +184,7 @@ impl std::str::FromStr for PrefixMatch {
 }
 
 const TOP: &[&str] = &["description", "router", "lan", "vm_network", "bgp", "neighbor", "listen"];
-const ROUTER: &[&str] = &["hostname", "asn", "router_id", "metrics"];
+const ROUTER: &[&str] = &["hostname", "asn", "router_id", "metrics", "storage_pool"];
 const LAN: &[&str] = &["parent", "addresses", "gateway", "gateway6", "hwaddr", "mtu", "shim_address"];
 const VM: &[&str] = &["bridge", "addresses", "mtu"];
 const BGP: &[&str] = &["announce", "accept", "config", "graceful_restart", "bfd_interval"];
@@ -216,6 +225,8 @@ impl Profile {
         let metrics: Option<std::net::SocketAddr> =
             r.opt_parsed("metrics", "ADDR:PORT, an address of this router and a port (\"192.0.2.203:9342\")")?;
         let metrics_err = metrics.map(|m| r.err("metrics", format!("{m}: not an address of this router (lan.addresses, vm_network.addresses, or 127.0.0.1, 0.0.0.0, ::)")));
+        let storage_pool = r.opt_str("storage_pool")?.unwrap_or_else(|| "default".into());
+        check_name(&storage_pool).map_err(|m| r.err("storage_pool", format!("{storage_pool:?}: {m}")))?;
         r.finish()?;
 
         let mut l = top.opt_table("lan", LAN)?.ok_or_else(|| top.err("lan", "missing (required table [lan])"))?;
@@ -347,7 +358,7 @@ impl Profile {
         Ok(Profile {
             name: name.to_string(),
             description,
-            router: Router { hostname, asn, router_id, metrics },
+            router: Router { hostname, asn, router_id, metrics, storage_pool },
             lan,
             vm_network,
             bgp,

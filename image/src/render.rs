@@ -143,6 +143,13 @@ pub fn lxd_profile(p: &Profile) -> String {
     }
     let _ =
         writeln!(s, "    name: {LAN_IF}\n    nictype: macvlan\n    parent: {}\n    type: nic", yaml_str(&p.lan.parent));
+    // The saved config outlives the image (applets/saved_config.rs).
+    let _ = writeln!(
+        s,
+        "  config:\n    path: /var/lib/bgpbox\n    pool: {}\n    source: {}\n    type: disk",
+        yaml_str(&p.router.storage_pool),
+        yaml_str(&p.router.config_volume(&p.name))
+    );
     if let Some(vm) = &p.vm_network {
         let _ = writeln!(s, "  {VM_IF}:");
         if let Some(mtu) = vm.mtu {

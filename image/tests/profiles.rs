@@ -95,6 +95,10 @@ fn lxd_profile_for_the_seed() {
     let y = render::lxd_profile(&p);
     assert!(y.contains("  eth0:\n    name: eth0\n    nictype: macvlan\n    parent: enp7s0\n    type: nic\n"), "{y}");
     assert!(y.contains("  eth1:\n    name: eth1\n    nictype: bridged\n    parent: vmbr0\n    type: nic\n"), "{y}");
+    assert!(
+        y.contains("  config:\n    path: /var/lib/bgpbox\n    pool: default\n    source: bgpbox-optiplex\n    type: disk\n"),
+        "the config volume: {y}"
+    );
     assert!(y.contains("boot.autostart: \"true\""));
     assert!(y.contains("security.privileged: \"false\""));
     let mut p = p;

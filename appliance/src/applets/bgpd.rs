@@ -32,6 +32,10 @@ struct Args {
     /// Serve Prometheus metrics on this address and port (off unless given).
     #[arg(long, value_name = "ADDR:PORT")]
     metrics: Option<std::net::SocketAddr>,
+    /// The image's config, when -f is a saved one: healthcheck says how
+    /// they differ (init passes it).
+    #[arg(long, value_name = "FILE")]
+    image_config: Option<PathBuf>,
     /// Check the configuration file and exit (0: valid).
     #[arg(short = 'C', long = "dryrun")]
     check: bool,
@@ -67,6 +71,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         port: a.port,
         fib: !a.no_fib,
         metrics: a.metrics,
+        image_config: a.image_config,
     };
     let result = rt.block_on(crate::bgpd::daemon::run(opts, cfg));
     // The kernel watcher blocks in recv(); do not wait for it on the way out.

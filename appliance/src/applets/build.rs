@@ -112,6 +112,11 @@ fn build(a: &Args) -> Result<(), String> {
     println!("  lxc image import {} --alias {alias}", built.image.display());
     println!("  lxc profile create {name}");
     println!("  lxc profile edit {name} < {}", built.lxd_profile.display());
+    println!(
+        "  lxc storage volume create {} {}    # once: keeps `write memory` across images",
+        profile.router.storage_pool,
+        profile.router.config_volume(name)
+    );
     println!("  lxc launch {alias} {} --profile default --profile {name}", profile.router.hostname);
     println!();
     println!("The host itself cannot reach a macvlan child of its own NIC; to let it, run on the host:");

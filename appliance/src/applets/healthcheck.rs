@@ -56,11 +56,15 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let healthy = report["healthy"].as_bool() == Some(true);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-    } else if healthy {
-        println!("healthy");
     } else {
+        if healthy {
+            println!("healthy");
+        }
         for f in report["failures"].as_array().into_iter().flatten() {
             println!("{}", f.as_str().unwrap_or_default());
+        }
+        for n in report["notes"].as_array().into_iter().flatten() {
+            println!("note: {}", n.as_str().unwrap_or_default());
         }
     }
     if healthy {

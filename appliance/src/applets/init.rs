@@ -27,6 +27,9 @@ struct Args {
     /// Where the image's settings live.
     #[arg(long, default_value = "/etc/bgpbox", value_name = "DIR")]
     etc: PathBuf,
+    /// Where the config volume is mounted (see `saved_config.rs`).
+    #[arg(long, default_value = super::saved_config::STATE_DIR, value_name = "DIR")]
+    state: PathBuf,
 }
 
 /// How long children get to exit after SIGTERM before SIGKILL: LXD waits
@@ -181,7 +184,7 @@ fn report_ready() -> std::io::Result<()> {
     }
 }
 
-fn services(etc: &Path) -> Vec<Service> {
+fn services(etc: &Path, state: &Path) -> Vec<Service> {
     let mut out = Vec::new();
     let mut add = |name: &'static str, kind: Kind, args: Vec<String>| {
         if super::find(name).is_some() {
@@ -201,9 +204,12 @@ fn services(etc: &Path) -> Vec<Service> {
     if net.exists() {
         add("netsetup", Kind::Oneshot, vec!["--config".into(), net.display().to_string()]);
     }
-    let conf = etc.join("bgpd.conf");
-    if conf.exists() {
+    if etc.join("bgpd.conf").exists() {
+        let (conf, image) = super::saved_config::choose(etc, state);
         let mut args = vec!["-f".into(), conf.display().to_string()];
+        if let Some(i) = image {
+            args.extend(["--image-config".into(), i.display().to_string()]);
+        }
         // The profile's `[router] metrics`, written by `bgpbox build`.
         if let Ok(m) = std::fs::read_to_string(etc.join("metrics")) {
             args.extend(["--metrics".into(), m.trim().to_string()]);
@@ -223,7 +229,7 @@ async fn run(args: Args) -> ExitCode {
     };
     crate::info!("init", "bgpbox {} starting as pid {}", crate::VERSION, std::process::id());
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/bin/bgpbox"));
-    let mut svcs = services(&args.etc);
+    let mut svcs = services(&args.etc, &args.state);
     let mut ready = !Path::new(LXD_SOCK).exists();
     // LXD's guest API sometimes drops the first request of a container
     // just started (EPIPE): a few more tries, 50 ms apart, before saying so.

@@ -9,6 +9,8 @@ pub mod diag;
 pub mod healthcheck;
 pub mod init;
 pub mod netsetup;
+pub mod saved_config;
+pub mod upgrade;
 pub mod vtysh;
 
 pub struct Applet {
@@ -61,6 +63,12 @@ pub const APPLETS: &[Applet] = &[
         about: "the routers on the way to a host (ICMP, numeric, -m MAX_HOPS)",
         linked: true,
         run: diag::traceroute,
+    },
+    Applet {
+        name: "upgrade",
+        about: "on the host: moves a router container to a new image, keeping its saved config",
+        linked: false,
+        run: upgrade::main,
     },
     Applet {
         name: "build",

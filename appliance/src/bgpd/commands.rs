@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub bfd: &'a super::bfd_io::Bfd,
     pub logging: &'a mut super::logging::LogState,
     pub links: &'a show::LinkHistory,
+    /// The image's config, when bgpd runs from a saved one.
+    pub image_config: Option<&'a Path>,
 }
 
 impl Ctx<'_> {
@@ -153,7 +155,7 @@ fn show_cmd(c: &mut Ctx, w: &[&str]) -> Result<Answer, String> {
         }
         [fam @ ("ip" | "ipv6"), "nht"] => text(show::nht(c.speaker, *fam == "ipv6")),
         ["logging"] => text(super::logging::show_logging(&c.speaker.config().logging, &c.logging.on(), 50)),
-        ["health"] => text(show::health(&v)),
+        ["health"] => text(show::health(&v, c.image_config)),
         ["version"] => text(format!("bgpbox {} (bgpd, FRR-compatible)\n", crate::VERSION)),
         [fam @ ("ip" | "ipv6"), "route", rest @ ..] => {
             let afi = if *fam == "ip" { Afi::Ipv4 } else { Afi::Ipv6 };

@@ -40,6 +40,8 @@ pub struct Options {
     pub fib: bool,
     /// Where Prometheus metrics are served (None: nowhere).
     pub metrics: Option<std::net::SocketAddr>,
+    /// The image's config, when bgpd runs from a saved one.
+    pub image_config: Option<PathBuf>,
 }
 
 /// Route changes queued for the kernel above which bgpd keeps the read
@@ -360,6 +362,7 @@ impl Daemon {
             bfd: &self.bfd,
             logging: &mut self.logging,
             links: &self.links,
+            image_config: self.opts.image_config.as_deref(),
         };
         match commands::handle(&mut ctx, req) {
             Answer::Done(r) => {

@@ -128,6 +128,21 @@ fn show(p: &[String]) -> String {
     p.join(" / ")
 }
 
+/// What `b` has that `a` has not, and what `a` has that `b` has not, as
+/// lines with their blocks (a block's own line standing for its lines).
+pub fn diff(a: &str, b: &str) -> Result<(Vec<String>, Vec<String>), String> {
+    let (a, b) = (all_paths(&tree(&canonical("a", a)?)), all_paths(&tree(&canonical("b", b)?)));
+    let only = |x: &[Vec<String>], y: &[Vec<String>]| -> Vec<Vec<String>> {
+        x.iter().filter(|p| !y.contains(p)).cloned().collect()
+    };
+    Ok((tops(&only(&b, &a)), tops(&only(&a, &b))))
+}
+
+/// A block's own line stands for the lines in it.
+fn tops(v: &[Vec<String>]) -> Vec<String> {
+    v.iter().filter(|p| p.len() == 1 || !v.contains(&p[..p.len() - 1].to_vec())).map(|p| show(p)).collect()
+}
+
 /// The saved config with the new image's changes over the old image's,
 /// as the rule above says. Err: one of the three does not parse.
 pub fn merge(old_base: &str, new_base: &str, saved: &str) -> Result<Merged, String> {
@@ -155,10 +170,6 @@ pub fn merge(old_base: &str, new_base: &str, saved: &str) -> Result<Merged, Stri
             insert(&mut t, a);
         }
     }
-    // A block's own line stands for the lines in it.
-    let tops = |v: &[Vec<String>]| -> Vec<String> {
-        v.iter().filter(|p| p.len() == 1 || !v.contains(&p[..p.len() - 1].to_vec())).map(|p| show(p)).collect()
-    };
     let (added_s, removed_s) = (tops(&added), tops(&removed));
     let mut out = String::new();
     text(&t, 0, &mut out);
@@ -188,7 +199,8 @@ mod tests {
             " neighbor 192.0.2.254 remote-as 65000\n",
             " neighbor 192.0.2.254 remote-as 65000\n neighbor 192.0.2.9 remote-as 65009\n",
         );
-        let image2 = IMAGE1.replace("  network 198.51.100.0/24\n", "  network 198.51.100.0/24\n  network 203.0.113.0/24\n");
+        let image2 =
+            IMAGE1.replace("  network 198.51.100.0/24\n", "  network 198.51.100.0/24\n  network 203.0.113.0/24\n");
         let m = merge(IMAGE1, &image2, &saved).unwrap();
         assert!(m.conflicts.is_empty(), "{m:?}");
         assert!(m.text.contains(" neighbor 192.0.2.9 remote-as 65009\n"), "{}", m.text);
@@ -212,7 +224,12 @@ mod tests {
         let image2 = IMAGE1.replace("router bgp 65001", "router bgp 65011");
         let m = merge(IMAGE1, &image2, &saved).unwrap();
         assert_eq!(m.text, canonical("saved", &saved).unwrap(), "the saved config stays");
-        assert!(m.conflicts[0].contains("drops router bgp 65001, which holds your router bgp 65001 / neighbor 192.0.2.9 remote-as 65009"), "{m:?}");
+        assert!(
+            m.conflicts[0].contains(
+                "drops router bgp 65001, which holds your router bgp 65001 / neighbor 192.0.2.9 remote-as 65009"
+            ),
+            "{m:?}"
+        );
         assert!(m.added.iter().any(|a| a == "router bgp 65011"), "{m:?}");
     }
 

@@ -5,6 +5,7 @@ mod bfd;
 mod foreign;
 mod lists;
 mod logging;
+mod merge;
 mod model;
 mod parse;
 mod peer_group;
@@ -16,6 +17,7 @@ mod words;
 
 pub use bfd::BfdSession;
 pub use logging::{debug_lines, switches, Logging};
+pub use merge::{canonical, diff, merge, Merged};
 pub use model::{
     AllowasIn, Bgp, Config, Explicit, Family, FamilyField, Field, GrMode, LocalAs, Neighbor, NeighborFamily, NoSend,
     Redistribute, RemovePrivate, Source,

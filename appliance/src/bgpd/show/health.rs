@@ -16,7 +16,7 @@ use crate::bgpd::fib::NotInstalled;
 /// Established, every selected BGP route is in the FIB (or rightly held
 /// back), and every `network` is originated and advertised to every
 /// established neighbor.
-pub fn health(v: &View) -> String {
+pub fn health(v: &View, image_config: Option<&std::path::Path>) -> String {
     let sp = v.speaker;
     let mut failures = Vec::new();
     let mut neighbors = Map::new();
@@ -63,7 +63,27 @@ pub fn health(v: &View) -> String {
     if rejected > 10 {
         failures.push(format!("... and {} more routes not in the FIB", rejected - 10));
     }
-    pretty(&json!({"healthy": failures.is_empty(), "failures": failures, "neighbors": Value::Object(neighbors)}))
+    let notes = image_config.and_then(|p| config_note(v, p)).into_iter().collect::<Vec<_>>();
+    pretty(&json!({
+        "healthy": failures.is_empty(),
+        "failures": failures,
+        "notes": notes,
+        "neighbors": Value::Object(neighbors)
+    }))
+}
+
+/// The running config against the one the image was built with: never a
+/// silent difference (an upgrade that kept a saved config says so here).
+fn config_note(v: &View, image: &std::path::Path) -> Option<String> {
+    let built = std::fs::read_to_string(image).ok()?;
+    let running = crate::bgp::config::render(v.speaker.config());
+    let (added, removed) = crate::bgp::config::diff(&built, &running).ok()?;
+    if added.is_empty() && removed.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = added.iter().map(|a| format!("+ {a}")).collect();
+    parts.extend(removed.iter().map(|r| format!("- {r}")));
+    Some(format!("config: the running config differs from the image's ({}): {}", image.display(), parts.join(", ")))
 }
 
 fn network_failures(v: &View, afi: Afi) -> Vec<String> {
