@@ -2,6 +2,7 @@
 //! profile out, byte for byte reproducible.
 
 pub mod archive;
+mod checks;
 pub mod elf;
 pub mod fsutil;
 mod keys;

@@ -36,6 +36,9 @@ pub struct Profile {
     pub lan: Lan,
     pub vm_network: Option<VmNetwork>,
     pub bgp: Bgp,
+    /// What the cross-checks found a user could mean (an iBGP neighbor
+    /// off the LAN): said by `bgpbox build`, not refused.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,14 +358,17 @@ impl Profile {
             }
         };
         top.finish()?;
-        Ok(Profile {
+        let mut p = Profile {
             name: name.to_string(),
             description,
             router: Router { hostname, asn, router_id, metrics, storage_pool },
             lan,
             vm_network,
             bgp,
-        })
+            warnings: Vec::new(),
+        };
+        p.warnings = crate::checks::cross_check(&p)?;
+        Ok(p)
     }
 }
 

@@ -96,7 +96,9 @@ fn lxd_profile_for_the_seed() {
     assert!(y.contains("  eth0:\n    name: eth0\n    nictype: macvlan\n    parent: enp7s0\n    type: nic\n"), "{y}");
     assert!(y.contains("  eth1:\n    name: eth1\n    nictype: bridged\n    parent: vmbr0\n    type: nic\n"), "{y}");
     assert!(
-        y.contains("  config:\n    path: /var/lib/bgpbox\n    pool: default\n    source: bgpbox-optiplex\n    type: disk\n"),
+        y.contains(
+            "  config:\n    path: /var/lib/bgpbox\n    pool: default\n    source: bgpbox-optiplex\n    type: disk\n"
+        ),
         "the config volume: {y}"
     );
     assert!(y.contains("boot.autostart: \"true\""));
@@ -212,6 +214,7 @@ fn ipv6_gets_its_own_address_family() {
         &[
             "bgp.announce=[\"10.1.0.0/24\", \"2001:db8:1::/48\"]".into(),
             "lan.addresses=[\"192.168.2.203/24\", \"2001:db8::203/64\"]".into(),
+            "vm_network.addresses=[\"10.1.0.1/24\", \"2001:db8:1::1/48\"]".into(),
         ],
     )
     .unwrap();
@@ -347,4 +350,38 @@ fn metrics_address_is_checked() {
     let p = Profile::load(&path, &[]).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(p.router.metrics, Some("192.168.2.203:9342".parse().unwrap()));
+}
+
+/// The parts of a profile that must agree: each mistake names its key.
+#[test]
+fn cross_checks_name_the_key() {
+    let set = |sets: &[&str]| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        Profile::load(&repo().join("profiles/ryzen7-5700x.toml"), &sets).map_err(|e| e.to_string())
+    };
+    let e = set(&["bgp.announce=[\"10.9.0.0/24\"]"]).unwrap_err();
+    assert!(
+        e.contains(
+            "bgp.announce[0]: 10.9.0.0/24 is the network of no interface of this router (192.168.2.0/24, 10.1.0.0/24)"
+        ),
+        "{e}"
+    );
+    let e = set(&["vm_network.addresses=[\"192.168.2.1/25\"]"]).unwrap_err();
+    assert!(e.contains("vm_network.addresses[0]: 192.168.2.1/25 overlaps the LAN (192.168.2.0/24)"), "{e}");
+    let e = set(&["neighbor[0].address=192.168.2.203"]).unwrap_err();
+    assert!(e.contains("neighbor[0].address: 192.168.2.203 is this router's own address"), "{e}");
+    let e = set(&["neighbor[0].address=198.51.100.1"]).unwrap_err();
+    assert!(
+        e.contains("neighbor[0].address: 198.51.100.1 is not on the LAN (192.168.2.0/24): an eBGP neighbor"),
+        "{e}"
+    );
+    // iBGP off the LAN: a warning, the build goes on.
+    let p = set(&["neighbor[0].address=198.51.100.1", "neighbor[0].remote_as=65001"]).unwrap();
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    assert!(
+        p.warnings[0].starts_with("neighbor[0].address: 198.51.100.1 (iBGP) is not on the LAN"),
+        "{:?}",
+        p.warnings
+    );
+    assert!(load("ryzen7-5700x.toml").warnings.is_empty());
 }

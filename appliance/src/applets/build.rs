@@ -103,6 +103,9 @@ fn build(a: &Args) -> Result<(), String> {
     let built = bgpbox_image::build(&opts, &a.out).map_err(|e| format!("writing to {}: {e}", a.out.display()))?;
     let name = &profile.name;
     let alias = format!("bgpbox-{name}");
+    for w in &profile.warnings {
+        println!("warning: {w}");
+    }
     println!("image:       {} ({:.2} MB)", built.image.display(), built.size as f64 / 1e6);
     println!("lxd profile: {}", built.lxd_profile.display());
     println!("fingerprint: {}", built.fingerprint);

@@ -158,14 +158,20 @@ impl Backoff {
 }
 
 /// LXD's guest API, there when `security.devlxd` is on (the default).
-const LXD_SOCK: &str = "/dev/lxd/sock";
+/// The guest API: Incus's where it is, else LXD's.
+const GUEST_SOCKS: [&str; 2] = ["/dev/incus/sock", "/dev/lxd/sock"];
+
+fn guest_sock() -> Option<&'static str> {
+    GUEST_SOCKS.into_iter().find(|p| Path::new(p).exists())
+}
 const READY_TRIES: u32 = 10;
 const BGPD_SOCK: &str = crate::control::DEFAULT_SOCKET;
 
-/// Tells LXD the instance is Ready (`lxc list` / `lxc wait`).
+/// Tells LXD (or Incus) the instance is Ready (`lxc list` / `lxc wait`).
 fn report_ready() -> std::io::Result<()> {
     use std::io::{Read, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(LXD_SOCK)?;
+    let sock = guest_sock().ok_or_else(|| std::io::Error::other("no guest API socket"))?;
+    let mut s = std::os::unix::net::UnixStream::connect(sock)?;
     s.set_read_timeout(Some(Duration::from_secs(1)))?;
     s.set_write_timeout(Some(Duration::from_secs(1)))?;
     let body = r#"{"state":"Ready"}"#;
@@ -230,7 +236,7 @@ async fn run(args: Args) -> ExitCode {
     crate::info!("init", "bgpbox {} starting as pid {}", crate::VERSION, std::process::id());
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/bin/bgpbox"));
     let mut svcs = services(&args.etc, &args.state);
-    let mut ready = !Path::new(LXD_SOCK).exists();
+    let mut ready = guest_sock().is_none();
     // LXD's guest API sometimes drops the first request of a container
     // just started (EPIPE): a few more tries, 50 ms apart, before saying so.
     let mut tries = 0;
