@@ -163,6 +163,36 @@ fn host_shim_lets_the_host_reach_its_container() {
     assert!(err.contains("interface nosuch: not found"), "{err}");
 }
 
+/// The host reaches a VM behind its router container: the shim lends the
+/// host's own address (no --address), the router is reached through it
+/// and the VM network via the router, as `bgpbox build` prints it.
+#[test]
+#[ignore = "needs root and namespaces: run scripts/test"]
+fn host_shim_reaches_a_vm_behind_the_router() {
+    require_root();
+    let (host, ctr, vm) = (Ns::new("vh"), Ns::new("vc"), Ns::new("vv"));
+    let other = Ns::new("vo");
+    veth(&host, "lan0", &["192.0.2.10/24"], &other, "eth0", &["192.0.2.20/24"]);
+    host.ip(&["link", "add", "link", "lan0", "name", "mv0", "type", "macvlan", "mode", "bridge"]);
+    host.ip(&["link", "set", "mv0", "netns", &ctr.name]);
+    ctr.ip(&["addr", "add", "192.0.2.203/24", "dev", "mv0"]);
+    ctr.ip(&["link", "set", "mv0", "up"]);
+    veth(&ctr, "eth1", &["198.51.100.1/24"], &vm, "eth0", &["198.51.100.10/24"]);
+    vm.ip(&["route", "add", "default", "via", "198.51.100.1"]);
+    let ping = |to: &str| host.try_exec(&["ping", "-c", "1", "-W", "1", to]).is_ok();
+    assert!(!ping("198.51.100.10"), "no way to the VM yet");
+    let (code, out, err) = applet(
+        &host,
+        &["netsetup", "host-shim", "--parent", "lan0", "--router", "192.0.2.203", "--route", "198.51.100.0/24"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("route 198.51.100.0/24 via 192.0.2.203 dev bgpbox-shim"), "{out}");
+    assert!(ping("192.0.2.203"), "the router through the shim");
+    assert!(ping("198.51.100.10"), "the VM behind it");
+    let routes = host.ip(&["route", "show", "198.51.100.0/24"]);
+    assert!(routes.contains("via 192.0.2.203 dev bgpbox-shim"), "{routes}");
+}
+
 /// The kernel as bgpd sees it follows changes: a `network` whose prefix
 /// appears in the kernel after bgpd started is advertised, and withdrawn
 /// when it goes.

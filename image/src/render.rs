@@ -218,15 +218,20 @@ fn yaml_str(s: &str) -> String {
 
 /// The host-side command that lets the host reach its router container
 /// (macvlan children cannot talk to their parent).
+/// The host's way to its own router container and the VMs behind it: a
+/// macvlan shim on the same parent (it lends the parent's address unless
+/// the profile gives one), the router via the shim, the VM networks via
+/// the router.
 pub fn host_shim_command(p: &Profile) -> String {
-    let addr = p.lan.shim_address.map_or("HOST_SHIM_ADDRESS/PREFIXLEN".to_string(), |a| a.to_string());
-    let mut cmd = format!("bgpbox netsetup host-shim --parent {} --address {addr}", p.lan.parent);
-    for a in &p.lan.addresses {
-        let host = match a.addr() {
-            std::net::IpAddr::V4(_) => format!("{}/32", a.addr()),
-            std::net::IpAddr::V6(_) => format!("{}/128", a.addr()),
-        };
-        cmd.push_str(&format!(" --route {host}"));
+    let mut cmd = format!("bgpbox netsetup host-shim --parent {}", p.lan.parent);
+    if let Some(a) = p.lan.shim_address {
+        cmd.push_str(&format!(" --address {a}"));
+    }
+    if let Some(r) = p.lan.addresses.iter().find(|a| a.addr().is_ipv4()) {
+        cmd.push_str(&format!(" --router {}", r.addr()));
+        for v in p.vm_network.iter().flat_map(|v| &v.addresses).filter(|a| a.addr().is_ipv4()) {
+            cmd.push_str(&format!(" --route {}", v.trunc()));
+        }
     }
     cmd
 }

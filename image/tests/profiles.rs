@@ -234,13 +234,13 @@ fn host_shim_command_for_the_profile() {
     let p = load("ryzen7-5700x.toml");
     assert_eq!(
         render::host_shim_command(&p),
-        "bgpbox netsetup host-shim --parent enp7s0 --address HOST_SHIM_ADDRESS/PREFIXLEN --route 192.168.2.203/32"
+        "bgpbox netsetup host-shim --parent enp7s0 --router 192.168.2.203 --route 10.1.0.0/24"
     );
     let p = Profile::load(&repo().join("profiles/ryzen7-5700x.toml"), &["lan.shim_address=192.168.2.250/24".into()])
         .unwrap();
     assert_eq!(
         render::host_shim_command(&p),
-        "bgpbox netsetup host-shim --parent enp7s0 --address 192.168.2.250/24 --route 192.168.2.203/32"
+        "bgpbox netsetup host-shim --parent enp7s0 --address 192.168.2.250/24 --router 192.168.2.203 --route 10.1.0.0/24"
     );
     let e = Profile::load(&repo().join("profiles/ryzen7-5700x.toml"), &["lan.shim_address=10.9.9.9/24".into()])
         .unwrap_err();

@@ -124,9 +124,7 @@ fn build(a: &Args) -> Result<(), String> {
     println!();
     println!("The host itself cannot reach a macvlan child of its own NIC; to let it, run on the host:");
     println!("  {}", bgpbox_image::render::host_shim_command(&profile));
-    if profile.lan.shim_address.is_none() {
-        println!("  (set lan.shim_address in the profile to a free LAN address to have the exact command here)");
-    }
+    println!("  (bgpbox on the host: lxc file pull {}/bin/bgpbox /usr/local/bin/bgpbox)", profile.router.hostname);
     Ok(())
 }
 

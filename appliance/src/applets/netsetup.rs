@@ -36,11 +36,16 @@ enum Cmd {
         /// The host NIC the container's macvlan hangs off.
         #[arg(long)]
         parent: String,
-        /// The shim's address, with prefix length.
+        /// The shim's address, with prefix length (default: the parent's
+        /// own IPv4 address, /32: the shim needs no address of its own).
         #[arg(long)]
-        address: IpNet,
-        /// Routes to send through the shim (repeatable), e.g. the
-        /// container's address /32 or a VM network.
+        address: Option<IpNet>,
+        /// The router container's LAN address: reached through the shim,
+        /// and the gateway of every --route.
+        #[arg(long)]
+        router: Option<IpAddr>,
+        /// Routes to send through the shim (repeatable): the VM networks
+        /// behind the router (via --router), or addresses on the LAN.
         #[arg(long)]
         route: Vec<IpNet>,
         #[arg(long, default_value = "bgpbox-shim")]
@@ -189,8 +194,8 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    if let Some(Cmd::HostShim { parent, address, route, name }) = a.cmd {
-        return match host_shim(&parent, address, &route, &name) {
+    if let Some(Cmd::HostShim { parent, address, router, route, name }) = a.cmd {
+        return match host_shim(&parent, address, router, &route, &name) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 crate::error!("netsetup", "{e}");
@@ -253,10 +258,26 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-fn host_shim(parent: &str, address: IpNet, routes: &[IpNet], name: &str) -> Result<(), String> {
+fn host_shim(
+    parent: &str,
+    address: Option<IpNet>,
+    router: Option<IpAddr>,
+    routes: &[IpNet],
+    name: &str,
+) -> Result<(), String> {
     let mut sock = Socket::open(0).map_err(|e| format!("netlink: {e}"))?;
     let cur = Current::read().map_err(|e| e.to_string())?;
     let p = cur.link(parent).ok_or_else(|| format!("interface {parent}: not found"))?;
+    // The parent's own address serves the shim too: nothing to pick.
+    let address = match address {
+        Some(a) => a,
+        None => cur
+            .addrs
+            .iter()
+            .find(|a| a.index == p.index && a.net.addr().is_ipv4())
+            .map(|a| IpNet::from(a.net.addr()))
+            .ok_or_else(|| format!("{parent} has no IPv4 address to lend the shim: give --address"))?,
+    };
     let mut seq = 1;
     if cur.link(name).is_none() {
         let mut m = Vec::new();
@@ -278,11 +299,15 @@ fn host_shim(parent: &str, address: IpNet, routes: &[IpNet], name: &str) -> Resu
         netlink::link_set(&mut m, seq + 1, shim.index, true, None);
         sock.request(&m).map_err(|e| format!("{name}: bring up: {e}"))?;
     }
-    for (n, r) in routes.iter().enumerate() {
+    // The router itself on the link, then what lies behind it via it.
+    let direct = router.map(|r| IpNet::from(r));
+    for (n, r) in direct.iter().chain(routes).enumerate() {
+        let via = router.filter(|g| !r.contains(g));
         let mut m = Vec::new();
-        netlink::static_route_add(&mut m, seq + 2 + n as u32, r, None, Some(shim.index));
-        sock.request(&m).map_err(|e| format!("route {r} dev {name}: {e}"))?;
-        println!("netsetup: route {r} dev {name}");
+        netlink::static_route_add(&mut m, seq + 2 + n as u32, r, via, Some(shim.index));
+        let how = via.map_or(format!("dev {name}"), |g| format!("via {g} dev {name}"));
+        sock.request(&m).map_err(|e| format!("route {r} {how}: {e}"))?;
+        println!("netsetup: route {r} {how}");
     }
     Ok(())
 }
