@@ -300,7 +300,7 @@ fn host_shim(
         sock.request(&m).map_err(|e| format!("{name}: bring up: {e}"))?;
     }
     // The router itself on the link, then what lies behind it via it.
-    let direct = router.map(|r| IpNet::from(r));
+    let direct = router.map(IpNet::from);
     for (n, r) in direct.iter().chain(routes).enumerate() {
         let via = router.filter(|g| !r.contains(g));
         let mut m = Vec::new();
