@@ -84,3 +84,25 @@ fn every_config_loads_in_frr_and_bgpbox_and_back() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// The home router's config `bgpbox build` writes (both seed profiles
+/// built into one directory) is one FRR 8.4 takes.
+#[test]
+#[ignore = "needs FRR and the static build: run scripts/test"]
+fn the_home_router_config_loads_in_frr() {
+    let dir = workdir().join("home-router");
+    std::fs::create_dir_all(&dir).unwrap();
+    for p in ["ryzen7-5700x", "optiplex"] {
+        let profile = repo().join("profiles").join(format!("{p}.toml"));
+        let bin = static_bgpbox();
+        run(&[bin.to_str().unwrap(), "build", "--profile", profile.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    }
+    let f = dir.join("home-router-192.168.2.254.frr.conf");
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        text.contains(" neighbor 192.168.2.203 remote-as 65001")
+            && text.contains(" neighbor 192.168.2.204 remote-as 65002"),
+        "{text}"
+    );
+    frr_dryrun(&f).unwrap_or_else(|e| panic!("FRR 8.4 refuses it: {e}\n{text}"));
+}

@@ -108,6 +108,9 @@ fn build(a: &Args) -> Result<(), String> {
     }
     println!("image:       {} ({:.2} MB)", built.image.display(), built.size as f64 / 1e6);
     println!("lxd profile: {}", built.lxd_profile.display());
+    for f in super::home_router::write(&a.out, &profile)? {
+        println!("home router: {}", f.display());
+    }
     println!("fingerprint: {}", built.fingerprint);
     println!("dated:       {} ({dated_by})", bgpbox_image::render::serial(creation_date));
     println!();

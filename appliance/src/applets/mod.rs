@@ -7,6 +7,7 @@ pub mod bgpd;
 pub mod build;
 pub mod diag;
 pub mod healthcheck;
+pub mod home_router;
 pub mod init;
 pub mod netsetup;
 pub mod saved_config;
