@@ -2,6 +2,7 @@
 //! profile out, byte for byte reproducible.
 
 pub mod archive;
+mod base;
 mod checks;
 pub mod elf;
 pub mod fsutil;
@@ -25,7 +26,7 @@ pub use profile::{Profile, ProfileError};
 
 pub struct BuildOptions<'a> {
     pub profile: &'a Profile,
-    /// The repo's `rootfs/`, overlaid on the base layout.
+    /// A user's overlay (`--rootfs DIR`), over the repo's `rootfs/`.
     pub rootfs: Option<&'a Path>,
     /// The static bgpbox binary.
     pub binary: &'a [u8],
@@ -54,6 +55,10 @@ pub fn image_tree(o: &BuildOptions) -> io::Result<Tree> {
     }
     t.insert("rootfs/tmp", Node::Dir { mode: 0o1777 });
     t.insert("rootfs/root", Node::Dir { mode: 0o700 });
+    // The repo's rootfs/, compiled in; a user's --rootfs overlays it.
+    for (path, mode, data) in base::FILES {
+        t.insert(&format!("rootfs/{path}"), Node::File { mode: *mode, data: data.to_vec() });
+    }
     if let Some(dir) = o.rootfs {
         overlay(&mut t, dir, "rootfs")?;
     }
