@@ -32,7 +32,7 @@ fn an_unknown_applet_is_an_error_naming_the_known_ones() {
     let (code, _, stderr) = out(Command::new(bin()).arg("ospfd"));
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("unknown applet \"ospfd\" (known applets: init, bgpd, vtysh, netsetup, healthcheck, ping, traceroute, upgrade, build)"),
+        stderr.contains("unknown applet \"ospfd\" (known applets: init, bgpd, vtysh, netsetup, healthcheck, ping, traceroute, upgrade, publish, build)"),
         "{stderr}"
     );
 }

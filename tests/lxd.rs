@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+/// The tests of this file one at a time: the publish test restarts LXD.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Built {
     image: String,
     lxd_profile: String,
@@ -38,6 +41,7 @@ fn images_launch_stop_and_rebuild_identically() {
     let bin = static_bgpbox();
     let bin = bin.to_str().unwrap();
     // Stand-ins for the host: the NIC the macvlans hang off, and a VM bridge.
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut env = Env::new("i");
     let (t, dir, lan, vmbr, root) =
         (env.t.clone(), env.dir.clone(), env.lan.clone(), env.vmbr.clone(), env.root.clone());
@@ -226,6 +230,7 @@ fn exec_code(name: &str, args: &[&str]) -> (i32, String) {
 #[ignore = "needs root and LXD: run scripts/test"]
 fn router_container_lives_and_stops_cleanly() {
     use common::netns::{Bgpbox, Ns};
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut env = Env::new("r");
     // The home router's role: a namespace on a macvlan of the same parent.
     let home = Ns::new("lh");
@@ -393,4 +398,252 @@ fn upgrade_keeps_the_saved_config(env: &mut Env, c: &str, sets: &[String]) {
             assert!(log.contains("config: /var/lib/bgpbox/bgpd.conf (saved) with the new image's changes: "), "{log}");
         }
     }
+}
+
+/// The seed's router, renumbered into documentation prefixes.
+fn renumbered() -> Vec<String> {
+    [
+        "lan.addresses=[\"192.0.2.203/24\"]",
+        "lan.gateway=192.0.2.254",
+        "router.router_id=192.0.2.203",
+        "vm_network.addresses=[\"198.51.100.1/24\"]",
+        "bgp.announce=[\"198.51.100.0/24\"]",
+        "neighbor[0].address=192.0.2.254",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Restarts LXD's daemon, its instances left running (SIGTERM), so that it
+/// reads the system's CA certificates again.
+fn restart_lxd() {
+    let _ = try_run(&["pkill", "-TERM", "-x", "lxd"]);
+    let gone = wait_for(Duration::from_secs(20), || try_run(&["lxc", "query", "/1.0"]).is_err().then_some(()));
+    assert!(gone.is_some(), "LXD did not stop");
+    ensure_lxd();
+}
+
+/// A CA, a certificate for `ip` it signs, and an HTTPS server (openssl
+/// s_server -WWW) on ip:port serving `root`; the CA is trusted by the
+/// system (and LXD, restarted) until drop, which undoes it all.
+struct Https {
+    server: std::process::Child,
+    ca_file: std::path::PathBuf,
+}
+
+impl Https {
+    fn start(dir: &std::path::Path, root: &std::path::Path, ip: &str, port: u16, t: &str) -> Https {
+        let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
+        run(&[
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            &format!("/CN=bgpbox test CA {t}"),
+            "-keyout",
+            &d("ca.key"),
+            "-out",
+            &d("ca.pem"),
+        ]);
+        run(&[
+            "openssl",
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            &format!("/CN={ip}"),
+            "-keyout",
+            &d("srv.key"),
+            "-out",
+            &d("srv.csr"),
+        ]);
+        std::fs::write(dir.join("san.ext"), format!("subjectAltName=IP:{ip}\n")).unwrap();
+        run(&[
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            &d("srv.csr"),
+            "-CA",
+            &d("ca.pem"),
+            "-CAkey",
+            &d("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &d("san.ext"),
+            "-out",
+            &d("srv.pem"),
+        ]);
+        let ca_file = std::path::PathBuf::from(format!("/usr/local/share/ca-certificates/bgpbox-test-{t}.crt"));
+        std::fs::copy(dir.join("ca.pem"), &ca_file).unwrap();
+        run(&["update-ca-certificates"]);
+        restart_lxd();
+        let server = std::process::Command::new("openssl")
+            .args([
+                "s_server",
+                "-WWW",
+                "-quiet",
+                "-accept",
+                &format!("{ip}:{port}"),
+                "-cert",
+                &d("srv.pem"),
+                "-key",
+                &d("srv.key"),
+            ])
+            .current_dir(root)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("https://{ip}:{port}/streams/v1/index.json");
+        let up = wait_for(Duration::from_secs(10), || try_run(&["curl", "-sf", "--cacert", &d("ca.pem"), &url]).ok());
+        assert!(up.is_some_and(|t| t.contains("index:1.0")), "the HTTPS server does not serve {url}");
+        Https { server, ca_file }
+    }
+}
+
+impl Drop for Https {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        let _ = std::fs::remove_file(&self.ca_file);
+        let _ = try_run(&["update-ca-certificates", "--fresh"]);
+        restart_lxd();
+    }
+}
+
+/// `bgpbox publish` into a directory served over HTTPS; LXD launches
+/// remote:bgpbox/ryzen7-5700x from it; a second publish with a changed
+/// profile adds a version beside the first, and the documented upgrade
+/// to it keeps what `write memory` saved and applies the profile's change.
+#[test]
+#[ignore = "needs root, LXD and openssl: run scripts/test"]
+fn published_images_launch_from_a_simplestreams_server_and_upgrade() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut env = Env::new("p");
+    env.volume("ryzen7-5700x");
+    let (t, dir) = (env.t.clone(), env.dir.clone());
+    let bin = static_bgpbox();
+    let tree = dir.join("tree");
+    let mut sets = renumbered();
+    sets.extend([
+        format!("lan.parent={}", env.lan),
+        format!("vm_network.bridge={}", env.vmbr),
+        format!("router.storage_pool={}", env.pool),
+    ]);
+    let publish = |extra: &[&str]| {
+        let mut args = vec!["publish".to_string(), "--out".into(), tree.display().to_string()];
+        args.extend(["--profile".into(), repo().join("profiles/ryzen7-5700x.toml").display().to_string()]);
+        for s in sets.iter().map(String::as_str).chain(extra.iter().copied()) {
+            args.extend(["--set".into(), s.to_string()]);
+        }
+        let out = std::process::Command::new(&bin).args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    publish(&[]);
+    // A documentation address of the test's own veth, in the host.
+    let ip = "192.0.2.77";
+    run(&["ip", "addr", "add", &format!("{ip}/32"), "dev", &env.lan]);
+    let https = Https::start(&dir, &tree, ip, 8443, &t);
+    let remote = format!("bxpub{t}");
+    run(&["lxc", "remote", "add", &remote, &format!("https://{ip}:8443"), "--protocol", "simplestreams", "--public"]);
+    env.c.push(&["lxc", "remote", "remove", &remote]);
+    let versions = || -> Vec<String> {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(tree.join("streams/v1/images.json")).unwrap()).unwrap();
+        let v = doc["products"]["bgpbox:ryzen7-5700x:amd64:default"]["versions"].as_object().unwrap();
+        let mut v: Vec<String> = v.keys().cloned().collect();
+        v.sort();
+        v
+    };
+    let first = versions();
+    assert_eq!(first.len(), 1);
+    let lxd_profile = format!("bgpboxt{t}-ryzen7-5700x");
+    run(&["lxc", "profile", "create", &lxd_profile]);
+    env.c.push(&["lxc", "profile", "delete", &lxd_profile]);
+    let yaml = tree.join(format!("images/ryzen7-5700x/{}/ryzen7-5700x.profile.yaml", first[0]));
+    let st = std::process::Command::new("lxc")
+        .args(["profile", "edit", &lxd_profile])
+        .stdin(std::fs::File::open(&yaml).unwrap())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let name = format!("RyzenRouter-{t}").replace('_', "-");
+    // The image LXD caches from the remote goes with the test.
+    let cached = bgpbox_image::sha256_hex(
+        &std::fs::read(tree.join(format!("images/ryzen7-5700x/{}/lxd_combined.tar.gz", first[0]))).unwrap(),
+    );
+    env.c.push(&["lxc", "image", "delete", &cached]);
+    run(&[
+        "lxc",
+        "launch",
+        &format!("{remote}:bgpbox/ryzen7-5700x"),
+        &name,
+        "--profile",
+        &env.root,
+        "--profile",
+        &lxd_profile,
+    ]);
+    env.c.push(&["lxc", "delete", "--force", &name]);
+    let up = wait_for(Duration::from_secs(30), || {
+        try_run(&["lxc", "exec", &name, "--", "vtysh", "-c", "show version"]).ok()
+    });
+    assert!(up.is_some_and(|v| v.contains("bgpbox")), "the router from the remote did not come up");
+    let (code, out) = exec_code(
+        &name,
+        &[
+            "vtysh",
+            "-c",
+            "configure terminal",
+            "-c",
+            "router bgp 65001",
+            "-c",
+            "neighbor 192.0.2.9 remote-as 65009",
+            "-c",
+            "end",
+            "-c",
+            "write memory",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+
+    // The profile changes; a second publish keeps the first version.
+    publish(&["router.router_id=192.0.2.88"]);
+    let second = versions();
+    assert_eq!(second.len(), 2, "{second:?}");
+    let v2 = second.iter().find(|v| !first.contains(v)).unwrap();
+    let image = tree.join(format!("images/ryzen7-5700x/{v2}/lxd_combined.tar.gz"));
+    let yaml = tree.join(format!("images/ryzen7-5700x/{v2}/ryzen7-5700x.profile.yaml"));
+    let out = std::process::Command::new(&bin)
+        .args([
+            "upgrade",
+            &name,
+            "--image",
+            &image.display().to_string(),
+            "--profile-yaml",
+            &yaml.display().to_string(),
+            "--lxd-profile",
+            &lxd_profile,
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    // No peer here: healthcheck is unhealthy, but the upgrade went through.
+    assert!(said.contains("replacing") || said.contains("rebuilding"), "{said}");
+    let fp = bgpbox_image::sha256_hex(&std::fs::read(&image).unwrap());
+    env.c.push(&["lxc", "image", "delete", &fp]);
+    let (_, running) = exec_code(&name, &["vtysh", "-c", "show running-config"]);
+    assert!(running.contains(" neighbor 192.0.2.9 remote-as 65009\n"), "{running}");
+    assert!(running.contains(" bgp router-id 192.0.2.88\n"), "{running}");
+    drop(https);
 }

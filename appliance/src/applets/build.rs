@@ -66,8 +66,22 @@ fn check_bgpd_conf(profile: &Profile) -> Result<(), String> {
     }
 }
 
-fn build(a: &Args) -> Result<(), String> {
-    let profile = Profile::load(&a.profile, &a.set).map_err(|e| e.to_string())?;
+/// An image built, and what went into it.
+pub(super) struct Image {
+    pub profile: Profile,
+    pub built: bgpbox_image::Built,
+    pub creation_date: u64,
+    pub dated_by: String,
+}
+
+/// Builds `profile_path`'s image into `out` (the home router's files too).
+pub(super) fn build_image(
+    profile_path: &Path,
+    sets: &[String],
+    rootfs: Option<&Path>,
+    out: &Path,
+) -> Result<Image, String> {
+    let profile = Profile::load(profile_path, sets).map_err(|e| e.to_string())?;
     check_bgpd_conf(&profile)?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find my own binary: {e}"))?;
     let binary = std::fs::read(&exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
@@ -80,13 +94,11 @@ fn build(a: &Args) -> Result<(), String> {
             ))
         }
     }
-    let profile_dir = a.profile.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let rootfs = match &a.rootfs {
-        Some(dir) if !dir.is_dir() => return Err(format!("--rootfs {}: not a directory", dir.display())),
-        Some(dir) => Some(dir.clone()),
-        None => None,
-    };
-    let mut inputs: Vec<&Path> = vec![a.profile.as_path(), exe.as_path()];
+    let profile_dir = profile_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Some(dir) = rootfs.filter(|d| !d.is_dir()) {
+        return Err(format!("--rootfs {}: not a directory", dir.display()));
+    }
+    let mut inputs: Vec<&Path> = vec![profile_path, exe.as_path()];
     if let bgpbox_image::profile::Bgp::File { path, .. } = &profile.bgp {
         inputs.push(path);
     }
@@ -94,13 +106,20 @@ fn build(a: &Args) -> Result<(), String> {
     let applets = super::linked();
     let opts = BuildOptions {
         profile: &profile,
-        rootfs: rootfs.as_deref(),
+        rootfs,
         binary: &binary,
         applets: &applets,
         version: crate::VERSION,
         creation_date,
     };
-    let built = bgpbox_image::build(&opts, &a.out).map_err(|e| format!("writing to {}: {e}", a.out.display()))?;
+    let built = bgpbox_image::build(&opts, out).map_err(|e| format!("writing to {}: {e}", out.display()))?;
+    super::home_router::write(out, &profile)?;
+    Ok(Image { profile, built, creation_date, dated_by: dated_by.to_string() })
+}
+
+fn build(a: &Args) -> Result<(), String> {
+    let Image { profile, built, creation_date, dated_by } =
+        build_image(&a.profile, &a.set, a.rootfs.as_deref(), &a.out)?;
     let name = &profile.name;
     let alias = format!("bgpbox-{name}");
     for w in &profile.warnings {
@@ -108,7 +127,7 @@ fn build(a: &Args) -> Result<(), String> {
     }
     println!("image:       {} ({:.2} MB)", built.image.display(), built.size as f64 / 1e6);
     println!("lxd profile: {}", built.lxd_profile.display());
-    for f in super::home_router::write(&a.out, &profile)? {
+    for f in super::home_router::files(&a.out, &profile) {
         println!("home router: {}", f.display());
     }
     println!("fingerprint: {}", built.fingerprint);

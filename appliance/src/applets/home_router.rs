@@ -66,6 +66,16 @@ pub fn write(out: &Path, p: &Profile) -> Result<Vec<PathBuf>, String> {
     Ok(written)
 }
 
+/// The files `write` writes for a profile.
+pub fn files(out: &Path, p: &Profile) -> Vec<PathBuf> {
+    let Bgp::Generated { neighbors, .. } = &p.bgp else { return Vec::new() };
+    neighbors
+        .iter()
+        .filter(|n| p.lan.addresses.iter().any(|a| a.trunc().contains(&n.address)))
+        .flat_map(|n| ["frr", "ix"].map(|k| out.join(format!("home-router-{}.{k}.conf", n.address))))
+        .collect()
+}
+
 fn write_file(p: &Path, text: &str) -> Result<(), String> {
     bgpbox_image::fsutil::write_atomic(p, text.as_bytes(), 0o644).map_err(|e| format!("{}: {e}", p.display()))
 }

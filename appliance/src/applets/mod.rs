@@ -10,6 +10,7 @@ pub mod healthcheck;
 pub mod home_router;
 pub mod init;
 pub mod netsetup;
+pub mod publish;
 pub mod saved_config;
 pub mod upgrade;
 pub mod vtysh;
@@ -70,6 +71,12 @@ pub const APPLETS: &[Applet] = &[
         about: "on the host: moves a router container to a new image, keeping its saved config",
         linked: false,
         run: upgrade::main,
+    },
+    Applet {
+        name: "publish",
+        about: "builds every host's image into a simplestreams tree for LXD and Incus (lxc remote add ... --protocol simplestreams)",
+        linked: false,
+        run: publish::main,
     },
     Applet {
         name: "build",
