@@ -54,3 +54,35 @@ ensure_lxd() {
   setsid lxd --group root </dev/null >/tmp/bgpbox-lxd.log 2>&1 &
   lxd waitready --timeout 60
 }
+
+# Incus, for running the LXD tests against it too: from the distribution,
+# or on Debian 12 from bookworm-backports, added from the mirror this
+# machine already uses. Returns 1 (and says why) where it cannot be had.
+ensure_incus() {
+  [ -x /usr/libexec/incus/incusd ] && command -v incus >/dev/null 2>&1 && return 0
+  local codename mirror
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  # (Not `apt-cache ... | grep -q`: with pipefail, grep's early exit
+  # fails the pipe.)
+  candidate() { grep -q 'Candidate: [0-9]' <<<"$(apt-cache policy incus 2>/dev/null || true)"; }
+  if ! candidate && [ -n "$codename" ]; then
+    mirror=$(grep -hoE '^URIs: *http[^ ]*debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | sed 's/^URIs: *//')
+    [ -n "$mirror" ] || mirror=$(grep -hoE '^deb +http[^ ]*debian/? ' /etc/apt/sources.list 2>/dev/null | head -1 | awk '{print $2}')
+    if [ -z "$mirror" ]; then
+      say "no Debian mirror configured to add $codename-backports from: Incus skipped"
+      return 1
+    fi
+    say "adding $codename-backports from $mirror (for Incus)"
+    printf 'Types: deb\nURIs: %s\nSuites: %s-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$mirror" "$codename" | as_root tee /etc/apt/sources.list.d/bgpbox-backports.sources >/dev/null
+    as_root apt-get update -qq || true
+  fi
+  if ! candidate; then
+    say "Incus is not available from this machine's package sources: skipped"
+    return 1
+  fi
+  say "installing incus"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -t "$codename-backports" incus >/dev/null 2>&1 ||
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends incus >/dev/null
+}

@@ -68,16 +68,16 @@ fn images_launch_stop_and_rebuild_identically() {
         eprintln!("{profile}: image {size} bytes, fingerprint {}", first.fingerprint);
 
         let alias = format!("bgpboxt{t}-{profile}");
-        let out = run(&["lxc", "image", "import", &first.image, "--alias", &alias]);
-        c.push(&["lxc", "image", "delete", &alias]);
+        let out = run(&[lxc(), "image", "import", &first.image, "--alias", &alias]);
+        c.push(&[lxc(), "image", "delete", &alias]);
         assert!(out.contains(&first.fingerprint), "LXD's fingerprint differs from ours: {out}");
 
         let lxd_profile = format!("bgpboxt{t}-{profile}");
-        run(&["lxc", "profile", "create", &lxd_profile]);
-        c.push(&["lxc", "profile", "delete", &lxd_profile]);
+        run(&[lxc(), "profile", "create", &lxd_profile]);
+        c.push(&[lxc(), "profile", "delete", &lxd_profile]);
         let yaml = std::fs::read_to_string(&first.lxd_profile).unwrap();
         assert!(yaml.contains(&format!("parent: {lan}")), "{yaml}");
-        let status = std::process::Command::new("lxc")
+        let status = std::process::Command::new(lxc())
             .args(["profile", "edit", &lxd_profile])
             .stdin(std::fs::File::open(&first.lxd_profile).unwrap())
             .status()
@@ -85,31 +85,31 @@ fn images_launch_stop_and_rebuild_identically() {
         assert!(status.success(), "lxc profile edit {lxd_profile} failed");
 
         let name = format!("{hostname}-{t}").replace('_', "-");
-        run(&["lxc", "launch", &alias, &name, "--profile", &root, "--profile", &lxd_profile]);
-        c.push(&["lxc", "delete", "--force", &name]);
+        run(&[lxc(), "launch", &alias, &name, "--profile", &root, "--profile", &lxd_profile]);
+        c.push(&[lxc(), "delete", "--force", &name]);
 
         // PID 1 is bgpbox's init: started as /sbin/init, running our binary.
-        let state = run(&["lxc", "query", &format!("/1.0/instances/{name}/state")]);
+        let state = run(&[lxc(), "query", &format!("/1.0/instances/{name}/state")]);
         let pid = json_u64(&state, "\"pid\":").expect("init pid in instance state");
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
         assert_eq!(cmdline, b"/sbin/init\0", "PID 1 command line");
         let exe = std::fs::read(format!("/proc/{pid}/exe")).unwrap();
         assert!(exe == binary, "PID 1 does not run the bgpbox binary that built the image");
-        let version = run(&["lxc", "exec", &name, "--", "bgpbox", "--version"]);
+        let version = run(&[lxc(), "exec", &name, "--", "bgpbox", "--version"]);
         assert_eq!(version.trim(), format!("bgpbox {}", env!("CARGO_PKG_VERSION")));
 
         // Stopped once it runs, as a user would: bgpd answers, so init has
         // started its services (and may be telling LXD it is Ready).
         let up = wait_for(Duration::from_secs(20), || {
-            try_run(&["lxc", "exec", &name, "--", "vtysh", "-c", "show version"]).ok()
+            try_run(&[lxc(), "exec", &name, "--", "vtysh", "-c", "show version"]).ok()
         });
         assert!(up.is_some_and(|v| v.contains("bgpbox")), "bgpd in {name} did not answer within 20 s");
         let started = Instant::now();
         lxc_stop(&name);
         let took = started.elapsed();
         assert!(took < Duration::from_secs(2), "lxc stop took {took:?}");
-        let log = wait_for(Duration::from_secs(5), || try_run(&["lxc", "console", &name, "--show-log"]).ok())
-            .unwrap_or_else(|| run(&["lxc", "console", &name, "--show-log"]));
+        let log = wait_for(Duration::from_secs(5), || try_run(&[lxc(), "console", &name, "--show-log"]).ok())
+            .unwrap_or_else(|| run(&[lxc(), "console", &name, "--show-log"]));
         assert!(log.contains("init: halted"), "console log:\n{log}");
         eprintln!("{name}: lxc stop took {took:?}");
     }
@@ -151,12 +151,12 @@ impl Env {
         run(&["ip", "link", "add", &vmbr, "type", "bridge"]);
         c.push(&["ip", "link", "del", &vmbr]);
         run(&["ip", "link", "set", &vmbr, "up"]);
-        run(&["lxc", "storage", "create", &pool, "dir"]);
-        c.push(&["lxc", "storage", "delete", &pool]);
+        run(&[lxc(), "storage", "create", &pool, "dir"]);
+        c.push(&[lxc(), "storage", "delete", &pool]);
         let root = format!("bgpboxt{t}-root");
-        run(&["lxc", "profile", "create", &root]);
-        c.push(&["lxc", "profile", "delete", &root]);
-        run(&["lxc", "profile", "device", "add", &root, "root", "disk", "path=/", &format!("pool={pool}")]);
+        run(&[lxc(), "profile", "create", &root]);
+        c.push(&[lxc(), "profile", "delete", &root]);
+        run(&[lxc(), "profile", "device", "add", &root, "root", "disk", "path=/", &format!("pool={pool}")]);
         Env { c, t, dir, lan, vmbr, root, pool }
     }
 
@@ -174,9 +174,9 @@ impl Env {
     /// The profile's config volume (`lxc storage volume create`, once).
     fn volume(&mut self, profile: &str) {
         let v = format!("bgpbox-{profile}");
-        if try_run(&["lxc", "storage", "volume", "show", &self.pool, &v]).is_err() {
-            run(&["lxc", "storage", "volume", "create", &self.pool, &v]);
-            self.c.push(&["lxc", "storage", "volume", "delete", &self.pool, &v]);
+        if try_run(&[lxc(), "storage", "volume", "show", &self.pool, &v]).is_err() {
+            run(&[lxc(), "storage", "volume", "create", &self.pool, &v]);
+            self.c.push(&[lxc(), "storage", "volume", "delete", &self.pool, &v]);
         }
     }
 
@@ -186,26 +186,26 @@ impl Env {
         self.volume(profile);
         let b = self.build(profile, sets, profile);
         let alias = format!("bgpboxt{}-{profile}", self.t);
-        run(&["lxc", "image", "import", &b.image, "--alias", &alias]);
-        self.c.push(&["lxc", "image", "delete", &alias]);
+        run(&[lxc(), "image", "import", &b.image, "--alias", &alias]);
+        self.c.push(&[lxc(), "image", "delete", &alias]);
         let lxd_profile = format!("bgpboxt{}-{profile}", self.t);
-        run(&["lxc", "profile", "create", &lxd_profile]);
-        self.c.push(&["lxc", "profile", "delete", &lxd_profile]);
-        let status = std::process::Command::new("lxc")
+        run(&[lxc(), "profile", "create", &lxd_profile]);
+        self.c.push(&[lxc(), "profile", "delete", &lxd_profile]);
+        let status = std::process::Command::new(lxc())
             .args(["profile", "edit", &lxd_profile])
             .stdin(std::fs::File::open(&b.lxd_profile).unwrap())
             .status()
             .unwrap();
         assert!(status.success());
         let name = format!("{hostname}-{}", self.t);
-        run(&["lxc", "launch", &alias, &name, "--profile", &self.root, "--profile", &lxd_profile]);
-        self.c.push(&["lxc", "delete", "--force", &name]);
+        run(&[lxc(), "launch", &alias, &name, "--profile", &self.root, "--profile", &lxd_profile]);
+        self.c.push(&[lxc(), "delete", "--force", &name]);
         name
     }
 }
 
 fn init_pid(name: &str) -> u64 {
-    let state = run(&["lxc", "query", &format!("/1.0/instances/{name}/state")]);
+    let state = run(&[lxc(), "query", &format!("/1.0/instances/{name}/state")]);
     json_u64(&state, "\"pid\":").expect("init pid")
 }
 
@@ -219,7 +219,7 @@ fn bgpd_pid(name: &str) -> Option<u64> {
 }
 
 fn exec_code(name: &str, args: &[&str]) -> (i32, String) {
-    let out = std::process::Command::new("lxc").args(["exec", name, "--"]).args(args).output().unwrap();
+    let out = std::process::Command::new(lxc()).args(["exec", name, "--"]).args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
@@ -265,7 +265,7 @@ fn router_container_lives_and_stops_cleanly() {
     // LXD's console log of a running container is sometimes missing or
     // empty (seen with LXD 5.0 here): the checks that read it are skipped
     // then, and say so.
-    let console = || try_run(&["lxc", "console", &c, "--show-log"]).ok().filter(|l| l.contains("init:"));
+    let console = || try_run(&[lxc(), "console", &c, "--show-log"]).ok().filter(|l| l.contains("init:"));
     assert_eq!(code, 0, "{out}\n{:?}", console());
     let (_, view) = exec_code(&c, &["vtysh", "-c", "sh ip route bgp"]);
     assert!(view.contains("B   0.0.0.0/0 [20/0] via 192.0.2.254, eth0, weight 1, "), "{view}");
@@ -276,7 +276,7 @@ fn router_container_lives_and_stops_cleanly() {
     assert_eq!(run(&["nsenter", &netns, "sysctl", "-n", "net.ipv4.ip_forward"]).trim(), "1");
     match console() {
         Some(log) => {
-            assert!(log.contains("reported Ready to LXD"), "{log}");
+            assert!(log.contains("reported Ready to "), "{log}");
             // netsetup's first run ends before bgpd starts.
             let done = log.find("netsetup (pid").and_then(|i| log[i..].find("finished").map(|j| i + j));
             let started = log.find("started bgpd");
@@ -376,11 +376,22 @@ fn upgrade_keeps_the_saved_config(env: &mut Env, c: &str, sets: &[String]) {
     sets.retain(|s| !s.starts_with("router.router_id="));
     sets.push("router.router_id=192.0.2.77".into());
     let b = env.build("ryzen7-5700x", &sets, "upgraded");
-    env.c.push(&["lxc", "image", "delete", &b.fingerprint]);
+    env.c.push(&[lxc(), "image", "delete", &b.fingerprint]);
     let lxd_profile = format!("bgpboxt{}-ryzen7-5700x", env.t);
     let bin = static_bgpbox();
     let up = std::process::Command::new(bin)
-        .args(["upgrade", c, "--image", &b.image, "--profile-yaml", &b.lxd_profile, "--lxd-profile", &lxd_profile])
+        .args([
+            "upgrade",
+            c,
+            "--image",
+            &b.image,
+            "--profile-yaml",
+            &b.lxd_profile,
+            "--lxd-profile",
+            &lxd_profile,
+            "--client",
+            lxc(),
+        ])
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&up.stdout).into_owned() + &String::from_utf8_lossy(&up.stderr);
@@ -393,7 +404,7 @@ fn upgrade_keeps_the_saved_config(env: &mut Env, c: &str, sets: &[String]) {
     let (_, running) = exec_code(c, &["vtysh", "-c", "show running-config"]);
     assert!(running.contains(" neighbor 192.0.2.9 remote-as 65009\n"), "the saved neighbor is gone:\n{running}");
     assert!(running.contains(" bgp router-id 192.0.2.77\n"), "the profile's change is not applied:\n{running}");
-    if let Ok(log) = try_run(&["lxc", "console", c, "--show-log"]) {
+    if let Ok(log) = try_run(&[lxc(), "console", c, "--show-log"]) {
         if log.contains("init:") {
             assert!(log.contains("config: /var/lib/bgpbox/bgpd.conf (saved) with the new image's changes: "), "{log}");
         }
@@ -418,8 +429,8 @@ fn renumbered() -> Vec<String> {
 /// Restarts LXD's daemon, its instances left running (SIGTERM), so that it
 /// reads the system's CA certificates again.
 fn restart_lxd() {
-    let _ = try_run(&["pkill", "-TERM", "-x", "lxd"]);
-    let gone = wait_for(Duration::from_secs(20), || try_run(&["lxc", "query", "/1.0"]).is_err().then_some(()));
+    let _ = try_run(&["pkill", "-TERM", "-x", lxd_daemon()]);
+    let gone = wait_for(Duration::from_secs(20), || try_run(&[lxc(), "query", "/1.0"]).is_err().then_some(()));
     assert!(gone.is_some(), "LXD did not stop");
     ensure_lxd();
 }
@@ -556,8 +567,8 @@ fn published_images_launch_from_a_simplestreams_server_and_upgrade() {
     run(&["ip", "addr", "add", &format!("{ip}/32"), "dev", &env.lan]);
     let https = Https::start(&dir, &tree, ip, 8443, &t);
     let remote = format!("bxpub{t}");
-    run(&["lxc", "remote", "add", &remote, &format!("https://{ip}:8443"), "--protocol", "simplestreams", "--public"]);
-    env.c.push(&["lxc", "remote", "remove", &remote]);
+    run(&[lxc(), "remote", "add", &remote, &format!("https://{ip}:8443"), "--protocol", "simplestreams", "--public"]);
+    env.c.push(&[lxc(), "remote", "remove", &remote]);
     let versions = || -> Vec<String> {
         let doc: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(tree.join("streams/v1/images.json")).unwrap()).unwrap();
@@ -569,10 +580,10 @@ fn published_images_launch_from_a_simplestreams_server_and_upgrade() {
     let first = versions();
     assert_eq!(first.len(), 1);
     let lxd_profile = format!("bgpboxt{t}-ryzen7-5700x");
-    run(&["lxc", "profile", "create", &lxd_profile]);
-    env.c.push(&["lxc", "profile", "delete", &lxd_profile]);
+    run(&[lxc(), "profile", "create", &lxd_profile]);
+    env.c.push(&[lxc(), "profile", "delete", &lxd_profile]);
     let yaml = tree.join(format!("images/ryzen7-5700x/{}/ryzen7-5700x.profile.yaml", first[0]));
-    let st = std::process::Command::new("lxc")
+    let st = std::process::Command::new(lxc())
         .args(["profile", "edit", &lxd_profile])
         .stdin(std::fs::File::open(&yaml).unwrap())
         .status()
@@ -583,9 +594,9 @@ fn published_images_launch_from_a_simplestreams_server_and_upgrade() {
     let cached = bgpbox_image::sha256_hex(
         &std::fs::read(tree.join(format!("images/ryzen7-5700x/{}/lxd_combined.tar.gz", first[0]))).unwrap(),
     );
-    env.c.push(&["lxc", "image", "delete", &cached]);
+    env.c.push(&[lxc(), "image", "delete", &cached]);
     run(&[
-        "lxc",
+        lxc(),
         "launch",
         &format!("{remote}:bgpbox/ryzen7-5700x"),
         &name,
@@ -594,9 +605,9 @@ fn published_images_launch_from_a_simplestreams_server_and_upgrade() {
         "--profile",
         &lxd_profile,
     ]);
-    env.c.push(&["lxc", "delete", "--force", &name]);
+    env.c.push(&[lxc(), "delete", "--force", &name]);
     let up = wait_for(Duration::from_secs(30), || {
-        try_run(&["lxc", "exec", &name, "--", "vtysh", "-c", "show version"]).ok()
+        try_run(&[lxc(), "exec", &name, "--", "vtysh", "-c", "show version"]).ok()
     });
     assert!(up.is_some_and(|v| v.contains("bgpbox")), "the router from the remote did not come up");
     let (code, out) = exec_code(
@@ -634,6 +645,8 @@ fn published_images_launch_from_a_simplestreams_server_and_upgrade() {
             &yaml.display().to_string(),
             "--lxd-profile",
             &lxd_profile,
+            "--client",
+            lxc(),
         ])
         .output()
         .unwrap();
@@ -641,7 +654,7 @@ fn published_images_launch_from_a_simplestreams_server_and_upgrade() {
     // No peer here: healthcheck is unhealthy, but the upgrade went through.
     assert!(said.contains("replacing") || said.contains("rebuilding"), "{said}");
     let fp = bgpbox_image::sha256_hex(&std::fs::read(&image).unwrap());
-    env.c.push(&["lxc", "image", "delete", &fp]);
+    env.c.push(&[lxc(), "image", "delete", &fp]);
     let (_, running) = exec_code(&name, &["vtysh", "-c", "show running-config"]);
     assert!(running.contains(" neighbor 192.0.2.9 remote-as 65009\n"), "{running}");
     assert!(running.contains(" bgp router-id 192.0.2.88\n"), "{running}");

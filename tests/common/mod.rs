@@ -36,9 +36,9 @@ pub fn try_run(args: &[&str]) -> Result<String, String> {
 /// `lxc stop NAME`; when LXD refuses, panics with what LXD and the
 /// container logged, so that a failure in CI explains itself.
 pub fn lxc_stop(name: &str) {
-    if let Err(e) = try_run(&["lxc", "stop", name]) {
-        let info = try_run(&["lxc", "info", name, "--show-log"]).unwrap_or_else(|e| e);
-        let console = try_run(&["lxc", "console", name, "--show-log"]).unwrap_or_else(|e| e);
+    if let Err(e) = try_run(&[lxc(), "stop", name]) {
+        let info = try_run(&[lxc(), "info", name, "--show-log"]).unwrap_or_else(|e| e);
+        let console = try_run(&[lxc(), "console", name, "--show-log"]).unwrap_or_else(|e| e);
         let lxc_log = std::fs::read_to_string(format!("/var/log/lxd/{name}/lxc.log")).unwrap_or_default();
         panic!("{e}\n--- lxc info --show-log:\n{info}\n--- console:\n{console}\n--- lxc.log:\n{lxc_log}");
     }
@@ -112,7 +112,7 @@ impl Drop for Cleanup {
             let mut last = Ok(String::new());
             for attempt in 0..5 {
                 last = try_run(&args);
-                if last.is_ok() || args[0] != "lxc" {
+                if last.is_ok() || args[0] != lxc() {
                     break;
                 }
                 std::thread::sleep(Duration::from_secs(1 + attempt));
@@ -124,13 +124,34 @@ impl Drop for Cleanup {
     }
 }
 
-/// Makes sure an LXD daemon answers, starting Debian's `lxd` in the
-/// background when none does.
+/// The client the LXD tests drive: `lxc`, or `incus` with BGPBOX_LXC=incus
+/// (scripts/test runs them against both where Incus installs).
+pub fn lxc() -> &'static str {
+    static C: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    C.get_or_init(|| std::env::var("BGPBOX_LXC").unwrap_or_else(|_| "lxc".into())).as_str()
+}
+
+/// Makes sure the daemon answers, starting Debian's `lxd` (or Incus's
+/// `incusd`) in the background when none does.
 pub fn ensure_lxd() {
-    if try_run(&["lxc", "query", "/1.0"]).is_ok() {
+    if try_run(&[lxc(), "query", "/1.0"]).is_ok() {
         return;
     }
     // Detached, so that it outlives this test process as a system daemon would.
-    run(&["sh", "-c", "setsid lxd --group root </dev/null >/tmp/bgpbox-lxd.log 2>&1 &"]);
-    run(&["lxd", "waitready", "--timeout", "60"]);
+    if lxc() == "incus" {
+        run(&["sh", "-c", "setsid /usr/libexec/incus/incusd --group root </dev/null >/tmp/bgpbox-incusd.log 2>&1 &"]);
+        run(&["incus", "admin", "waitready", "--timeout", "60"]);
+    } else {
+        run(&["sh", "-c", "setsid lxd --group root </dev/null >/tmp/bgpbox-lxd.log 2>&1 &"]);
+        run(&["lxd", "waitready", "--timeout", "60"]);
+    }
+}
+
+/// The daemon's process name.
+pub fn lxd_daemon() -> &'static str {
+    if lxc() == "incus" {
+        "incusd"
+    } else {
+        "lxd"
+    }
 }

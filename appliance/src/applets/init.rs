@@ -247,7 +247,8 @@ async fn run(args: Args) -> ExitCode {
             match report_ready() {
                 Ok(()) => {
                     ready = true;
-                    crate::info!("init", "bgpd is up: reported Ready to LXD");
+                    let host = if guest_sock() == Some(GUEST_SOCKS[0]) { "Incus" } else { "LXD" };
+                    crate::info!("init", "bgpd is up: reported Ready to {host}");
                 }
                 Err(e) if tries >= READY_TRIES => {
                     ready = true;
