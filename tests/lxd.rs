@@ -435,12 +435,13 @@ fn restart_lxd() {
     ensure_lxd();
 }
 
-/// A CA, a certificate for `ip` it signs, and an HTTPS server (openssl
-/// s_server -WWW) on ip:port serving `root`; the CA is trusted by the
+/// A CA, a certificate for `ip` it signs, and an HTTPS server (Python's
+/// http.server over TLS) on ip:port serving `root`; the CA is trusted by the
 /// system (and LXD, restarted) until drop, which undoes it all.
 struct Https {
     server: std::process::Child,
     ca_file: std::path::PathBuf,
+    url: String,
 }
 
 impl Https {
@@ -498,19 +499,23 @@ impl Https {
         std::fs::copy(dir.join("ca.pem"), &ca_file).unwrap();
         run(&["update-ca-certificates"]);
         restart_lxd();
-        let server = std::process::Command::new("openssl")
-            .args([
-                "s_server",
-                "-WWW",
-                "-quiet",
-                "-accept",
-                &format!("{ip}:{port}"),
-                "-cert",
-                &d("srv.pem"),
-                "-key",
-                &d("srv.key"),
-            ])
-            .current_dir(root)
+        // Python's server: every file with its Content-Length (openssl
+        // s_server -WWW ends a body by closing, and a loaded machine
+        // truncated the image that way).
+        let serve = format!(
+            "import http.server, ssl, os, functools\n\
+             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+             ctx.load_cert_chain({cert:?}, {key:?})\n\
+             h = functools.partial(http.server.SimpleHTTPRequestHandler, directory={root:?})\n\
+             s = http.server.ThreadingHTTPServer(({ip:?}, {port}), h)\n\
+             s.socket = ctx.wrap_socket(s.socket, server_side=True)\n\
+             s.serve_forever()\n",
+            cert = d("srv.pem"),
+            key = d("srv.key"),
+            root = root.display().to_string(),
+        );
+        let server = std::process::Command::new("python3")
+            .args(["-c", &serve])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -519,7 +524,7 @@ impl Https {
         let url = format!("https://{ip}:{port}/streams/v1/index.json");
         let up = wait_for(Duration::from_secs(10), || try_run(&["curl", "-sf", "--cacert", &d("ca.pem"), &url]).ok());
         assert!(up.is_some_and(|t| t.contains("index:1.0")), "the HTTPS server does not serve {url}");
-        Https { server, ca_file }
+        Https { server, ca_file, url: format!("https://{ip}:{port}") }
     }
 }
 
@@ -565,9 +570,16 @@ fn published_images_launch_from_a_simplestreams_server_and_upgrade() {
     // A documentation address of the test's own veth, in the host.
     let ip = "192.0.2.77";
     run(&["ip", "addr", "add", &format!("{ip}/32"), "dev", &env.lan]);
-    let https = Https::start(&dir, &tree, ip, 8443, &t);
+    // A port of this run's own: LXD caches a remote's index by its URL.
+    let port = 20000 + (std::process::id() % 20000) as u16;
+    let https = Https::start(&dir, &tree, ip, port, &t);
     let remote = format!("bxpub{t}");
-    run(&[lxc(), "remote", "add", &remote, &format!("https://{ip}:8443"), "--protocol", "simplestreams", "--public"]);
+    // LXD and Incus keep a remote's index for an hour in a folder named by
+    // the URL's hash: gone after the remote (and what used it) is.
+    let hash = bgpbox_image::sha256_hex(https.url.as_bytes());
+    let caches = ["/var/cache/lxd", "/var/cache/incus"].map(|c| format!("{c}/{hash}"));
+    env.c.push(&["rm", "-rf", &caches[0], &caches[1]]);
+    run(&[lxc(), "remote", "add", &remote, &https.url, "--protocol", "simplestreams", "--public"]);
     env.c.push(&[lxc(), "remote", "remove", &remote]);
     let versions = || -> Vec<String> {
         let doc: serde_json::Value =

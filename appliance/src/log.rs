@@ -165,7 +165,11 @@ pub fn configure(s: &Sinks) -> Result<(), String> {
     };
     let syslog = match s.syslog {
         Some(level) => {
-            let sock = std::os::unix::net::UnixDatagram::unbound().and_then(|u| u.connect("/dev/log").map(|()| u));
+            // Non-blocking: a stalled syslog daemon loses lines, it does
+            // not stall bgpd.
+            let sock = std::os::unix::net::UnixDatagram::unbound()
+                .and_then(|u| u.connect("/dev/log").map(|()| u))
+                .and_then(|u| u.set_nonblocking(true).map(|()| u));
             match sock {
                 Ok(u) => Some((u, level)),
                 Err(e) => {

@@ -51,21 +51,21 @@ pub fn cross_check(p: &Profile) -> Result<Vec<String>, KeyError> {
         if mine.contains(&n.address) {
             return Err(err(key, format!("{} is this router's own address", n.address)));
         }
-        if lan.iter().any(|l| l.contains(&n.address)) {
+        if connected.iter().any(|l| l.contains(&n.address)) {
             continue;
         }
-        let lans = lan.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+        let lans = connected.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
         if n.remote_as != p.router.asn {
             return Err(err(
                 key,
                 format!(
-                    "{} is not on the LAN ({lans}): an eBGP neighbor is reached directly, on a shared network",
+                    "{} is on no network of this router ({lans}): an eBGP neighbor is reached directly, on a shared network",
                     n.address
                 ),
             ));
         }
         warnings.push(format!(
-            "{key}: {} (iBGP) is not on the LAN ({lans}): it is reached through the routing table",
+            "{key}: {} (iBGP) is on no network of this router ({lans}): it is reached through the routing table",
             n.address
         ));
     }

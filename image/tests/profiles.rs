@@ -372,14 +372,16 @@ fn cross_checks_name_the_key() {
     assert!(e.contains("neighbor[0].address: 192.168.2.203 is this router's own address"), "{e}");
     let e = set(&["neighbor[0].address=198.51.100.1"]).unwrap_err();
     assert!(
-        e.contains("neighbor[0].address: 198.51.100.1 is not on the LAN (192.168.2.0/24): an eBGP neighbor"),
+        e.contains("neighbor[0].address: 198.51.100.1 is on no network of this router (192.168.2.0/24, 10.1.0.0/24): an eBGP neighbor"),
         "{e}"
     );
+    // A neighbor on the VM network is on a shared network too.
+    assert!(set(&["neighbor[0].address=10.1.0.9"]).is_ok());
     // iBGP off the LAN: a warning, the build goes on.
     let p = set(&["neighbor[0].address=198.51.100.1", "neighbor[0].remote_as=65001"]).unwrap();
     assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     assert!(
-        p.warnings[0].starts_with("neighbor[0].address: 198.51.100.1 (iBGP) is not on the LAN"),
+        p.warnings[0].starts_with("neighbor[0].address: 198.51.100.1 (iBGP) is on no network of this router"),
         "{:?}",
         p.warnings
     );

@@ -36,11 +36,12 @@ pub fn write(out: &Path, p: &Profile) -> Result<Vec<PathBuf>, String> {
         let frr = out.join(format!("home-router-{}.frr.conf", n.address));
         let mut cfg = match std::fs::read_to_string(&frr) {
             Ok(text) => config::parse(&frr.display().to_string(), &text).map_err(|e| e.to_string())?,
-            Err(_) => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut c = Config::default();
                 apply(&mut c, &base(n.address, n.remote_as, &lan.trunc().to_string()))?;
                 c
             }
+            Err(e) => return Err(format!("{}: {e}", frr.display())),
         };
         let afi = if me.is_ipv4() { "ipv4" } else { "ipv6" };
         apply(
@@ -52,7 +53,8 @@ pub fn write(out: &Path, p: &Profile) -> Result<Vec<PathBuf>, String> {
                 format!(" address-family {afi} unicast"),
                 format!("  neighbor {me} default-originate"),
             ],
-        )?;
+        )
+        .map_err(|e| format!("{}: {e} (the home router's AS changed? remove the file)", frr.display()))?;
         let header = format!(
             "! The home router {} (AS {}) for its bgpbox routers, in FRR's dialect: each known\n\
              ! server by name, and any other on the LAN through the listen range.\n",

@@ -67,8 +67,14 @@ fn publish(a: &Args) -> Result<(), String> {
     let images_json = streams.join("images.json");
     let mut doc: Value = match std::fs::read_to_string(&images_json) {
         Ok(t) => serde_json::from_str(&t).map_err(|e| format!("{}: {e}", images_json.display()))?,
-        Err(_) => {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             json!({"content_id": "images", "datatype": "image-downloads", "format": "products:1.0", "products": {}})
+        }
+        Err(e) => {
+            return Err(format!(
+                "{}: {e} (the earlier versions would be lost: nothing published)",
+                images_json.display()
+            ))
         }
     };
     let stage = a.out.join(".stage");
@@ -128,7 +134,8 @@ fn add_version(doc: &mut Value, img: &super::build::Image, out: &Path) -> Result
     }
     let serial = bgpbox_image::render::serial(img.creation_date);
     let version = (1..)
-        .map(|n| if n == 1 { serial.clone() } else { format!("{serial}_{n}") })
+        // Zero-padded, so that the versions of one day sort as they came.
+        .map(|n| if n == 1 { serial.clone() } else { format!("{serial}_{n:02}") })
         .find(|v| !versions.contains_key(v));
     let version = version.unwrap_or(serial);
     let dir = format!("images/{}/{version}", p.name);

@@ -54,8 +54,15 @@ fn pick(image: &Path, saved: &Path, base: &Path) -> Result<String, String> {
         return Ok(format!("{} (first boot: seeded from the image's {})", saved.display(), image.display()));
     }
     let mine = read(saved)?;
-    // Without the record of its image, the saved config is taken as it is.
-    let old = read(base).unwrap_or_else(|_| new.clone());
+    // Without the record of its image, the saved config is taken as it is,
+    // and this image becomes the record.
+    let Ok(old) = read(base) else {
+        write(base, &new)?;
+        return Ok(format!(
+            "{} (saved; no record of the image it was saved over, so the new image's changes are not merged)",
+            saved.display()
+        ));
+    };
     let m = merge(&old, &new, &mine)?;
     if m.added.is_empty() && m.removed.is_empty() {
         return Ok(format!("{} (saved; the image's config is the one it was saved over)", saved.display()));
@@ -71,8 +78,14 @@ fn pick(image: &Path, saved: &Path, base: &Path) -> Result<String, String> {
             saved.display()
         ));
     }
-    write(saved, &m.text)?;
-    write(base, &new)?;
+    // A volume that takes no write runs the saved config as it is: it was
+    // read and it parses; the operator's lines must not give way.
+    if let Err(e) = write(saved, &m.text).and_then(|()| write(base, &new)) {
+        return Ok(format!(
+            "{} (saved, as it is: the new image's changes {changes} could not be written: {e})",
+            saved.display()
+        ));
+    }
     Ok(format!("{} (saved) with the new image's changes: {changes}", saved.display()))
 }
 

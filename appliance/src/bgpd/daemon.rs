@@ -110,12 +110,15 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
     // configured (the OPENs say so before any is sent).
     speaker.set_restarted(now, fib.kept_families());
     let listener = connection::listen(opts.port).await?;
+    // Monitoring never keeps routing down: a port that cannot be had is said.
     if let Some(addr) = opts.metrics {
-        let l = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("--metrics {addr}: cannot listen there: {e}"))?;
-        crate::info!("metrics", "Prometheus metrics on http://{addr}/metrics");
-        tokio::spawn(super::metrics::serve(l, tx.clone()));
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                crate::info!("metrics", "Prometheus metrics on http://{addr}/metrics");
+                tokio::spawn(super::metrics::serve(l, tx.clone()));
+            }
+            Err(e) => crate::error!("metrics", "--metrics {addr}: cannot listen there: {e}; no metrics served"),
+        }
     }
     let control = control::socket(&opts.socket)?;
     crate::info!(
@@ -297,6 +300,7 @@ impl Daemon {
             }
             Event::RouterAdvert(ifindex, from) => self.speaker.neighbor_found(now, ifindex, from.into()),
             Event::RouterSolicit(ifindex) => self.nd.solicited(ifindex),
+            Event::Metrics(reply) if reply.is_closed() => {}
             Event::Metrics(reply) => {
                 let v = super::show::View {
                     speaker: &self.speaker,

@@ -59,7 +59,10 @@ async fn answer(mut s: TcpStream, tx: Events) -> std::io::Result<()> {
             if tx.send(Event::Metrics(reply)).is_err() {
                 return Ok(());
             }
-            ("200 OK", rx.await.unwrap_or_default())
+            match rx.await {
+                Ok(text) => ("200 OK", text),
+                Err(_) => ("503 Service Unavailable", "bgpd is stopping\n".to_string()),
+            }
         }
         ("GET" | "HEAD", _) => ("404 Not Found", "bgpbox serves /metrics\n".to_string()),
         _ => ("405 Method Not Allowed", String::new()),

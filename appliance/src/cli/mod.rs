@@ -26,7 +26,7 @@ pub fn help_text(mode: Mode, line: &str) -> Result<String, CliError> {
         .map(|c| match c.token {
             Some(t) => (
                 t.text(),
-                help::describe(t, c.after.filter(|a| !(clearing && *a == "bgp")).or(clearing.then_some("clear bgp"))),
+                help::describe(t, if clearing && c.after == Some("bgp") { Some("clear bgp") } else { c.after }),
             ),
             None => ("<cr>", ""),
         })

@@ -17,7 +17,7 @@ fn sockaddr(a: SocketAddr) -> Box<dyn SockaddrLike> {
     }
 }
 
-fn one(from: IpAddr, to: SocketAddr) -> nix::Result<OwnedFd> {
+pub fn one(from: IpAddr, to: SocketAddr) -> nix::Result<OwnedFd> {
     let family = if to.is_ipv4() { AddressFamily::Inet } else { AddressFamily::Inet6 };
     let fd = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
     bind(fd.as_raw_fd(), &*sockaddr(SocketAddr::new(from, 0)))?;

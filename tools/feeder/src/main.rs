@@ -18,10 +18,11 @@
 //! and when they are all gone again.
 
 mod flood;
+mod table;
 
 use std::collections::HashSet;
 use std::io::{BufRead, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bgpbox::bgp::packet::{
@@ -30,7 +31,7 @@ use bgpbox::bgp::packet::{
 };
 use bgpbox::netlink::{self, Msg, Socket};
 use clap::{Parser, Subcommand};
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::IpNet;
 
 #[derive(Parser)]
 struct Args {
@@ -102,116 +103,24 @@ struct Feed {
     /// Stop reading once Established (KEEPALIVEs still go out).
     #[arg(long)]
     no_read: bool,
+    /// Real-table diversity (about 2.4 prefixes an UPDATE, paths of 1 to
+    /// 10 hops, communities), its paths drawn from this seed.
+    #[arg(long)]
+    real: Option<u64>,
+    /// Leave out the first N prefixes of the table (another peer's share).
+    #[arg(long, default_value_t = 0)]
+    skip: usize,
+    /// Connect from this address (several feeders in one namespace).
+    #[arg(long)]
+    source: Option<IpAddr>,
+    /// Count what the peer announces to us; print `received TIME` once
+    /// this many prefixes are there (a peer the table is exported to).
+    #[arg(long, default_value_t = 0)]
+    expect_received: usize,
 }
 
 fn now_ns() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos()
-}
-
-/// A deterministic PRNG (xorshift), so every run feeds the same table.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-/// IPv4 prefixes without overlaps: lengths in about the public table's
-/// proportions, placed by an aligned bump allocator over the unicast
-/// space (skipping 10/8, 127/8 and 224/3), interleaved as a feed would be.
-fn v4_prefixes(n: usize) -> Vec<IpNet> {
-    let mix: [(u8, f64); 9] =
-        [(24, 0.60), (23, 0.10), (22, 0.12), (21, 0.06), (20, 0.06), (19, 0.03), (18, 0.015), (17, 0.008), (16, 0.007)];
-    let mut per_len: Vec<(u8, usize)> = mix.iter().map(|(l, f)| (*l, (n as f64 * f) as usize)).collect();
-    let assigned: usize = per_len.iter().map(|(_, c)| c).sum();
-    per_len[0].1 += n - assigned;
-    let mut cursor: u64 = 1 << 24;
-    let mut lists: Vec<Vec<IpNet>> = Vec::new();
-    // Larger blocks first keeps alignment waste small.
-    for (len, count) in per_len.iter().rev() {
-        let size = 1u64 << (32 - len);
-        let mut v = Vec::with_capacity(*count);
-        while v.len() < *count {
-            cursor = cursor.div_ceil(size) * size;
-            let first = cursor >> 24;
-            if first == 10 || first == 127 {
-                cursor = (first + 1) << 24;
-                continue;
-            }
-            assert!(cursor + size <= 224 << 24, "the synthetic table does not fit the unicast space");
-            v.push(IpNet::V4(Ipv4Net::new(Ipv4Addr::from(cursor as u32), *len).unwrap()));
-            cursor += size;
-        }
-        lists.push(v);
-    }
-    interleave(lists, n)
-}
-
-fn v6_prefixes(n: usize) -> Vec<IpNet> {
-    let mix: [(u8, f64); 6] = [(48, 0.50), (44, 0.10), (40, 0.10), (36, 0.05), (32, 0.15), (29, 0.10)];
-    let mut per_len: Vec<(u8, usize)> = mix.iter().map(|(l, f)| (*l, (n as f64 * f) as usize)).collect();
-    let assigned: usize = per_len.iter().map(|(_, c)| c).sum();
-    per_len[0].1 += n - assigned;
-    let mut cursor: u128 = 0x2400u128 << 112;
-    let mut lists = Vec::new();
-    for (len, count) in per_len.iter().rev() {
-        let size = 1u128 << (128 - len);
-        let mut v = Vec::with_capacity(*count);
-        for _ in 0..*count {
-            cursor = cursor.div_ceil(size) * size;
-            v.push(IpNet::V6(Ipv6Net::new(Ipv6Addr::from(cursor), *len).unwrap()));
-            cursor += size;
-        }
-        lists.push(v);
-    }
-    interleave(lists, n)
-}
-
-fn interleave(mut lists: Vec<Vec<IpNet>>, n: usize) -> Vec<IpNet> {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut out = Vec::with_capacity(n);
-    let mut idx = vec![0usize; lists.len()];
-    while out.len() < n {
-        let remaining: usize = lists.iter().zip(&idx).map(|(l, i)| l.len() - i).sum();
-        let mut pick = (rng.next() as usize) % remaining.max(1);
-        for (k, l) in lists.iter_mut().enumerate() {
-            let left = l.len() - idx[k];
-            if pick < left {
-                out.push(l[idx[k]]);
-                idx[k] += 1;
-                break;
-            }
-            pick -= left;
-        }
-    }
-    out
-}
-
-/// UPDATEs for `prefixes`, 1 to 8 per UPDATE sharing a varied AS path.
-fn updates(prefixes: &[IpNet], peer_as: u32, next_hop: IpAddr, codec: &Codec, out: &mut Vec<u8>) {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-    let mut i = 0;
-    while i < prefixes.len() {
-        let k = 1 + (rng.next() % 8) as usize;
-        let mut path = vec![peer_as];
-        for _ in 0..1 + rng.next() % 5 {
-            path.push(1 + (rng.next() % 64_000) as u32);
-        }
-        let a = PathAttrs {
-            origin: Origin::Igp,
-            as_path: AsPath::sequence(&path),
-            next_hop: Some(next_hop),
-            med: (rng.next() % 4 == 0).then(|| (rng.next() % 100) as u32),
-            ..Default::default()
-        };
-        let end = (i + k).min(prefixes.len());
-        pack_announce(codec, &a, &prefixes[i..end], out);
-        i = end;
-    }
 }
 
 fn read_msg(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Message> {
@@ -233,8 +142,9 @@ fn read_msg(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Message> {
 fn feed(f: Feed) {
     let Feed { peer, port, local_as, peer_as, router_id, next_hop, v4, v6, .. } = f;
     let t = Instant::now();
-    let p4 = v4_prefixes(v4);
-    let p6 = v6_prefixes(v6);
+    let p4: Vec<IpNet> = table::v4_prefixes(f.skip + v4).split_off(f.skip.min(f.skip + v4));
+    let p6: Vec<IpNet> = table::v6_prefixes(f.skip + v6).split_off(f.skip.min(f.skip + v6));
+    let shape = f.real.map_or(table::Shape::Plain, table::Shape::Real);
     let max_len = if f.extended { EXTENDED_MAX_LEN } else { MAX_LEN };
     let codec = Codec { four_octet_as: true, max_len };
     let mut stream = Vec::new();
@@ -249,18 +159,18 @@ fn feed(f: Feed) {
         };
         pack_announce(&codec, &a, &["203.0.113.0/24".parse().unwrap()], &mut stream);
     }
-    updates(&p4, local_as, next_hop, &codec, &mut stream);
+    let mut sets = table::updates(&p4, local_as, next_hop, shape, &codec, &mut stream);
     let nh6 = match next_hop {
         IpAddr::V6(_) => next_hop,
         IpAddr::V4(v) => IpAddr::V6(v.to_ipv6_mapped()),
     };
-    updates(&p6, local_as, nh6, &codec, &mut stream);
+    sets += table::updates(&p6, local_as, nh6, shape, &codec, &mut stream);
     end_of_rib(Afi::Ipv4, &mut stream);
     if v6 > 0 {
         end_of_rib(Afi::Ipv6, &mut stream);
     }
     eprintln!(
-        "feeder: {} IPv4 + {} IPv6 prefixes, {} bytes of UPDATEs, built in {:?}",
+        "feeder: {} IPv4 + {} IPv6 prefixes in {sets} UPDATEs (attribute sets), {} bytes, built in {:?}",
         v4,
         v6,
         stream.len(),
@@ -269,7 +179,11 @@ fn feed(f: Feed) {
     let addr = SocketAddr::new(peer, port);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut s = loop {
-        match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+        let tried = match f.source {
+            Some(src) => flood::one(src, addr).map(TcpStream::from).map_err(std::io::Error::from),
+            None => TcpStream::connect_timeout(&addr, Duration::from_secs(2)),
+        };
+        match tried {
             Ok(s) => break s,
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
@@ -310,7 +224,11 @@ fn feed(f: Feed) {
     std::io::stdout().flush().unwrap();
     // Drain what the peer sends on a thread, so that neither side blocks;
     // or, as a peer that stops reading, let it pile up.
-    if !f.no_read {
+    if f.expect_received > 0 {
+        let r = s.try_clone().unwrap();
+        let want = f.expect_received;
+        std::thread::spawn(move || count_received(r, want));
+    } else if !f.no_read {
         let mut r = s.try_clone().unwrap();
         std::thread::spawn(move || {
             let mut sink = vec![0u8; 1 << 16];
@@ -344,6 +262,31 @@ fn feed(f: Feed) {
     }
     println!("dropped {}", now_ns());
     let _ = s.shutdown(std::net::Shutdown::Both);
+}
+
+/// What a peer the table is exported to has: counts the prefixes the
+/// daemon announces (less those it withdraws) and says when `want` are in.
+fn count_received(mut r: TcpStream, want: usize) {
+    let mut have: HashSet<IpNet> = HashSet::new();
+    let mut buf = Vec::new();
+    let mut said = false;
+    loop {
+        let m = match read_msg(&mut r, &mut buf) {
+            Ok(m) => m,
+            Err(_) => return,
+        };
+        if let Message::Update(u) = m {
+            for p in &u.withdrawn {
+                have.remove(p);
+            }
+            have.extend(u.announced.iter().copied());
+            if !said && have.len() >= want {
+                said = true;
+                println!("received {}", now_ns());
+                std::io::stdout().flush().unwrap();
+            }
+        }
+    }
 }
 
 fn watch(expect: usize) {
@@ -427,7 +370,7 @@ fn counts(r: &netlink::Route) -> bool {
 }
 
 fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>) {
-    let prefixes = v4_prefixes(n);
+    let prefixes = table::v4_prefixes(n);
     let mut sock = Socket::open(0).expect("netlink");
     let mut seq = 1u32;
     if let Some(oif) = nh_oif {

@@ -83,15 +83,27 @@ fn find<'a>(n: &'a mut Node, path: &[String]) -> Option<&'a mut Node> {
     }
 }
 
-/// Adds `path`'s line (and any block above it that is missing) at the end
-/// of its block.
-fn insert(n: &mut Node, path: &[String]) {
+/// Adds `path`'s line (and any block above it that is missing) where the
+/// new image has it: after the nearest line before it there that is here
+/// too (a neighbor's `remote-as` must come before its address-family
+/// lines), else first.
+fn insert(n: &mut Node, path: &[String], like: &Node) {
     let Some((first, rest)) = path.split_first() else { return };
     if !n.children.iter().any(|c| c.line == *first) {
-        n.children.push(Node { line: first.clone(), children: Vec::new() });
+        let at = like
+            .children
+            .iter()
+            .position(|c| c.line == *first)
+            .and_then(|k| {
+                like.children[..k].iter().rev().find_map(|p| n.children.iter().position(|c| c.line == p.line))
+            })
+            .map_or(0, |i| i + 1);
+        n.children.insert(at, Node { line: first.clone(), children: Vec::new() });
     }
+    let empty = Node::default();
+    let sub = like.children.iter().find(|c| c.line == *first).unwrap_or(&empty);
     if let Some(c) = n.children.iter_mut().find(|c| c.line == *first) {
-        insert(c, rest);
+        insert(c, rest, sub);
     }
 }
 
@@ -167,15 +179,34 @@ pub fn merge(old_base: &str, new_base: &str, saved: &str) -> Result<Merged, Stri
     }
     for a in &added {
         if find(&mut t, a).is_none() {
-            insert(&mut t, a);
+            insert(&mut t, a, &new_t);
         }
     }
     let (added_s, removed_s) = (tops(&added), tops(&removed));
     let mut out = String::new();
     text(&t, 0, &mut out);
     let merged = match canonical("merged", &out) {
-        Ok(m) if conflicts.is_empty() => m,
-        Ok(_) => mine,
+        Ok(m) => {
+            // What the operator wrote must all be there still: a setting both
+            // sides changed (the image's would win as the later line) is a
+            // conflict, and the saved config stays.
+            let kept = all_paths(&tree(&m));
+            for p in mine_p.iter().filter(|p| !old_p.contains(p) && !kept.contains(p)) {
+                conflicts.push(format!("the new image changes what you set: {}", show(p)));
+            }
+            // And what the image added must be there: else the operator's
+            // line overrode it, which is the same conflict seen from the other side.
+            if conflicts.is_empty() {
+                for a in added.iter().filter(|a| !kept.contains(a)) {
+                    conflicts.push(format!("the new image's {} is overridden by what you set", show(a)));
+                }
+            }
+            if conflicts.is_empty() {
+                m
+            } else {
+                mine
+            }
+        }
         Err(e) => {
             conflicts.push(format!("the merged config does not read: {e}"));
             mine
@@ -231,6 +262,42 @@ mod tests {
             "{m:?}"
         );
         assert!(m.added.iter().any(|a| a == "router bgp 65011"), "{m:?}");
+    }
+
+    /// A new neighbor of the image comes in whole, its remote-as before
+    /// its address-family lines.
+    #[test]
+    fn a_neighbor_the_image_adds_comes_in_order() {
+        let saved = IMAGE1.replace("hostname r1", "hostname mine");
+        let image2 = IMAGE1
+            .replace(
+                " neighbor 192.0.2.254 remote-as 65000\n",
+                " neighbor 192.0.2.254 remote-as 65000\n neighbor 192.0.2.253 remote-as 65000\n",
+            )
+            .replace(
+                "  neighbor 192.0.2.254 prefix-list in in\n",
+                "  neighbor 192.0.2.254 prefix-list in in\n  neighbor 192.0.2.253 prefix-list in in\n",
+            );
+        let m = merge(IMAGE1, &image2, &saved).unwrap();
+        assert!(m.conflicts.is_empty(), "{m:?}");
+        assert!(
+            m.text.contains("hostname mine") && m.text.contains("  neighbor 192.0.2.253 prefix-list in in\n"),
+            "{}",
+            m.text
+        );
+    }
+
+    /// Both sides changed one setting: the operator's stays, and it is said.
+    #[test]
+    fn a_setting_both_changed_stays_the_operator_s() {
+        let saved = IMAGE1.replace("bgp router-id 192.0.2.1", "bgp router-id 192.0.2.7");
+        let image2 = IMAGE1.replace("bgp router-id 192.0.2.1", "bgp router-id 192.0.2.8");
+        let m = merge(IMAGE1, &image2, &saved).unwrap();
+        assert!(m.text.contains("bgp router-id 192.0.2.7"), "{}", m.text);
+        assert!(
+            m.conflicts.iter().any(|c| c.contains("router bgp 65001 / bgp router-id 192.0.2.8 is overridden")),
+            "{m:?}"
+        );
     }
 
     #[test]
