@@ -37,6 +37,9 @@ fn netsetup_is_idempotent_and_checks() {
             "lan.gateway=192.0.2.254".into(),
             "vm_network.addresses=[\"203.0.113.1/24\"]".into(),
             "vm_network.mtu=1400".into(),
+            "router.router_id=192.0.2.204".into(),
+            "bgp.announce=[\"203.0.113.0/24\"]".into(),
+            "neighbor[0].address=192.0.2.254".into(),
         ],
     )
     .unwrap();
@@ -324,9 +327,11 @@ fn restart_without_a_gap_and_stale_routes_swept() {
     assert!(da.log_text().contains("removing 1 nexthop objects of an earlier run"));
 }
 
-/// A peer flaps 50 times with 100,000 routes: afterwards the FIB equals
-/// the Loc-RIB exactly, and RSS is within 10% of where the first load left
-/// it (both taken before any large `show`, whose output is memory too).
+/// A peer flaps 50 times with 100,000 routes while a second peer holds
+/// the same prefixes over other paths (each flap moves every prefix
+/// between one path and two): afterwards the FIB equals the Loc-RIB
+/// exactly, and RSS is within 10% of where the first load left it (both
+/// taken before any large `show`, whose output is memory too).
 #[test]
 #[ignore = "needs root, namespaces and tools/feeder: run scripts/test"]
 fn churn_leaves_fib_and_memory_as_they_were() {
@@ -335,7 +340,7 @@ fn churn_leaves_fib_and_memory_as_they_were() {
         std::env::var("BGPBOX_FEEDER").expect("BGPBOX_FEEDER: run through scripts/test, which builds tools/feeder");
     let a = Ns::new("ca");
     let f = Ns::new("cf");
-    veth(&a, "eth0", &["192.0.2.1/24"], &f, "eth0", &["192.0.2.2/24"]);
+    veth(&a, "eth0", &["192.0.2.1/24"], &f, "eth0", &["192.0.2.2/24", "192.0.2.3/24"]);
     // The binary that ships (static, release, musl's allocator): memory is
     // what this test is about.
     let bin = static_bgpbox();
@@ -343,7 +348,9 @@ fn churn_leaves_fib_and_memory_as_they_were() {
         bin.to_str().unwrap(),
         &a,
         "churn-a",
-        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65010\n neighbor 192.0.2.2 passive\n",
+        "router bgp 65001\n bgp router-id 192.0.2.1\n no bgp ebgp-requires-policy\n \
+         neighbor 192.0.2.2 remote-as 65010\n neighbor 192.0.2.2 passive\n \
+         neighbor 192.0.2.3 remote-as 65011\n neighbor 192.0.2.3 passive\n",
     );
     let pid =
         run(&["pgrep", "-f", &format!("bgpd -f {}", da.conf.display())]).trim().lines().next().unwrap().to_string();
@@ -356,40 +363,40 @@ fn churn_leaves_fib_and_memory_as_they_were() {
             .parse::<u64>()
             .unwrap()
     };
-    let received = || {
+    let received_from = |peer: &str| {
         let j = da.json("show bgp summary json");
-        j["ipv4Unicast"]["peers"]["192.0.2.2"]["pfxRcd"].as_u64().unwrap_or(0)
+        j["ipv4Unicast"]["peers"][peer]["pfxRcd"].as_u64().unwrap_or(0)
     };
+    let received = || received_from("192.0.2.2");
     const N: u64 = 100_000;
-    let mut first = 0;
-    for round in 0..50 {
-        let mut feed = std::process::Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &f.name,
-                &feeder,
-                "feed",
-                "--peer",
-                "192.0.2.1",
-                "--local-as",
-                "65010",
-                "--peer-as",
-                "65001",
-            ])
-            .args(["--router-id", "192.0.2.2", "--next-hop", "192.0.2.2", "--v4", &N.to_string()])
+    // Both feed the same prefixes, each with its own paths (its seed).
+    let feed_from = |addr: &str, asn: &str, seed: &str| {
+        std::process::Command::new("ip")
+            .args(["netns", "exec", &f.name, &feeder, "feed", "--peer", "192.0.2.1", "--source", addr])
+            .args(["--local-as", asn, "--peer-as", "65001", "--router-id", addr, "--next-hop", addr])
+            .args(["--v4", &N.to_string(), "--real", seed])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap();
+            .unwrap()
+    };
+    let mut steady = feed_from("192.0.2.3", "65011", "2");
+    wait_for(Duration::from_secs(60), || (received_from("192.0.2.3") == N).then_some(()))
+        .unwrap_or_else(|| panic!("{} of {N} received from the steady peer", received_from("192.0.2.3")));
+    let mut first = 0;
+    for round in 0..50 {
+        let mut feed = feed_from("192.0.2.2", "65010", "1");
         wait_for(Duration::from_secs(60), || (received() == N).then_some(()))
             .unwrap_or_else(|| panic!("round {round}: {} of {N} received\n{}", received(), da.log_text()));
         if round == 0 {
-            // Let the FIB writer finish before taking the reference.
+            // Let the FIB writer finish before taking the reference (the
+            // steady peer's routes were there already: the count says
+            // little, a pause more).
             wait_for(Duration::from_secs(60), || {
                 (a.ip(&["route", "show", "proto", "bgp"]).lines().count() as u64 == N).then_some(())
             });
+            std::thread::sleep(Duration::from_secs(2));
             first = rss();
             eprintln!("churn: after the first load:\n{}", da.show("show bgp memory"));
         }
@@ -398,6 +405,7 @@ fn churn_leaves_fib_and_memory_as_they_were() {
                 (a.ip(&["route", "show", "proto", "bgp"]).lines().count() as u64 == N).then_some(())
             })
             .expect("the last load in the FIB");
+            std::thread::sleep(Duration::from_secs(2));
             let now = rss();
             // The FIB equals the Loc-RIB, prefix for prefix.
             let fib: std::collections::BTreeSet<String> = a
@@ -424,13 +432,11 @@ fn churn_leaves_fib_and_memory_as_they_were() {
         let _ = feed.wait();
         wait_for(Duration::from_secs(60), || (received() == 0).then_some(()))
             .unwrap_or_else(|| panic!("round {round}: still {} received after the drop", received()));
-        if round == 49 {
-            wait_for(Duration::from_secs(60), || {
-                a.ip(&["route", "show", "proto", "bgp"]).trim().is_empty().then_some(())
-            })
-            .expect("the FIB empties with the Loc-RIB");
-        }
     }
+    drop(steady.stdin.take());
+    let _ = steady.wait();
+    wait_for(Duration::from_secs(60), || a.ip(&["route", "show", "proto", "bgp"]).trim().is_empty().then_some(()))
+        .expect("the FIB empties with the Loc-RIB");
 }
 
 /// bgpbox in `a` (192.0.2.1, AS 65001) and FRR in `b` (192.0.2.2, AS

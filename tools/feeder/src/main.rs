@@ -110,6 +110,10 @@ struct Feed {
     /// Leave out the first N prefixes of the table (another peer's share).
     #[arg(long, default_value_t = 0)]
     skip: usize,
+    /// The whole table the shares come from (with --skip: every feeder
+    /// gives the same N, so that shares never overlap); default: skip + v4.
+    #[arg(long)]
+    table: Option<usize>,
     /// Connect from this address (several feeders in one namespace).
     #[arg(long)]
     source: Option<IpAddr>,
@@ -142,8 +146,10 @@ fn read_msg(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Message> {
 fn feed(f: Feed) {
     let Feed { peer, port, local_as, peer_as, router_id, next_hop, v4, v6, .. } = f;
     let t = Instant::now();
-    let p4: Vec<IpNet> = table::v4_prefixes(f.skip + v4).split_off(f.skip.min(f.skip + v4));
-    let p6: Vec<IpNet> = table::v6_prefixes(f.skip + v6).split_off(f.skip.min(f.skip + v6));
+    // A share of one table: v4_prefixes(n) differs for each n.
+    let share = |all: Vec<IpNet>, n: usize| -> Vec<IpNet> { all.into_iter().skip(f.skip).take(n).collect() };
+    let p4 = share(table::v4_prefixes(f.table.unwrap_or(f.skip + v4).max(f.skip + v4)), v4);
+    let p6 = share(table::v6_prefixes(f.table.unwrap_or(f.skip + v6).max(f.skip + v6)), v6);
     let shape = f.real.map_or(table::Shape::Plain, table::Shape::Real);
     let max_len = if f.extended { EXTENDED_MAX_LEN } else { MAX_LEN };
     let codec = Codec { four_octet_as: true, max_len };

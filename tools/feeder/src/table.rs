@@ -167,7 +167,10 @@ fn real(rng: &mut Rng, peer_as: u32, next_hop: IpAddr) -> PathAttrs {
     };
     let mut path = vec![peer_as];
     for _ in 1..hops {
-        path.push(1 + (rng.next() % 400_000) as u32);
+        // Public ASes only, as in the public table: never the
+        // documentation and private range, where the bench's peers are.
+        let a = 1 + (rng.next() % 400_000) as u32;
+        path.push(if (64_496..=131_071).contains(&a) { a + 66_576 } else { a });
     }
     let communities: Box<[u32]> = if rng.next() % 3 == 0 {
         (0..1 + rng.next() % 4).map(|_| peer_as << 16 | (rng.next() % 1000) as u32).collect()

@@ -2,9 +2,9 @@
 //! address family, best path and multipath, interned attributes.
 //!
 //! Memory is the design constraint (a full table from one peer at a
-//! fraction of BIRD's): each prefix is one hash entry holding its candidate
-//! paths inline when there is just one, and paths point at shared,
-//! interned attribute sets. A peer's Adj-RIB-In is the set of paths it
+//! fraction of BIRD's): each prefix is one entry of a sorted bucket holding
+//! its candidate path inline when there is just one, and paths point at
+//! shared, interned attribute sets. A peer's Adj-RIB-In is the set of paths it
 //! owns in that table.
 
 mod best;
@@ -40,26 +40,63 @@ enum Paths {
     Many(Box<Many>),
 }
 
+/// Two paths (dual transit, a second full table) in one 40-byte
+/// allocation, where a `Vec` behind a box took two (48 and 80 bytes with
+/// the growth `Vec` reserves); three and more in a list of exact size.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Many {
-    /// Sorted, best first.
-    list: Vec<Path>,
-    /// How many of them are selected (best + multipath).
-    selected: u8,
+enum Many {
+    /// Sorted, best first; how many of them are selected (best + multipath).
+    Two([Path; 2], u8),
+    More(Box<[Path]>, u8),
+}
+
+impl Many {
+    fn new(list: Vec<Path>, selected: usize) -> Many {
+        let selected = selected as u8;
+        match <[Path; 2]>::try_from(list) {
+            Ok(two) => Many::Two(two, selected),
+            Err(list) => Many::More(list.into_boxed_slice(), selected),
+        }
+    }
+
+    fn list_mut(&mut self) -> &mut [Path] {
+        match self {
+            Many::Two(l, _) => l,
+            Many::More(l, _) => l,
+        }
+    }
+
+    fn selected_mut(&mut self) -> &mut u8 {
+        match self {
+            Many::Two(_, n) | Many::More(_, n) => n,
+        }
+    }
+
+    fn into_vec(self) -> Vec<Path> {
+        match self {
+            Many::Two(l, _) => l.into(),
+            Many::More(l, _) => l.into_vec(),
+        }
+    }
 }
 
 impl Paths {
     fn all(&self) -> &[Path] {
         match self {
             Paths::One(p) => std::slice::from_ref(p),
-            Paths::Many(m) => &m.list,
+            Paths::Many(m) => match &**m {
+                Many::Two(l, _) => l,
+                Many::More(l, _) => l,
+            },
         }
     }
 
     fn selected(&self) -> usize {
         match self {
             Paths::One(_) => 1,
-            Paths::Many(m) => m.selected as usize,
+            Paths::Many(m) => match &**m {
+                Many::Two(_, n) | Many::More(_, n) => *n as usize,
+            },
         }
     }
 }
@@ -70,6 +107,9 @@ impl Paths {
 pub struct Change {
     pub prefix: IpNet,
     pub selected: Vec<Path>,
+    /// When the prefix's entry went (its last path did): the neighbors'
+    /// slots that had been sent it (see `Table::sent`), now to withdraw.
+    pub sent: u32,
 }
 
 /// A table's prefixes, sorted: a B-tree of buckets (the first 16 bits of
@@ -113,21 +153,35 @@ impl Split for V4 {
 
 impl Split for V6 {
     type B = u32;
-    type K = u128;
-    fn split(p: &IpNet) -> Option<(u32, u128)> {
+    /// A u128 as two halves: 8-byte alignment keeps an entry at 40 bytes.
+    type K = (u64, u64);
+    fn split(p: &IpNet) -> Option<(u32, (u64, u64))> {
         let IpNet::V6(n) = p else { return None };
         let a = u128::from(n.addr());
-        Some(((a >> 96) as u32, (a & ((1 << 96) - 1)) << 8 | n.prefix_len() as u128))
+        let k = (a & ((1 << 96) - 1)) << 8 | n.prefix_len() as u128;
+        Some(((a >> 96) as u32, ((k >> 64) as u64, k as u64)))
     }
-    fn join(b: u32, k: u128) -> IpNet {
+    fn join(b: u32, (hi, lo): (u64, u64)) -> IpNet {
+        let k = (hi as u128) << 64 | lo as u128;
         let a = std::net::Ipv6Addr::from((b as u128) << 96 | k >> 8);
         IpNet::V6(ipnet::Ipv6Net::new(a, (k & 0xff) as u8).expect("a length that came from a prefix"))
     }
 }
 
+/// One prefix: its key in the bucket, the neighbors it was sent to (a
+/// bit per export slot: the Adj-RIB-Out of up to 32 neighbors costs
+/// nothing here, as an IPv4 entry has these 4 bytes free anyway), its
+/// candidates.
+#[derive(Debug)]
+struct Entry<K> {
+    key: K,
+    sent: u32,
+    paths: Paths,
+}
+
 #[derive(Debug)]
 struct Buckets<S: Split> {
-    map: BTreeMap<S::B, Vec<(S::K, Paths)>>,
+    map: BTreeMap<S::B, Vec<Entry<S::K>>>,
     len: usize,
 }
 
@@ -138,9 +192,20 @@ impl<S: Split> Default for Buckets<S> {
 }
 
 impl<S: Split> Buckets<S> {
-    fn get(&self, b: S::B, k: S::K) -> Option<&Paths> {
+    fn get(&self, b: S::B, k: S::K) -> Option<&Entry<S::K>> {
         let v = self.map.get(&b)?;
-        v.binary_search_by_key(&k, |e| e.0).ok().map(|i| &v[i].1)
+        v.binary_search_by_key(&k, |e| e.key).ok().map(|i| &v[i])
+    }
+
+    fn get_mut(&mut self, b: S::B, k: S::K) -> Option<&mut Entry<S::K>> {
+        let v = self.map.get_mut(&b)?;
+        v.binary_search_by_key(&k, |e| e.key).ok().map(|i| &mut v[i])
+    }
+
+    fn clear_slot(&mut self, slot: u8) {
+        for e in self.map.values_mut().flatten() {
+            e.sent &= !(1 << slot);
+        }
     }
 
     fn update(
@@ -157,29 +222,32 @@ impl<S: Split> Buckets<S> {
             (_, Some(v)) => v,
             (Some(_), None) => self.map.entry(b).or_default(),
         };
-        match (v.binary_search_by_key(&k, |e| e.0), path) {
+        match (v.binary_search_by_key(&k, |e| e.key), path) {
             (Err(_), None) => (None, false),
             (Err(i), Some(p)) => {
-                v.insert(i, (k, Paths::One(p.clone())));
+                v.insert(i, Entry { key: k, sent: 0, paths: Paths::One(p.clone()) });
                 self.len += 1;
-                (Some(Change { prefix, selected: vec![p] }), false)
+                (Some(Change { prefix, selected: vec![p], sent: 0 }), false)
             }
             (Ok(i), path) => {
-                let (change, had, empty) = replace(&mut v[i].1, path, peer, peers, sel);
+                let (change, had, empty) = replace(&mut v[i].paths, path, peer, peers, sel);
+                let mut sent = 0;
                 if empty {
-                    v.remove(i);
+                    sent = v.remove(i).sent;
                     self.len -= 1;
                     if v.is_empty() {
                         self.map.remove(&b);
                     }
                 }
-                (change.map(|selected| Change { prefix, selected }), had)
+                (change.map(|selected| Change { prefix, selected, sent }), had)
             }
         }
     }
 
     fn iter(&self) -> impl Iterator<Item = (IpNet, &[Path], usize)> {
-        self.map.iter().flat_map(|(b, v)| v.iter().map(move |(k, e)| (S::join(*b, *k), e.all(), e.selected())))
+        self.map
+            .iter()
+            .flat_map(|(b, v)| v.iter().map(move |e| (S::join(*b, e.key), e.paths.all(), e.paths.selected())))
     }
 
     /// The prefixes after (b, k), in order; all of them for None.
@@ -188,21 +256,21 @@ impl<S: Split> Buckets<S> {
         let lower = after.map_or(Bound::Unbounded, |(b, _)| Bound::Included(b));
         self.map.range((lower, Bound::Unbounded)).flat_map(move |(b, v)| {
             let start = match after {
-                Some((ab, ak)) if ab == *b => v.partition_point(|e| e.0 <= ak),
+                Some((ab, ak)) if ab == *b => v.partition_point(|e| e.key <= ak),
                 _ => 0,
             };
-            v[start..].iter().map(move |(k, e)| (S::join(*b, *k), e.all(), e.selected()))
+            v[start..].iter().map(move |e| (S::join(*b, e.key), e.paths.all(), e.paths.selected()))
         })
     }
 
     fn reselect(&mut self, peers: &dyn Fn(PeerId) -> PeerInfo, sel: Selection, out: &mut Vec<Change>) {
         for (b, v) in self.map.iter_mut() {
-            for (k, e) in v.iter_mut() {
-                if let Paths::Many(m) = e {
-                    let n = best::select(&mut m.list, peers, sel);
-                    if n != m.selected as usize {
-                        m.selected = n as u8;
-                        out.push(Change { prefix: S::join(*b, *k), selected: m.list[..n].to_vec() });
+            for e in v.iter_mut() {
+                if let Paths::Many(m) = &mut e.paths {
+                    let n = best::select(m.list_mut(), peers, sel);
+                    if n != *m.selected_mut() as usize {
+                        *m.selected_mut() = n as u8;
+                        out.push(Change { prefix: S::join(*b, e.key), selected: m.list_mut()[..n].to_vec(), sent: 0 });
                     }
                 }
             }
@@ -236,10 +304,48 @@ impl Table {
 
     fn get(&self, prefix: &IpNet) -> Option<&Paths> {
         match (V4::split(prefix), V6::split(prefix)) {
-            (Some((b, k)), _) => self.v4.get(b, k),
-            (_, Some((b, k))) => self.v6.get(b, k),
+            (Some((b, k)), _) => self.v4.get(b, k).map(|e| &e.paths),
+            (_, Some((b, k))) => self.v6.get(b, k).map(|e| &e.paths),
             _ => None,
         }
+    }
+
+    fn sent_mut(&mut self, prefix: &IpNet) -> Option<&mut u32> {
+        match (V4::split(prefix), V6::split(prefix)) {
+            (Some((b, k)), _) => self.v4.get_mut(b, k).map(|e| &mut e.sent),
+            (_, Some((b, k))) => self.v6.get_mut(b, k).map(|e| &mut e.sent),
+            _ => None,
+        }
+    }
+
+    /// Whether the neighbor with export slot `slot` was sent `prefix`;
+    /// None: the prefix has no entry.
+    pub fn sent(&self, prefix: &IpNet, slot: u8) -> Option<bool> {
+        let sent = match (V4::split(prefix), V6::split(prefix)) {
+            (Some((b, k)), _) => self.v4.get(b, k)?.sent,
+            (_, Some((b, k))) => self.v6.get(b, k)?.sent,
+            _ => return None,
+        };
+        Some(sent & 1 << slot != 0)
+    }
+
+    /// Records whether slot `slot` was sent `prefix`. False: the prefix
+    /// has no entry to record it in.
+    pub fn set_sent(&mut self, prefix: &IpNet, slot: u8, on: bool) -> bool {
+        let Some(sent) = self.sent_mut(prefix) else { return false };
+        if on {
+            *sent |= 1 << slot;
+        } else {
+            *sent &= !(1 << slot);
+        }
+        true
+    }
+
+    /// Forgets what slot `slot` was sent (its neighbor went, or asked
+    /// for everything again).
+    pub fn clear_slot(&mut self, slot: u8) {
+        self.v4.clear_slot(slot);
+        self.v6.clear_slot(slot);
     }
 
     /// Sets (Some) or removes (None) `peer`'s path for `prefix`. Returns the
@@ -332,9 +438,9 @@ fn replace(
     }
     let before: Vec<(PeerId, Arc<PathAttrs>)> =
         e.all()[..e.selected()].iter().map(|p| (p.peer, p.attrs.clone())).collect();
-    let mut list = match std::mem::replace(e, Paths::Many(Box::new(Many { list: Vec::new(), selected: 0 }))) {
+    let mut list = match std::mem::replace(e, Paths::Many(Box::new(Many::More(Box::new([]), 0)))) {
         Paths::One(p) => vec![p],
-        Paths::Many(m) => m.list,
+        Paths::Many(m) => m.into_vec(),
     };
     let had = list.len();
     list.retain(|p| p.peer != peer);
@@ -349,7 +455,7 @@ fn replace(
     *e = if list.len() == 1 {
         Paths::One(list.pop().expect("one path"))
     } else {
-        Paths::Many(Box::new(Many { list, selected: n as u8 }))
+        Paths::Many(Box::new(Many::new(list, n)))
     };
     let after = &e.all()[..n];
     let same = after.len() == before.len()

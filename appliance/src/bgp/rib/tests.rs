@@ -93,7 +93,7 @@ fn changes_are_reported_only_when_the_selection_moves() {
     let a = path(1, |_| {});
     assert_eq!(
         t.update(p, Some(a.clone()), 1, &peers, sel),
-        (Some(Change { prefix: p, selected: vec![a.clone()] }), false)
+        (Some(Change { prefix: p, selected: vec![a.clone()], sent: 0 }), false)
     );
     // The same path again: nothing to tell, but it replaced one.
     assert_eq!(t.update(p, Some(a.clone()), 1, &peers, sel), (None, true));
@@ -172,4 +172,15 @@ fn buckets_keep_prefixes_whole_and_in_order() {
         t6.update(*p, None, 1, &peers, Selection::default());
     }
     assert!(t6.is_empty() && t6.v6.map.is_empty());
+}
+
+/// What a prefix costs: its entry (one path inline) and, from a second
+/// path on, one allocation of 40 bytes for two.
+#[test]
+fn entries_and_second_paths_stay_small() {
+    assert_eq!(std::mem::size_of::<Path>(), 16);
+    assert_eq!(std::mem::size_of::<Paths>(), 16);
+    assert_eq!(std::mem::size_of::<Entry<u32>>(), 24);
+    assert_eq!(std::mem::size_of::<Entry<(u64, u64)>>(), 40);
+    assert!(std::mem::size_of::<Many>() <= 40, "{}", std::mem::size_of::<Many>());
 }

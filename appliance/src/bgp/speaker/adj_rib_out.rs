@@ -1,108 +1,163 @@
-//! The Adj-RIB-Out of one neighbor: what it has been sent, and the
-//! changes waiting to go. A neighbor that does not read keeps its changes
-//! here (one entry per prefix, the last state wins) instead of in a
-//! socket queue, so nothing grows with churn and nothing is lost.
+//! The Adj-RIB-Out of one neighbor: what it was sent, and what to look at
+//! again. It keeps no copy of any route, as BIRD does not: what a neighbor
+//! was sent is one bit in the RIB's entry for the prefix (the neighbor's
+//! export slot), what changed is the prefix alone (its route is computed
+//! from the Loc-RIB when it is packed, so the last state wins), and a
+//! whole table to send is a walk over the RIB, a slice at a time. A
+//! neighbor that does not read holds back prefixes here, never routes,
+//! attribute sets or bytes.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::HashSet;
 
 use ipnet::IpNet;
 
 use crate::bgp::family::PerFamily;
-use crate::bgp::packet::{pack_announce, pack_withdraw, Afi, Codec, PathAttrs};
+use crate::bgp::packet::Afi;
+use crate::bgp::rib::Table;
+
+/// How many prefixes one `take` gives: a full table goes out in slices,
+/// each sent before the next is encoded, so that a neighbor that reads
+/// slowly holds back the rest in the RIB, not in the send queue.
+pub const PACK_SLICE: usize = 16_384;
 
 #[derive(Debug, Default)]
 pub struct AdjRibOut {
-    sent: PerFamily<HashMap<IpNet, Arc<PathAttrs>>>,
-    /// None: to withdraw.
-    pending: HashMap<IpNet, Option<Arc<PathAttrs>>>,
+    /// The bit of this neighbor in the RIB's entries; None (more than 32
+    /// neighbors up at once): `off_rib` keeps all it was sent.
+    slot: Option<u8>,
+    /// What it was sent that no RIB entry holds: the default route of
+    /// default-originate, a prefix whose last path went before the
+    /// withdrawal was sent; everything, without a slot.
+    off_rib: HashSet<IpNet>,
+    /// Prefixes whose route may have changed for it.
+    dirty: HashSet<IpNet>,
+    /// A family's whole table to go through: Some(None) not begun,
+    /// Some(Some(p)) done up to p.
+    walk: PerFamily<Option<Option<IpNet>>>,
+    count: PerFamily<usize>,
 }
 
-/// How many pending changes one `pack` takes: a full table goes out in
-/// slices, each sent before the next is encoded, so that a neighbor that
-/// reads slowly holds back the rest here, not in the send queue.
-pub const PACK_SLICE: usize = 16_384;
-
 impl AdjRibOut {
+    pub fn new(slot: Option<u8>) -> AdjRibOut {
+        AdjRibOut { slot, ..Default::default() }
+    }
+
+    pub fn slot(&self) -> Option<u8> {
+        self.slot
+    }
+
+    /// How many prefixes of the family it was sent.
     pub fn len(&self, afi: Afi) -> usize {
-        self.sent[afi].len()
+        self.count[afi]
     }
 
-    pub fn contains(&self, prefix: &IpNet) -> bool {
-        self.sent[Afi::of(prefix)].contains_key(prefix)
+    /// What it holds besides the RIB's bits, as its sets size it.
+    pub fn heap_bytes(&self) -> usize {
+        (self.off_rib.capacity() + self.dirty.capacity()) * (std::mem::size_of::<IpNet>() + 1)
     }
 
-    pub fn prefixes(&self, afi: Afi) -> impl Iterator<Item = &IpNet> {
-        self.sent[afi].keys()
+    pub fn was_sent(&self, table: &Table, prefix: &IpNet) -> bool {
+        let bit = self.slot.and_then(|s| table.sent(prefix, s)).unwrap_or(false);
+        bit || self.off_rib.contains(prefix)
     }
 
-    /// Forgets what the family was sent (a route refresh sends it again).
-    pub fn forget(&mut self, afi: Afi) {
-        self.sent[afi] = HashMap::new();
-        self.pending.retain(|p, _| Afi::of(p) != afi);
-    }
-
-    /// Records the route the neighbor should have for `prefix`; a change
-    /// from what it was sent waits in `pending`.
-    pub fn set(&mut self, prefix: IpNet, attrs: Option<Arc<PathAttrs>>) {
-        let table = &mut self.sent[Afi::of(&prefix)];
-        let same = match (table.get(&prefix), &attrs) {
-            (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || **a == **b,
-            _ => false,
-        };
-        if same {
-            return;
+    /// Records that it was sent `prefix` (on) or its withdrawal (off).
+    pub fn mark(&mut self, table: &mut Table, prefix: IpNet, on: bool) {
+        let was = self.was_sent(table, &prefix);
+        let in_rib = self.slot.is_some_and(|s| table.set_sent(&prefix, s, on));
+        if in_rib || !on {
+            self.off_rib.remove(&prefix);
+        } else {
+            self.off_rib.insert(prefix);
         }
-        match &attrs {
-            Some(a) => table.insert(prefix, a.clone()),
-            None => table.remove(&prefix),
+        let n = &mut self.count[Afi::of(&prefix)];
+        match (was, on) {
+            (false, true) => *n += 1,
+            (true, false) => *n = n.saturating_sub(1),
+            _ => {}
+        }
+    }
+
+    /// The RIB entry of a prefix it was sent went: the fact moves here
+    /// until the withdrawal is out.
+    pub fn entry_gone(&mut self, prefix: IpNet) {
+        self.off_rib.insert(prefix);
+    }
+
+    /// The route for `prefix` may have changed.
+    pub fn touch(&mut self, prefix: IpNet) {
+        let ahead = match self.walk[Afi::of(&prefix)] {
+            Some(None) => true,
+            Some(Some(at)) => prefix > at,
+            None => false,
         };
-        self.pending.insert(prefix, attrs);
+        // A walk that has yet to reach it will see it as it is then.
+        if !ahead {
+            self.dirty.insert(prefix);
+        }
+    }
+
+    /// `prefix` to look at with the next slice, walk or not (a route
+    /// that need not be in the RIB: default-originate's).
+    pub fn look_again(&mut self, prefix: IpNet) {
+        self.dirty.insert(prefix);
+    }
+
+    /// The whole family to go through again; what it was sent outside
+    /// the RIB is looked at too.
+    pub fn walk(&mut self, afi: Afi) {
+        self.walk[afi] = Some(None);
+        let off: Vec<IpNet> = self.off_rib.iter().filter(|p| Afi::of(p) == afi).copied().collect();
+        self.dirty.extend(off);
+    }
+
+    /// Forgets what the family was sent (a route refresh sends it again;
+    /// the caller clears the slot's bits in the family's table).
+    pub fn forget(&mut self, afi: Afi) {
+        self.off_rib.retain(|p| Afi::of(p) != afi);
+        self.dirty.retain(|p| Afi::of(p) != afi);
+        self.walk[afi] = None;
+        self.count[afi] = 0;
     }
 
     pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+        !self.dirty.is_empty() || PerFamily::<()>::AFIS.iter().any(|a| self.walk[*a].is_some())
     }
 
     pub fn clear_pending(&mut self) {
-        self.pending = HashMap::new();
+        self.dirty = HashSet::new();
+        self.walk = PerFamily::default();
     }
 
-    /// Encodes up to `PACK_SLICE` pending changes into UPDATEs, those
-    /// that share attributes together. Returns the bytes and how many
-    /// messages they are.
-    pub fn pack(&mut self, codec: &Codec) -> (Vec<u8>, u64) {
-        let take: Vec<IpNet> = self.pending.keys().take(PACK_SLICE).copied().collect();
-        let mut withdrawn = Vec::new();
-        // Announcements sharing attributes go out together: (attrs, IPv4, IPv6).
-        type Group = (Arc<PathAttrs>, Vec<IpNet>, Vec<IpNet>);
-        let mut groups: HashMap<*const PathAttrs, Group> = HashMap::new();
-        for prefix in take {
-            match self.pending.remove(&prefix).flatten() {
-                None => withdrawn.push(prefix),
-                Some(a) => {
-                    let g = groups.entry(Arc::as_ptr(&a)).or_insert_with(|| (a.clone(), Vec::new(), Vec::new()));
-                    if Afi::of(&prefix) == Afi::Ipv4 {
-                        g.1.push(prefix)
-                    } else {
-                        g.2.push(prefix)
-                    }
-                }
+    /// Up to `PACK_SLICE` prefixes to look at: the walks' next, then the
+    /// changed ones.
+    pub fn take(&mut self, tables: &PerFamily<Table>) -> Vec<IpNet> {
+        let mut out = Vec::new();
+        for afi in PerFamily::<()>::AFIS {
+            let Some(at) = self.walk[afi] else { continue };
+            let room = PACK_SLICE - out.len();
+            out.extend(tables[afi].iter_after(at).take(room).map(|(p, _, _)| p).take_while(|p| Afi::of(p) == afi));
+            self.walk[afi] = match out.last() {
+                Some(last) if out.len() == PACK_SLICE && Afi::of(last) == afi => Some(Some(*last)),
+                _ => None,
+            };
+            if out.len() == PACK_SLICE {
+                break;
             }
         }
-        if self.pending.is_empty() && self.pending.capacity() > PACK_SLICE {
-            self.pending = HashMap::new();
+        // What a walk brings needs no second look.
+        for p in &out {
+            self.dirty.remove(p);
         }
-        let mut buf = Vec::new();
-        withdrawn.sort();
-        let mut n = pack_withdraw(codec, &withdrawn, &mut buf);
-        for (_, (a, mut v4, mut v6)) in groups {
-            v4.sort();
-            v6.sort();
-            n += pack_announce(codec, &a, &v4, &mut buf);
-            n += pack_announce(codec, &a, &v6, &mut buf);
+        let room = PACK_SLICE - out.len();
+        let some: Vec<IpNet> = self.dirty.iter().take(room).copied().collect();
+        for p in &some {
+            self.dirty.remove(p);
         }
-        (buf, n as u64)
+        if self.dirty.is_empty() && self.dirty.capacity() > PACK_SLICE {
+            self.dirty = HashSet::new();
+        }
+        out.extend(some);
+        out
     }
 }

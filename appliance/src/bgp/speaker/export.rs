@@ -3,51 +3,59 @@
 //! outbound policy, next hop, AS_PATH), into its Adj-RIB-Out, and from
 //! there into UPDATEs no larger than it accepts.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use ipnet::IpNet;
 
+use super::adj_rib_out::AdjRibOut;
 use super::{Output, Speaker};
 use crate::bgp::config::{NeighborFamily, NoSend};
-use crate::bgp::packet::{end_of_rib, fits, Afi, AsPath, Origin, PathAttrs};
+use crate::bgp::family::PerFamily;
+use crate::bgp::packet::{end_of_rib, fits, pack_announce, pack_withdraw, Afi, AsPath, Origin, PathAttrs};
 use crate::bgp::policy::{Definitions, Subject};
-use crate::bgp::rib::{Change, Path, LOCAL};
+use crate::bgp::rib::{Change, Interner, Path, LOCAL};
 use crate::log::Level;
 
 impl Speaker {
-    /// A selection changed: the FIB and every neighbor's Adj-RIB-Out.
+    /// A selection changed: the FIB, and every neighbor's Adj-RIB-Out
+    /// marks the prefix to look at when it next packs.
     pub(super) fn emit(&mut self, _now: Instant, afi: Afi, c: Change) {
         self.versions[afi] += 1;
         let hops = self.fib_hops(&c.selected);
         self.out.push(Output::Fib(c.prefix, hops));
-        for i in 0..self.peers.len() {
-            if self.peers[i].active(afi) {
-                let attrs = self.export(i, afi, &c.prefix, c.selected.first());
-                self.set_out(i, c.prefix, attrs);
+        for p in self.peers.iter_mut() {
+            if p.adj_out.slot().is_some_and(|s| c.sent & 1 << s != 0) {
+                p.adj_out.entry_gone(c.prefix);
+            }
+            if p.active(afi) {
+                p.adj_out.touch(c.prefix);
             }
         }
     }
 
-    /// Into the Adj-RIB-Out, unless the route cannot fit a message the
-    /// neighbor accepts: then it is not sent (and withdrawn if it was),
-    /// said once per attribute set, as FRR and BIRD do.
-    fn set_out(&mut self, i: usize, prefix: IpNet, attrs: Option<Arc<PathAttrs>>) {
-        let attrs = match attrs {
-            Some(a) if !fits(&self.peers[i].codec(), &a, &prefix) => {
-                let p = &self.peers[i];
-                if self.oversize_said.insert((p.id, Arc::as_ptr(&a) as usize)) {
-                    let (addr, max) = (p.cfg.id.clone(), p.codec().max_len);
-                    self.log(
-                        Level::Warn,
-                        format!("neighbor {addr}: {prefix}: attributes too long for a {max}-byte UPDATE: not sent"),
-                    );
-                }
-                None
-            }
-            a => a,
-        };
-        self.peers[i].adj_out.set(prefix, attrs);
+    /// Neighbor `i`'s route for `prefix` now, unless it cannot fit a
+    /// message the neighbor accepts: then it is not sent (and withdrawn if
+    /// it was), said once per attribute set, as FRR and BIRD do.
+    fn export_now(&mut self, i: usize, afi: Afi, prefix: &IpNet) -> Option<Arc<PathAttrs>> {
+        let best = self.tables[afi].selected(prefix).first().cloned();
+        let a = self.export(i, afi, prefix, best.as_ref())?;
+        if fits(&self.peers[i].codec(), &a, prefix) {
+            return Some(a);
+        }
+        let p = &self.peers[i];
+        // By content: the sets of a slice go with it.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&*a, &mut h);
+        if self.oversize_said.insert((p.id, std::hash::Hasher::finish(&h) as usize)) {
+            let (addr, max) = (p.cfg.id.clone(), p.codec().max_len);
+            self.log(
+                Level::Warn,
+                format!("neighbor {addr}: {prefix}: attributes too long for a {max}-byte UPDATE: not sent"),
+            );
+        }
+        None
     }
 
     pub(super) fn export_all(&mut self, i: usize) {
@@ -58,34 +66,45 @@ impl Speaker {
         }
     }
 
-    /// Everything of a family to neighbor `i`, a slice of the table at a
-    /// time (a full table's selection is never copied whole).
+    /// Everything of a family to neighbor `i` again: a walk over the table
+    /// that `flush_peer` takes a slice at a time (a full table's routes
+    /// are never copied), and the default route of default-originate.
     pub(super) fn export_family(&mut self, i: usize, afi: Afi) {
-        let mut after = None;
-        loop {
-            let slice: Vec<(IpNet, Option<Path>)> = self.tables[afi]
-                .iter_after(after)
-                .take(EXPORT_SLICE)
-                .map(|(p, paths, n)| (p, (n > 0).then(|| paths[0].clone())))
-                .collect();
-            let Some(&(last, _)) = slice.last() else { break };
-            for (prefix, best) in slice {
-                let attrs = self.export(i, afi, &prefix, best.as_ref());
-                self.set_out(i, prefix, attrs);
+        let out = &mut self.peers[i].adj_out;
+        out.walk(afi);
+        out.look_again(default_route(afi));
+    }
+
+    /// A neighbor's export slot: the bit the RIB keeps for what it was
+    /// sent (see `AdjRibOut`); none free past 32 neighbors up at once.
+    pub(super) fn open_adj_out(&mut self, i: usize) {
+        self.close_adj_out(i);
+        let free = (0..32u8).find(|s| self.slots & 1 << s == 0);
+        if let Some(s) = free {
+            self.slots |= 1 << s;
+        }
+        self.peers[i].adj_out = AdjRibOut::new(free);
+    }
+
+    /// Forgets what neighbor `i` was sent, and frees its slot.
+    pub(super) fn close_adj_out(&mut self, i: usize) {
+        if let Some(s) = self.peers[i].adj_out.slot() {
+            for afi in PerFamily::<()>::AFIS {
+                self.tables[afi].clear_slot(s);
             }
-            after = Some(last);
+            self.slots &= !(1 << s);
         }
-        // What we advertised that is no longer in the RIB, and the default
-        // route of default-originate.
-        let table = &self.tables[afi];
-        let stale: Vec<IpNet> =
-            self.peers[i].adj_out.prefixes(afi).filter(|p| table.paths(p).is_empty()).copied().collect();
-        let default = default_route(afi);
-        let default = table.paths(&default).is_empty().then_some(default);
-        for prefix in stale.into_iter().chain(default) {
-            let attrs = self.export(i, afi, &prefix, None);
-            self.set_out(i, prefix, attrs);
+        self.peers[i].adj_out = AdjRibOut::default();
+    }
+
+    /// A route refresh: what the family was sent is forgotten, and all of
+    /// it goes again.
+    pub(super) fn refresh_out(&mut self, i: usize, afi: Afi) {
+        if let Some(s) = self.peers[i].adj_out.slot() {
+            self.tables[afi].clear_slot(s);
         }
+        self.peers[i].adj_out.forget(afi);
+        self.export_family(i, afi);
     }
 
     /// What neighbor `i` should have for `prefix`, given the best path.
@@ -104,7 +123,7 @@ impl Speaker {
                 local_pref: (!ebgp).then_some(100),
                 ..Default::default()
             };
-            return Some(self.interner.intern(a));
+            return Some(self.packing.intern(a));
         }
         let best = best?;
         let reflect = match self.ibgp_source(best, afi) {
@@ -140,7 +159,7 @@ impl Speaker {
         }
         strip_communities(&mut a, f.no_send);
         a.clear_local();
-        Some(self.interner.intern(a))
+        Some(self.packing.intern(a))
     }
 
     /// For a path learned over iBGP: whether its neighbor is a route
@@ -209,6 +228,9 @@ impl Speaker {
         }
     }
 
+    /// Encodes the next slice of what neighbor `i` is owed: each prefix's
+    /// route now against what it was sent; those that share attributes
+    /// go out together.
     pub(super) fn flush_peer(&mut self, i: usize) {
         let deferred = self.eor_deferred();
         let p = &mut self.peers[i];
@@ -219,7 +241,38 @@ impl Speaker {
             p.adj_out.clear_pending();
             return;
         };
-        let (mut buf, mut n) = p.adj_out.pack(&p.codec());
+        let prefixes = p.adj_out.take(&self.tables);
+        let mut withdrawn = Vec::new();
+        // Announcements sharing attributes go out together: (attrs, prefixes).
+        let mut groups: HashMap<*const PathAttrs, (Arc<PathAttrs>, Vec<IpNet>)> = HashMap::new();
+        for prefix in prefixes {
+            let afi = Afi::of(&prefix);
+            let now = self.export_now(i, afi, &prefix);
+            let out = &mut self.peers[i].adj_out;
+            match now {
+                Some(a) => {
+                    out.mark(&mut self.tables[afi], prefix, true);
+                    groups.entry(Arc::as_ptr(&a)).or_insert_with(|| (a.clone(), Vec::new())).1.push(prefix);
+                }
+                None if out.was_sent(&self.tables[afi], &prefix) => {
+                    out.mark(&mut self.tables[afi], prefix, false);
+                    withdrawn.push(prefix);
+                }
+                None => {}
+            }
+        }
+        let p = &mut self.peers[i];
+        let codec = p.codec();
+        let mut buf = Vec::new();
+        withdrawn.sort();
+        let mut n = pack_withdraw(&codec, &withdrawn, &mut buf);
+        for (_, (a, mut list)) in groups {
+            list.sort();
+            let v6 = list.partition_point(|p| Afi::of(p) == Afi::Ipv4);
+            n += pack_announce(&codec, &a, &list[..v6], &mut buf);
+            n += pack_announce(&codec, &a, &list[v6..], &mut buf);
+        }
+        let mut n = n as u64;
         // The initial table is out whole: End-of-RIB for each family.
         if p.eor_due && !p.adj_out.has_pending() && !deferred {
             p.eor_due = false;
@@ -233,6 +286,7 @@ impl Speaker {
             self.debug_packed(i, n, buf.len());
             self.out.push(Output::Send(conn, buf));
         }
+        self.packing = Interner::default();
     }
 
     /// Whether UPDATEs wait for neighbors that read (see `work`).
@@ -243,9 +297,6 @@ impl Speaker {
         })
     }
 }
-
-/// How many prefixes `export_family` takes from the table at a time.
-const EXPORT_SLICE: usize = 4096;
 
 /// The AS_PATH an eBGP neighbor gets before we prepend ours:
 /// `remove-private-AS`, then `as-override`.

@@ -273,3 +273,88 @@ fn end_of_rib_follows_the_whole_table() {
     assert_eq!(announced, 20_000);
     assert_eq!(eor_at, Some(count), "End-of-RIB last, after {count} UPDATEs");
 }
+
+/// Announced and withdrawn prefixes in what one neighbor was sent.
+fn routes(msgs: &[(usize, Message)]) -> (Vec<String>, Vec<String>) {
+    let (mut a, mut w) = (Vec::new(), Vec::new());
+    for (_, m) in msgs {
+        if let Message::Update(u) = m {
+            a.extend(u.announced.iter().map(|p| p.to_string()));
+            w.extend(u.withdrawn.iter().map(|p| p.to_string()));
+        }
+    }
+    (a, w)
+}
+
+/// More neighbors than the RIB has export slots (32): each gets the
+/// table, its withdrawals, and nothing again for a config change that
+/// does not touch its routes out; a changed route-map out sends it anew.
+#[test]
+fn forty_neighbors_each_get_the_table_once() {
+    let now = Instant::now();
+    let sinks: Vec<String> = (0..40).map(|i| format!("192.0.2.{}", 10 + i)).collect();
+    let mut lines = String::from(" neighbor 192.0.2.1 remote-as 65010\n");
+    for (i, s) in sinks.iter().enumerate() {
+        lines += &format!(" neighbor {s} remote-as {}\n", 65100 + i);
+    }
+    let mut sp = speaker(&lines, now);
+    let a = session(&mut sp, now, "192.0.2.1", 65010, false);
+    let conns: Vec<ConnId> =
+        sinks.iter().enumerate().map(|(i, s)| session(&mut sp, now, s, 65100 + i as u32, false)).collect();
+    sp.take_output();
+    for p in ["198.51.100.0/24", "203.0.113.0/24", "203.0.113.128/25"] {
+        sp.message(now, a, &bytes(&announce(p, &[65010], "192.0.2.1"), &FOUR));
+    }
+    let withdraw = Update { withdrawn: vec!["203.0.113.0/24".parse().unwrap()], ..Default::default() };
+    sp.message(now, a, &bytes(&Message::Update(Box::new(withdraw)), &FOUR));
+    let out = sp.take_output();
+    for (s, c) in sinks.iter().zip(&conns) {
+        let msgs: Vec<(usize, Message)> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send(x, b) if x == c => Some(b.clone()),
+                _ => None,
+            })
+            .flat_map(|b| {
+                let mut v = Vec::new();
+                let mut rest = &b[..];
+                while !rest.is_empty() {
+                    let len = frame(rest, EXTENDED_MAX_LEN).unwrap().unwrap();
+                    v.push((len, decode(&rest[..len], &FOUR).unwrap()));
+                    rest = &rest[len..];
+                }
+                v
+            })
+            .collect();
+        let (ann, wd) = routes(&msgs);
+        assert!(
+            ann.contains(&"198.51.100.0/24".to_string()) && ann.contains(&"203.0.113.128/25".to_string()),
+            "{s}: {ann:?}"
+        );
+        let p = sp.peer_at(ip(s)).unwrap();
+        assert_eq!(p.advertised(Afi::Ipv4), 2, "{s}");
+        assert!(!sp.advertises(p, &"203.0.113.0/24".parse().unwrap()), "{s}");
+        // Withdrawn if it had been sent in an earlier slice; never announced after.
+        assert!(
+            !ann.iter().rev().take_while(|x| !wd.contains(x)).any(|x| x == "203.0.113.0/24"),
+            "{s}: {ann:?} {wd:?}"
+        );
+    }
+    // A description: nothing goes out again.
+    let conf = format!(
+        "router bgp 65001\n bgp router-id {LOCAL}\n no bgp ebgp-requires-policy\n no bgp network import-check\n{lines} neighbor 192.0.2.10 description sink\n"
+    );
+    sp.reconfigure(now, parse("t", &conf).unwrap()).unwrap();
+    assert!(!sp.take_output().iter().any(|o| matches!(o, Output::Send(..))), "a description resent routes");
+    // A route-map out on one: that one gets its table again, filtered.
+    let conf = format!(
+        "{conf} address-family ipv4 unicast\n  neighbor 192.0.2.49 route-map ONE out\n exit-address-family\n\
+         ip prefix-list ONE seq 5 permit 198.51.100.0/24\nroute-map ONE permit 10\n match ip address prefix-list ONE\n"
+    );
+    sp.reconfigure(now, parse("t", &conf).unwrap()).unwrap();
+    let (msgs, log) = drain(&mut sp, FOUR, conns[39]);
+    assert!(log.iter().all(|l| !l.contains("resetting")), "a route-map out reset the session: {log:?}");
+    let (ann, wd) = routes(&msgs);
+    assert_eq!((ann, wd), (vec!["198.51.100.0/24".to_string()], vec!["203.0.113.128/25".to_string()]));
+    assert_eq!(sp.peer_at(ip("192.0.2.49")).unwrap().advertised(Afi::Ipv4), 1);
+}

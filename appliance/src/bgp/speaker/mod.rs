@@ -93,12 +93,17 @@ pub struct Speaker {
     tables: PerFamily<Table>,
     host: Host,
     interner: Interner,
+    /// The routes out of one `flush_peer`: equal ones share a set while
+    /// they are grouped into UPDATEs, and all go with the slice.
+    packing: Interner,
     conns: HashMap<ConnId, usize>,
     /// What we originate (`network`, `redistribute`), with its attributes.
     originated: HashMap<IpNet, Arc<PathAttrs>>,
     /// RFC 8212 and oversized-route warnings already given.
     said: HashSet<(NeighborId, Afi, bool)>,
     oversize_said: HashSet<(PeerId, usize)>,
+    /// The export slots in use (see `AdjRibOut`).
+    slots: u32,
     epoch: Instant,
     out: Vec<Output>,
     /// A full table leaves in slices, so that its FIB deletes start at
@@ -132,10 +137,12 @@ impl Speaker {
             tables: PerFamily::default(),
             host,
             interner: Interner::default(),
+            packing: Interner::default(),
             conns: HashMap::new(),
             originated: HashMap::new(),
             said: HashSet::new(),
             oversize_said: HashSet::new(),
+            slots: 0,
             epoch: now,
             out: Vec::new(),
             withdrawing: VecDeque::new(),
@@ -158,6 +165,11 @@ impl Speaker {
     /// FRR's "BGP table version": the selections changed so far.
     pub fn table_version(&self, afi: Afi) -> u64 {
         self.versions[afi]
+    }
+
+    /// Whether neighbor `p` was sent `prefix`.
+    pub fn advertises(&self, p: &Peer, prefix: &IpNet) -> bool {
+        p.adj_out.was_sent(&self.tables[Afi::of(prefix)], prefix)
     }
 
     /// The table version a neighbor has: all of it once nothing waits

@@ -135,13 +135,14 @@ impl Peer {
         self.adj_out.len(afi)
     }
 
+    /// What its Adj-RIB-Out holds outside the RIB, in bytes.
+    pub fn adj_out_bytes(&self) -> usize {
+        self.adj_out.heap_bytes()
+    }
+
     /// What it sent, before policy (soft-reconfiguration inbound).
     pub fn adj_rib_in(&self) -> &AdjRibIn {
         &self.adj_in
-    }
-
-    pub fn advertises(&self, prefix: &IpNet) -> bool {
-        self.adj_out.contains(prefix)
     }
 
     /// Messages received and sent (FRR's MsgRcvd / MsgSent).
@@ -338,8 +339,7 @@ impl Speaker {
                 Action::Down(why, notified) => self.down(now, i, &why, notified),
                 Action::Update(_, u) => self.update(now, i, *u),
                 Action::RouteRefresh(afi) => {
-                    self.peers[i].adj_out.forget(afi);
-                    self.export_family(i, afi);
+                    self.refresh_out(i, afi);
                     self.flush_peer(i);
                 }
             }
@@ -379,6 +379,7 @@ impl Speaker {
         }
         self.check_policy(i);
         self.peers[i].eor_due = true;
+        self.open_adj_out(i);
         self.export_all(i);
         self.flush_peer(i);
     }
@@ -389,9 +390,9 @@ impl Speaker {
         let id = self.peers[i].id;
         // Kept for a graceful restart, or withdrawn.
         let (keep, time) = if self.stopping { (Vec::new(), 0) } else { self.gr_keep(i, notified) };
+        self.close_adj_out(i);
         let p = &mut self.peers[i];
         p.conn = None;
-        p.adj_out = AdjRibOut::default();
         p.adj_in = AdjRibIn::default();
         for afi in PerFamily::<()>::AFIS {
             if !keep.contains(&afi) {
@@ -425,12 +426,19 @@ impl Speaker {
             let (id, afi) = (w.peer, w.afi);
             let take = left.min(w.prefixes.len());
             let slice: Vec<IpNet> = w.prefixes.drain(w.prefixes.len() - take..).collect();
-            if w.prefixes.is_empty() {
+            let done = w.prefixes.is_empty();
+            if done {
                 self.withdrawing.pop_front();
             }
             left -= take;
             for prefix in slice {
                 self.rib_update(now, afi, prefix, None, id);
+            }
+            // A table gone: its attribute sets with it, now rather than
+            // when the interner next sweeps (a flapping peer would leave
+            // up to a table's worth of them behind).
+            if done {
+                self.interner.sweep();
             }
         }
         self.flush();

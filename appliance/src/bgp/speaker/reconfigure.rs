@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use super::{Peer, Speaker};
-use crate::bgp::config::{Config, Neighbor, NeighborFamily, NeighborId};
+use crate::bgp::config::{Config, LocalAs, Neighbor, NeighborFamily, NeighborId};
 use crate::bgp::fsm::{Session, SessionConfig, State};
 use crate::bgp::packet::{self, err, Afi, Message, Notification};
 use crate::bgp::policy::{AsPathList, CommunityList, Definitions, Match, PrefixList, RouteMap, Set};
@@ -37,18 +37,21 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-/// Everything a neighbor's import policy depends on: when it differs
-/// between two configs, the neighbor's routes are asked for again.
+/// Everything a neighbor's import (or export) policy depends on: when it
+/// differs between two configs, the neighbor's routes are asked for
+/// again (or its table is walked again).
 #[derive(Debug, PartialEq, Eq)]
-struct ImportPolicy {
+struct Policy {
     requires_policy: bool,
-    families: Vec<FamilyImport>,
+    /// What routes out depend on besides the families' settings.
+    out: Option<(Option<Ipv4Addr>, Option<LocalAs>)>,
+    families: Vec<FamilyPolicy>,
 }
 
-/// One family's part: the neighbor's settings, its inbound prefix-list
-/// and route-map, and every definition that route-map uses.
+/// One family's part: the neighbor's settings, its prefix-list and
+/// route-map of the direction, and every definition that route-map uses.
 #[derive(Debug, PartialEq, Eq)]
-struct FamilyImport {
+struct FamilyPolicy {
     settings: NeighborFamily,
     prefix_list: Option<PrefixList>,
     route_map: Option<RouteMap>,
@@ -94,22 +97,44 @@ fn used_by(c: &Config, name: &str) -> Vec<Used> {
     out
 }
 
-impl ImportPolicy {
-    fn of(c: &Config, id: &NeighborId) -> Option<ImportPolicy> {
+impl Policy {
+    fn of(c: &Config, id: &NeighborId, inbound: bool) -> Option<Policy> {
         let b = c.bgp.as_ref()?;
         let n = b.effective_neighbor(id).or_else(|| id.addr().and_then(|a| b.dynamic_neighbor(a)))?;
         let families = [Afi::Ipv4, Afi::Ipv6]
             .into_iter()
             .map(|afi| {
                 let f = n.family(afi, b.default_ipv4_unicast);
-                let list = f.prefix_list_in.as_ref().and_then(|l| c.prefix_list(afi, l)).cloned();
-                let map = f.route_map_in.as_ref().and_then(|m| c.route_map(m)).cloned();
-                let used = f.route_map_in.as_ref().map(|m| used_by(c, m)).unwrap_or_default();
-                FamilyImport { settings: f.clone(), prefix_list: list, route_map: map, used }
+                let (list, map) =
+                    if inbound { (&f.prefix_list_in, &f.route_map_in) } else { (&f.prefix_list_out, &f.route_map_out) };
+                FamilyPolicy {
+                    settings: direction(f, inbound),
+                    prefix_list: list.as_ref().and_then(|l| c.prefix_list(afi, l)).cloned(),
+                    route_map: map.as_ref().and_then(|m| c.route_map(m)).cloned(),
+                    used: map.as_ref().map(|m| used_by(c, m)).unwrap_or_default(),
+                }
             })
             .collect();
-        Some(ImportPolicy { requires_policy: b.ebgp_requires_policy, families })
+        let out = (!inbound).then_some((b.cluster_id, n.local_as));
+        Some(Policy { requires_policy: b.ebgp_requires_policy, out, families })
     }
+}
+
+/// A neighbor's family settings with those of the other direction left
+/// out: a route-map out must not ask the peer for its routes again (nor
+/// reset a peer that cannot refresh), an inbound prefix-list must not
+/// send ours again.
+fn direction(f: &NeighborFamily, inbound: bool) -> NeighborFamily {
+    let mut f = f.clone();
+    if inbound {
+        (f.prefix_list_out, f.route_map_out, f.default_originate, f.as_override) = (None, None, false, false);
+        (f.next_hop_self, f.next_hop_self_force, f.remove_private_as) = (false, false, None);
+        f.no_send = Default::default();
+    } else {
+        (f.prefix_list_in, f.route_map_in, f.maximum_prefix, f.allowas_in) = (None, None, None, None);
+        f.soft_reconfiguration = false;
+    }
+    f
 }
 
 /// The router-id a config gives on this host (FRR's choice when none is
@@ -147,10 +172,18 @@ impl Speaker {
         }
         for i in 0..self.peers.len() {
             let id = self.peers[i].cfg.id.clone();
-            if self.peers[i].conn.is_some() && ImportPolicy::of(&old, &id) != ImportPolicy::of(&self.config, &id) {
+            if self.peers[i].conn.is_some() && Policy::of(&old, &id, true) != Policy::of(&self.config, &id, true) {
                 self.refresh_in(now, i);
             }
         }
+        // A neighbor's routes out are computed again where what they
+        // depend on changed: each would be sent again.
+        let walk: Vec<bool> = (0..self.peers.len())
+            .map(|i| {
+                let id = &self.peers[i].cfg.id;
+                Policy::of(&old, id, false) != Policy::of(&self.config, id, false)
+            })
+            .collect();
         for afi in [Afi::Ipv4, Afi::Ipv6] {
             let (sel, local_as) = (self.selection(afi), self.local_as());
             let changes = self.tables[afi].reselect(&Self::peer_info(&self.peers, local_as), sel);
@@ -159,8 +192,10 @@ impl Speaker {
             }
         }
         self.originate(now);
-        for i in 0..self.peers.len() {
-            self.export_all(i);
+        for (i, walk) in walk.into_iter().enumerate() {
+            if walk {
+                self.export_all(i);
+            }
         }
         self.flush();
         Ok(())
@@ -337,7 +372,7 @@ impl Speaker {
                 self.refresh_in(now, i);
             }
             if outbound {
-                self.peers[i].adj_out = Default::default();
+                self.open_adj_out(i);
                 self.export_all(i);
             }
             n += 1;

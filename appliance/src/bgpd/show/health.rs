@@ -3,7 +3,6 @@
 use std::fmt::Write;
 use std::mem::size_of;
 
-use ipnet::IpNet;
 use serde_json::{json, Map, Value};
 
 use super::{pretty, View};
@@ -97,7 +96,7 @@ fn network_failures(v: &View, afi: Afi) -> Vec<String> {
             continue;
         }
         for p in sp.configured().filter(|p| p.is_up() && p.config().active_families(def_v4).contains(&afi)) {
-            if !p.advertises(net) {
+            if !sp.advertises(p, net) {
                 failures.push(format!("network {net}: not advertised to {} (outbound policy?)", p.name()));
             }
         }
@@ -117,7 +116,10 @@ pub fn memory(v: &View) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{nodes} RIB nodes, using {} bytes of memory", nodes * 24);
     let _ = writeln!(s, "{paths} BGP routes, using {} bytes of memory", paths * size_of::<Path>());
-    let _ = writeln!(s, "{adj_out} Adj-Out entries, using {} bytes of memory", adj_out * (size_of::<IpNet>() + 8));
+    // What a neighbor was sent is a bit in the RIB's entries: the bytes
+    // are those of changes waiting and of routes sent from outside the RIB.
+    let bytes: usize = sp.configured().map(|p| p.adj_out_bytes()).sum();
+    let _ = writeln!(s, "{adj_out} Adj-Out entries, using {bytes} bytes of memory");
     let attr = size_of::<PathAttrs>() + 16;
     let _ = writeln!(s, "{sets} BGP attributes, using {} bytes of memory", sets * attr);
     let _ = writeln!(s, "{} peers", sp.configured().count());

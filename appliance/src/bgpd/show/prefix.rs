@@ -26,7 +26,7 @@ pub fn prefix_detail(v: &View, afi: Afi, asked: IpNet, json_out: bool) -> Result
         return Err("% Network not in table".into());
     };
     let advertised: Vec<String> =
-        v.speaker.configured().filter(|p| p.advertises(&prefix)).map(|p| p.name().to_string()).collect();
+        v.speaker.configured().filter(|p| v.speaker.advertises(p, &prefix)).map(|p| p.name().to_string()).collect();
     if json_out {
         let ps: Vec<Value> = paths.iter().enumerate().map(|(i, p)| path_json(v, afi, p, i, n)).collect();
         let to: serde_json::Map<String, Value> = advertised.iter().map(|a| (a.clone(), json!({}))).collect();

@@ -56,7 +56,7 @@ impl TableShow {
         match self.rows {
             Rows::All | Rows::Received(_) => true,
             Rows::From(id) => paths[i].peer == id,
-            Rows::AdvertisedTo(a) => i == 0 && v.speaker.peer_by_id(a).is_some_and(|p| p.advertises(prefix)),
+            Rows::AdvertisedTo(a) => i == 0 && v.speaker.peer_by_id(a).is_some_and(|p| v.speaker.advertises(p, prefix)),
         }
     }
 
