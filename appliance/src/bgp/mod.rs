@@ -5,6 +5,7 @@
 pub mod config;
 pub mod family;
 pub mod fsm;
+pub mod hash;
 pub mod packet;
 pub mod policy;
 pub mod rib;

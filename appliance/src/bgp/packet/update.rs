@@ -139,10 +139,15 @@ pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: 
     let Some(first) = prefixes.first() else { return 0 };
     let afi = Afi::of(first);
     let mut sample = Vec::new();
-    let mp_next_hop = mp_hops(attrs);
-    let mut tmpl = Update { attrs: Some(attrs.clone()), mp_next_hop, ..Default::default() };
     attrs.encode(codec, afi == Afi::Ipv4, &mut sample);
     let room = room(codec, sample.len() + mp_overhead(afi, attrs));
+    // Plain IPv4 NLRI: the attributes as encoded once, then the prefixes
+    // (most of a full table to every neighbor goes this way).
+    let plain = afi == Afi::Ipv4 && !matches!(attrs.next_hop, Some(IpAddr::V6(_)));
+    let mut tmpl = Update::default();
+    if !plain {
+        tmpl = Update { attrs: Some(attrs.clone()), mp_next_hop: mp_hops(attrs), ..Default::default() };
+    }
     let mut i = 0;
     let mut n = 0;
     while i < prefixes.len() {
@@ -153,8 +158,19 @@ pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: 
             j += 1;
         }
         let j = j.max(i + 1);
-        tmpl.announced = prefixes[i..j].to_vec();
-        tmpl.encode(codec, out);
+        if plain {
+            let at = start(out, UPDATE);
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&(sample.len() as u16).to_be_bytes());
+            out.extend_from_slice(&sample);
+            for p in &prefixes[i..j] {
+                encode_prefix(p, out);
+            }
+            finish(out, at);
+        } else {
+            tmpl.announced = prefixes[i..j].to_vec();
+            tmpl.encode(codec, out);
+        }
         n += 1;
         i = j;
     }
@@ -473,6 +489,13 @@ mod tests {
             }
             assert_eq!(seen, prefixes);
             assert!(count > 3000 * 4 / max_len);
+            // The attributes encoded once are the bytes one UPDATE has.
+            let few = &prefixes[..5];
+            let mut one = Vec::new();
+            Update { announced: few.to_vec(), attrs: Some(attrs()), ..Default::default() }.encode(&codec, &mut one);
+            let mut packed = Vec::new();
+            assert_eq!(pack_announce(&codec, &attrs(), few, &mut packed), 1);
+            assert_eq!(packed, one);
             let mut w = Vec::new();
             pack_withdraw(&codec, &prefixes, &mut w);
             assert!(w.len() < 3000 * 4 + 100 * count);

@@ -199,6 +199,12 @@ const CALL_DEPTH: usize = 10;
 
 impl RouteMap {
     /// Runs the map over a route. None: denied.
+    /// Whether no route gets past it: no entry, or a first entry that
+    /// denies without a match (FRR users' `route-map NONE deny 10`).
+    pub fn denies_all(&self) -> bool {
+        self.entries.values().next().is_none_or(|e| e.action == Action::Deny && e.matches.is_empty())
+    }
+
     pub fn apply(&self, s: &Subject, attrs: &PathAttrs, d: &dyn Definitions) -> Option<PathAttrs> {
         self.run(s, attrs.clone(), d, 0)
     }

@@ -1,14 +1,14 @@
 //! Interning of attribute sets: routes with equal attributes share one
 //! allocation, which is most of a full table's memory saved.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::bgp::hash::FastSet;
 use crate::bgp::packet::PathAttrs;
 
 #[derive(Debug, Default)]
 pub struct Interner {
-    set: HashSet<Arc<PathAttrs>>,
+    set: FastSet<Arc<PathAttrs>>,
     inserts: usize,
 }
 

@@ -329,16 +329,17 @@ impl Table {
         Some(sent & 1 << slot != 0)
     }
 
-    /// Records whether slot `slot` was sent `prefix`. False: the prefix
-    /// has no entry to record it in.
-    pub fn set_sent(&mut self, prefix: &IpNet, slot: u8, on: bool) -> bool {
-        let Some(sent) = self.sent_mut(prefix) else { return false };
+    /// Records whether slot `slot` was sent `prefix`, and says whether it
+    /// had been. None: the prefix has no entry to record it in.
+    pub fn swap_sent(&mut self, prefix: &IpNet, slot: u8, on: bool) -> Option<bool> {
+        let sent = self.sent_mut(prefix)?;
+        let was = *sent & 1 << slot != 0;
         if on {
             *sent |= 1 << slot;
         } else {
             *sent &= !(1 << slot);
         }
-        true
+        Some(was)
     }
 
     /// Forgets what slot `slot` was sent (its neighbor went, or asked

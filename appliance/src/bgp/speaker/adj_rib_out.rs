@@ -7,11 +7,10 @@
 //! neighbor that does not read holds back prefixes here, never routes,
 //! attribute sets or bytes.
 
-use std::collections::HashSet;
-
 use ipnet::IpNet;
 
 use crate::bgp::family::PerFamily;
+use crate::bgp::hash::FastSet;
 use crate::bgp::packet::Afi;
 use crate::bgp::rib::Table;
 
@@ -28,9 +27,9 @@ pub struct AdjRibOut {
     /// What it was sent that no RIB entry holds: the default route of
     /// default-originate, a prefix whose last path went before the
     /// withdrawal was sent; everything, without a slot.
-    off_rib: HashSet<IpNet>,
+    off_rib: FastSet<IpNet>,
     /// Prefixes whose route may have changed for it.
-    dirty: HashSet<IpNet>,
+    dirty: FastSet<IpNet>,
     /// A family's whole table to go through: Some(None) not begun,
     /// Some(Some(p)) done up to p.
     walk: PerFamily<Option<Option<IpNet>>>,
@@ -61,21 +60,20 @@ impl AdjRibOut {
         bit || self.off_rib.contains(prefix)
     }
 
-    /// Records that it was sent `prefix` (on) or its withdrawal (off).
-    pub fn mark(&mut self, table: &mut Table, prefix: IpNet, on: bool) {
-        let was = self.was_sent(table, &prefix);
-        let in_rib = self.slot.is_some_and(|s| table.set_sent(&prefix, s, on));
-        if in_rib || !on {
-            self.off_rib.remove(&prefix);
-        } else {
-            self.off_rib.insert(prefix);
-        }
+    /// Records that it was sent `prefix` (on) or its withdrawal (off),
+    /// and says whether it had been sent the prefix (one RIB lookup: this
+    /// runs for every prefix to every neighbor).
+    pub fn mark(&mut self, table: &mut Table, prefix: IpNet, on: bool) -> bool {
+        let bit = self.slot.and_then(|s| table.swap_sent(&prefix, s, on));
+        let off = if bit.is_some() || !on { self.off_rib.remove(&prefix) } else { !self.off_rib.insert(prefix) };
+        let was = bit == Some(true) || off;
         let n = &mut self.count[Afi::of(&prefix)];
         match (was, on) {
             (false, true) => *n += 1,
             (true, false) => *n = n.saturating_sub(1),
             _ => {}
         }
+        was
     }
 
     /// The RIB entry of a prefix it was sent went: the fact moves here
@@ -125,7 +123,7 @@ impl AdjRibOut {
     }
 
     pub fn clear_pending(&mut self) {
-        self.dirty = HashSet::new();
+        self.dirty = FastSet::default();
         self.walk = PerFamily::default();
     }
 
@@ -155,7 +153,7 @@ impl AdjRibOut {
             self.dirty.remove(p);
         }
         if self.dirty.is_empty() && self.dirty.capacity() > PACK_SLICE {
-            self.dirty = HashSet::new();
+            self.dirty = FastSet::default();
         }
         out.extend(some);
         out

@@ -14,6 +14,7 @@ use crate::bgp::packet::{
     self, decode, err, frame, AsPath, Capability, Codec, Message, Notification, Open, Origin, PathAttrs, Update,
     EXTENDED_MAX_LEN, MAX_LEN,
 };
+use crate::bgp::policy::Definitions;
 
 const LOCAL: &str = "192.0.2.100";
 
@@ -357,4 +358,50 @@ fn forty_neighbors_each_get_the_table_once() {
     let (ann, wd) = routes(&msgs);
     assert_eq!((ann, wd), (vec!["198.51.100.0/24".to_string()], vec!["203.0.113.128/25".to_string()]));
     assert_eq!(sp.peer_at(ip("192.0.2.49")).unwrap().advertised(Afi::Ipv4), 1);
+}
+
+/// A neighbor whose route-map out denies everything (a full-table feed's
+/// `route-map NONE out`) is not told of changes; made to permit, it gets
+/// the table as it is then; denied again, it gets withdrawals; a
+/// route-map that is not defined denies as FRR's does.
+#[test]
+fn a_neighbor_that_is_sent_nothing_gets_the_table_when_its_route_map_opens() {
+    let now = Instant::now();
+    let lines = |map: &str, out: &str| {
+        format!(
+            "router bgp 65001\n bgp router-id {LOCAL}\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65010\n \
+             neighbor 192.0.2.10 remote-as 65100\n address-family ipv4 unicast\n  neighbor 192.0.2.10 route-map {out} out\n \
+             exit-address-family\nroute-map NONE {map} 10\n"
+        )
+    };
+    let mut sp = Speaker::new(parse("t", &lines("deny", "NONE")).unwrap(), host(LOCAL, &[]), now).unwrap();
+    let a = session(&mut sp, now, "192.0.2.1", 65010, false);
+    let b = session(&mut sp, now, "192.0.2.10", 65100, false);
+    sp.take_output();
+    for p in ["198.51.100.0/24", "203.0.113.0/24"] {
+        sp.message(now, a, &bytes(&announce(p, &[65010], "192.0.2.1"), &FOUR));
+    }
+    // No work per route for it: nothing pending, its route-map never run.
+    let b_out =
+        |sp: &Speaker| sp.peers.iter().find(|p| p.remote() == Some(ip("192.0.2.10"))).unwrap().adj_out.has_pending();
+    assert!(!b_out(&sp), "a neighbor sent nothing was told of changes");
+    sp.flush();
+    let invoked = |sp: &Speaker| sp.config().route_map("NONE").unwrap().invoked.get(10).0;
+    assert_eq!(invoked(&sp), 0);
+    let (msgs, _) = drain(&mut sp, FOUR, b);
+    assert_eq!(routes(&msgs), (vec![], vec![]));
+    let withdraw = Update { withdrawn: vec!["203.0.113.0/24".parse().unwrap()], ..Default::default() };
+    sp.message(now, a, &bytes(&Message::Update(Box::new(withdraw)), &FOUR));
+    sp.reconfigure(now, parse("t", &lines("permit", "NONE")).unwrap()).unwrap();
+    let (msgs, _) = drain(&mut sp, FOUR, b);
+    assert_eq!(routes(&msgs), (vec!["198.51.100.0/24".to_string()], vec![]));
+    assert!(invoked(&sp) > 0);
+    for (map, out) in [("deny", "NONE"), ("permit", "MISSING")] {
+        sp.reconfigure(now, parse("t", &lines("permit", "NONE")).unwrap()).unwrap();
+        sp.take_output();
+        sp.reconfigure(now, parse("t", &lines(map, out)).unwrap()).unwrap();
+        let (msgs, _) = drain(&mut sp, FOUR, b);
+        assert_eq!(routes(&msgs), (vec![], vec!["198.51.100.0/24".to_string()]), "{map} {out}");
+        assert_eq!(sp.peer_at(ip("192.0.2.10")).unwrap().advertised(Afi::Ipv4), 0);
+    }
 }

@@ -54,6 +54,7 @@ pub use reconfigure::Refused;
 use super::config::{Config, NeighborId};
 use super::family::PerFamily;
 use super::fsm::ConnId;
+use super::hash::FastMap;
 use super::packet::{Afi, PathAttrs};
 use super::rib::{Interner, PeerId, Table};
 use crate::log::Level;
@@ -98,7 +99,7 @@ pub struct Speaker {
     packing: Interner,
     conns: HashMap<ConnId, usize>,
     /// What we originate (`network`, `redistribute`), with its attributes.
-    originated: HashMap<IpNet, Arc<PathAttrs>>,
+    originated: FastMap<IpNet, Arc<PathAttrs>>,
     /// RFC 8212 and oversized-route warnings already given.
     said: HashSet<(NeighborId, Afi, bool)>,
     oversize_said: HashSet<(PeerId, usize)>,
@@ -139,7 +140,7 @@ impl Speaker {
             interner: Interner::default(),
             packing: Interner::default(),
             conns: HashMap::new(),
-            originated: HashMap::new(),
+            originated: FastMap::default(),
             said: HashSet::new(),
             oversize_said: HashSet::new(),
             slots: 0,

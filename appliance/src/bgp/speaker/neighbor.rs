@@ -54,6 +54,9 @@ pub struct Peer {
     pub(super) stale: Option<Stale>,
     /// Held down by BFD: started again when BFD is Up.
     pub(super) bfd_held: bool,
+    /// Whether it is sent nothing of a family whatever the routes (see
+    /// `sends_nothing`), as of a config generation and of its settings.
+    pub(super) quiet: Option<(u64, PerFamily<bool>)>,
     /// Since when the peer has not read what we sent (RFC 9687).
     pub(super) blocked_since: Option<Instant>,
     /// The session's state as last seen (for `debug bgp neighbor-events`).
@@ -86,9 +89,16 @@ impl Peer {
             dynamic: false,
             stale: None,
             bfd_held: false,
+            quiet: None,
             blocked_since: None,
             seen_state: crate::bgp::fsm::State::Idle,
         }
+    }
+
+    /// New settings: what it is sent is judged again.
+    pub(super) fn set_cfg(&mut self, n: Neighbor) {
+        self.cfg = n;
+        self.quiet = None;
     }
 
     pub fn id(&self) -> PeerId {

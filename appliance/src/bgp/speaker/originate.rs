@@ -13,6 +13,7 @@ use ipnet::IpNet;
 
 use super::{HostRoute, Speaker};
 use crate::bgp::config::{Bgp, Config, Redistribute, Source};
+use crate::bgp::hash::FastMap;
 use crate::bgp::packet::{Afi, Origin, PathAttrs};
 use crate::bgp::policy::{Definitions, Subject};
 use crate::bgp::rib::{Path, LOCAL};
@@ -115,6 +116,6 @@ fn redistributed(c: &Config, route: &HostRoute, r: &Redistribute) -> Option<Path
 }
 
 /// For `show`: whether a prefix is one we originate.
-pub(super) fn is_originated(o: &HashMap<IpNet, Arc<PathAttrs>>, p: &IpNet) -> bool {
+pub(super) fn is_originated(o: &FastMap<IpNet, Arc<PathAttrs>>, p: &IpNet) -> bool {
     o.contains_key(p)
 }

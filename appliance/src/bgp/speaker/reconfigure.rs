@@ -233,7 +233,7 @@ impl Speaker {
             || n.ebgp_multihop != old.ebgp_multihop;
         let revived = std::mem::take(&mut self.peers[i].removed);
         if !(restart_all || transport || revived || sc != self.peers[i].session.cfg) {
-            self.peers[i].cfg = n;
+            self.peers[i].set_cfg(n);
             self.bind_interface(i);
             return;
         }
@@ -246,7 +246,7 @@ impl Speaker {
         }
         self.peers[i].session.cfg = sc;
         self.peers[i].overflow = false;
-        self.peers[i].cfg = n;
+        self.peers[i].set_cfg(n);
         self.bind_interface(i);
         let a = self.peers[i].session.start(now);
         self.run(now, i, a);
