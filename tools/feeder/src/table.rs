@@ -150,7 +150,7 @@ fn plain(rng: &mut Rng, peer_as: u32, next_hop: IpAddr) -> PathAttrs {
         origin: Origin::Igp,
         as_path: AsPath::sequence(&path),
         next_hop: Some(next_hop),
-        med: (rng.next() % 4 == 0).then(|| (rng.next() % 100) as u32),
+        med: (rng.next() % 4 == 0).then(|| (rng.next() % 100) as u32).into(),
         ..Default::default()
     }
 }
@@ -181,7 +181,7 @@ fn real(rng: &mut Rng, peer_as: u32, next_hop: IpAddr) -> PathAttrs {
         origin: if rng.next() % 10 == 0 { Origin::Incomplete } else { Origin::Igp },
         as_path: AsPath::sequence(&path),
         next_hop: Some(next_hop),
-        med: (rng.next() % 4 == 0).then(|| (rng.next() % 1000) as u32),
+        med: (rng.next() % 4 == 0).then(|| (rng.next() % 1000) as u32).into(),
         communities,
         ..Default::default()
     }

@@ -12,7 +12,7 @@ mod open;
 mod rfc7606_tests;
 mod update;
 
-pub use attr::{AsPath, AttrFault, Fault, MpReach, MpUnreach, Origin, PathAttrs, Rare, RawAttr, SegmentKind};
+pub use attr::{AsPath, AttrFault, Fault, MpReach, MpUnreach, Opt32, Origin, PathAttrs, Rare, RawAttr, SegmentKind};
 pub use nlri::{decode_prefixes, encode_prefix, Afi};
 pub use open::{Capability, GracefulRestart, Open, IPV4_OVER_IPV6};
 pub use update::{end_of_rib, fits, pack_announce, pack_withdraw, AttrProblem, Update};

@@ -121,7 +121,7 @@ fn attribute_discard_cases() {
         &[ORIGIN_OK, AS_PATH_OK, NEXT_HOP_OK, &[OPTIONAL, MED, 4, 0, 0, 0, 7], &[OPTIONAL, MED, 4, 0, 0, 0, 9]],
         "MED twice",
     );
-    assert_eq!(u.attrs.unwrap().med, Some(7), "the first copy is kept");
+    assert_eq!(u.attrs.unwrap().med.get(), Some(7), "the first copy is kept");
     discarded(
         &[ORIGIN_OK, AS_PATH_OK, NEXT_HOP_OK, &[TRANSITIVE, AGGREGATOR, 8, 0, 0, 0, 1, 1, 2, 3, 4]],
         "AGGREGATOR flags",

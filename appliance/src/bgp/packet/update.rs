@@ -374,8 +374,8 @@ mod tests {
             origin: Origin::Igp,
             as_path: AsPath::sequence(&[65000, 4_200_000_000]),
             next_hop: Some("192.0.2.254".parse().unwrap()),
-            med: Some(1),
-            local_pref: None,
+            med: Some(1).into(),
+            local_pref: None.into(),
             communities: vec![0xfde8_0001].into(),
             rare: Some(Box::new(Rare {
                 atomic_aggregate: true,

@@ -253,14 +253,14 @@ fn matches(m: &Match, s: &Subject, a: &PathAttrs, d: &dyn Definitions) -> bool {
         Match::LargeCommunity(name, exact) => d.large_community_list(name).is_some_and(|l| l.permits(a, *exact)),
         Match::AsPath(name) => d.as_path_list(name).is_some_and(|l| l.permits(a)),
         Match::Interface(i) => s.interface == Some(i.as_str()),
-        Match::Metric(m) => a.med.unwrap_or(0) == *m,
+        Match::Metric(m) => a.med.get().unwrap_or(0) == *m,
     }
 }
 
 fn apply_set(set: &Set, s: &Subject, a: &mut PathAttrs, d: &dyn Definitions) {
     match set {
-        Set::LocalPreference(v) => a.local_pref = Some(*v),
-        Set::Metric(v) => a.med = Some(*v),
+        Set::LocalPreference(v) => a.local_pref = Some(*v).into(),
+        Set::Metric(v) => a.med = Some(*v).into(),
         Set::Community(list, additive) => a.communities = merged(&a.communities, list, *additive).into(),
         Set::LargeCommunity(list, additive) => {
             a.rare_mut().large_communities = merged(a.large_communities(), list, *additive);

@@ -64,8 +64,8 @@ fn match_and_set() {
     let attrs = PathAttrs { as_path: AsPath::sequence(&[65000]), communities: vec![1].into(), ..Default::default() };
     let p = prefix("10.1.2.0/24");
     let out = rm.apply(&Subject::prefix(&p), &attrs, &d).unwrap();
-    assert_eq!(out.local_pref, Some(200));
-    assert_eq!(out.med, Some(5));
+    assert_eq!(out.local_pref.get(), Some(200));
+    assert_eq!(out.med.get(), Some(5));
     assert_eq!(&out.communities[..], [1, 65001 << 16 | 100]);
     assert_eq!(out.as_path.to_string(), "65001 65001 65000");
     let other = prefix("10.2.0.0/24");

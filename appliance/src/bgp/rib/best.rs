@@ -60,13 +60,13 @@ fn compare_until_multipath(a: &Path, b: &Path, peers: &dyn Fn(PeerId) -> PeerInf
     let (x, y) = (&*a.attrs, &*b.attrs);
     weight(b)
         .cmp(&weight(a))
-        .then_with(|| y.local_pref.unwrap_or(100).cmp(&x.local_pref.unwrap_or(100)))
+        .then_with(|| y.local_pref.get().unwrap_or(100).cmp(&x.local_pref.get().unwrap_or(100)))
         .then_with(|| x.as_path.len().cmp(&y.as_path.len()))
         .then_with(|| x.origin.cmp(&y.origin))
         .then_with(|| {
             // MED only between routes from the same neighbouring AS.
             if x.as_path.first_as() == y.as_path.first_as() {
-                x.med.unwrap_or(0).cmp(&y.med.unwrap_or(0))
+                x.med.get().unwrap_or(0).cmp(&y.med.get().unwrap_or(0))
             } else {
                 Ordering::Equal
             }

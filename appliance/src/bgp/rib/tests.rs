@@ -34,9 +34,9 @@ use super::best::select;
 #[test]
 fn order_of_the_steps() {
     // Weight: local origination beats a higher local-pref.
-    assert_eq!(winner(vec![path(1, |a| a.local_pref = Some(500)), path(LOCAL, |_| {})]), LOCAL);
+    assert_eq!(winner(vec![path(1, |a| a.local_pref = Some(500).into()), path(LOCAL, |_| {})]), LOCAL);
     // Local preference.
-    assert_eq!(winner(vec![path(1, |_| {}), path(2, |a| a.local_pref = Some(200))]), 2);
+    assert_eq!(winner(vec![path(1, |_| {}), path(2, |a| a.local_pref = Some(200).into())]), 2);
     // AS path length.
     assert_eq!(winner(vec![path(1, |a| a.as_path.prepend(65001, 1)), path(2, |_| {})]), 2);
     // Origin.
@@ -45,11 +45,15 @@ fn order_of_the_steps() {
     let same_as = |peer, med| {
         path(peer, move |a| {
             a.as_path = AsPath::sequence(&[65000]);
-            a.med = Some(med)
+            a.med = Some(med).into()
         })
     };
     assert_eq!(winner(vec![same_as(1, 10), same_as(2, 5)]), 2);
-    assert_eq!(winner(vec![path(1, |a| a.med = Some(10)), path(2, |a| a.med = Some(5))]), 1, "router-id decides");
+    assert_eq!(
+        winner(vec![path(1, |a| a.med = Some(10).into()), path(2, |a| a.med = Some(5).into())]),
+        1,
+        "router-id decides"
+    );
     // eBGP over iBGP.
     assert_eq!(winner(vec![path(10, |a| a.as_path = AsPath::sequence(&[65009])), path(9, |_| {})]), 9);
     // Router-id, then peer address.
@@ -113,10 +117,10 @@ fn changes_are_reported_only_when_the_selection_moves() {
 #[test]
 fn interning_shares_equal_attributes() {
     let mut i = Interner::default();
-    let a = i.intern(PathAttrs { med: Some(1), ..Default::default() });
-    let b = i.intern(PathAttrs { med: Some(1), ..Default::default() });
+    let a = i.intern(PathAttrs { med: Some(1).into(), ..Default::default() });
+    let b = i.intern(PathAttrs { med: Some(1).into(), ..Default::default() });
     assert!(Arc::ptr_eq(&a, &b));
-    let c = i.intern(PathAttrs { med: Some(2), ..Default::default() });
+    let c = i.intern(PathAttrs { med: Some(2).into(), ..Default::default() });
     assert_eq!(i.len(), 2);
     drop(c);
     i.sweep();
@@ -183,4 +187,7 @@ fn entries_and_second_paths_stay_small() {
     assert_eq!(std::mem::size_of::<Entry<u32>>(), 24);
     assert_eq!(std::mem::size_of::<Entry<(u64, u64)>>(), 40);
     assert!(std::mem::size_of::<Many>() <= 40, "{}", std::mem::size_of::<Many>());
+    // An attribute set's Arc (16 + 88) fits musl's 112-byte slot; at 96
+    // it took a 128-byte one.
+    assert_eq!(std::mem::size_of::<crate::bgp::packet::PathAttrs>(), 88);
 }

@@ -138,7 +138,7 @@ impl Speaker {
                 as_path: if ebgp { AsPath::sequence(&[local_as]) } else { AsPath::default() },
                 next_hop: self.next_hop_self(i, afi).0,
                 link_local: self.next_hop_self(i, afi).1,
-                local_pref: (!ebgp).then_some(100),
+                local_pref: (!ebgp).then_some(100).into(),
                 ..Default::default()
             };
             return Some(self.packing.intern(a));
@@ -234,16 +234,16 @@ impl Speaker {
                 }
                 None => a.as_path.prepend(local_as, 1),
             }
-            a.local_pref = None;
+            a.local_pref = None.into();
             if best.peer != LOCAL {
-                a.med = None;
+                a.med = None.into();
             }
             if let Some(r) = a.rare.as_mut() {
                 r.originator_id = None;
                 r.cluster_list.clear();
             }
         } else {
-            a.local_pref = Some(a.local_pref.unwrap_or(100));
+            a.local_pref = Some(a.local_pref.get().unwrap_or(100)).into();
         }
         if reflect {
             // RFC 4456 8: who it began with, and the clusters it crossed.

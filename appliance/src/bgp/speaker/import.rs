@@ -108,7 +108,7 @@ impl Speaker {
                     return None;
                 }
             }
-            a.local_pref = None;
+            a.local_pref = None.into();
             // Reflection attributes mean nothing across an AS border.
             if let Some(r) = a.rare.as_mut() {
                 r.originator_id = None;

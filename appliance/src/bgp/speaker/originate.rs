@@ -71,7 +71,7 @@ fn wanted(
                 let a = PathAttrs {
                     origin: Origin::Igp,
                     next_hop: Some(unspecified(p)),
-                    med: Some(0),
+                    med: Some(0).into(),
                     ..Default::default()
                 };
                 out.insert(*p, a);
@@ -102,7 +102,7 @@ fn redistributed(c: &Config, route: &HostRoute, r: &Redistribute) -> Option<Path
     let a = PathAttrs {
         origin: Origin::Incomplete,
         next_hop: Some(unspecified(&route.prefix)),
-        med: Some(r.metric.unwrap_or(if route.connected { 0 } else { route.metric })),
+        med: Some(r.metric.unwrap_or(if route.connected { 0 } else { route.metric })).into(),
         ..Default::default()
     };
     match &r.route_map {

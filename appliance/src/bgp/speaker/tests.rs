@@ -236,7 +236,7 @@ fn the_seed_on_one_subnet() {
     let r = &lan.node("ryzen").sp;
     let p = &r.table(Afi::Ipv4).selected(&"203.0.113.0/24".parse().unwrap())[0];
     assert_eq!(p.attrs.as_path.to_string(), "65000 65002");
-    assert_eq!(p.attrs.med, None, "MED is not passed on between ASes");
+    assert_eq!(p.attrs.med.get(), None, "MED is not passed on between ASes");
 }
 
 #[test]
@@ -514,13 +514,13 @@ fn redistribute_follows_the_kernel() {
     let ix_sp = &lan.node("ix").sp;
     let got = |p: &str| ix_sp.table(Afi::Ipv4).selected(&p.parse().unwrap()).first().map(|p| p.attrs.clone());
     let vm = got("198.51.100.0/24").expect("a connected network");
-    assert_eq!((vm.origin, vm.med, vm.as_path.to_string()), (Origin::Incomplete, Some(0), "65001".to_string()));
+    assert_eq!((vm.origin, vm.med.get(), vm.as_path.to_string()), (Origin::Incomplete, Some(0), "65001".to_string()));
     assert!(got("192.0.2.0/24").is_none(), "the route-map denies the LAN");
     assert!(got("203.0.113.0/24").is_some(), "static");
     assert!(got("10.9.0.0/16").is_none(), "kernel routes are not asked for");
     let mine = &lan.node("ryzen").sp;
     let st = &mine.table(Afi::Ipv4).selected(&"203.0.113.0/24".parse().unwrap())[0];
-    assert_eq!((st.attrs.origin, st.attrs.med), (Origin::Incomplete, Some(50)));
+    assert_eq!((st.attrs.origin, st.attrs.med.get()), (Origin::Incomplete, Some(50)));
     // The connected network goes with its kernel route.
     h.table.retain(|r| r.prefix.to_string() != "198.51.100.0/24");
     lan.nodes[i].sp.set_host(now, h);

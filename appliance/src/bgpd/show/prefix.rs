@@ -62,10 +62,10 @@ fn path_text(v: &View, afi: Afi, p: &Path, i: usize, n: usize, s: &mut String) {
         let _ = writeln!(s, "    ({ll}) (used)");
     }
     let mut line = format!("      Origin {}", origin_name(a.origin));
-    if let Some(m) = a.med.or((p.peer == LOCAL).then_some(0)) {
+    if let Some(m) = a.med.get().or((p.peer == LOCAL).then_some(0)) {
         let _ = write!(line, ", metric {m}");
     }
-    if let Some(lp) = a.local_pref {
+    if let Some(lp) = a.local_pref.get() {
         let _ = write!(line, ", localpref {lp}");
     }
     if weight(p) != 0 {
@@ -128,10 +128,10 @@ fn path_json(v: &View, afi: Afi, p: &Path, i: usize, n: usize) -> Value {
     if i == 0 {
         j["bestpath"] = json!({"overall": true});
     }
-    if let Some(m) = a.med {
+    if let Some(m) = a.med.get() {
         j["metric"] = json!(m);
     }
-    if let Some(l) = a.local_pref {
+    if let Some(l) = a.local_pref.get() {
         j["locPrf"] = json!(l);
     }
     if !a.communities.is_empty() {

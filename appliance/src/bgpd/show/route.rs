@@ -205,7 +205,7 @@ fn bgp_row(v: &View, afi: Afi, prefix: IpNet, selected: &[Path]) -> Option<Row> 
         Err(NotInstalled::Rejected(_)) => ('>', 'r'),
         Err(_) => (' ', ' '),
     };
-    let med = best.attrs.med.unwrap_or(0);
+    let med = best.attrs.med.get().unwrap_or(0);
     // What the kernel has: a link-local next hop with the interface of
     // the neighbor it came from, else the next hop on its network.
     let via = |p: &Path| -> (String, String) {

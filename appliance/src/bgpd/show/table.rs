@@ -123,8 +123,8 @@ impl TableShow {
                 (Some(ll), _) if p.peer != LOCAL => ll.to_string(),
                 _ => next_hop_text(p, self.afi),
             };
-            let metric = p.attrs.med.map(|m| m.to_string()).unwrap_or_default();
-            let lp = p.attrs.local_pref.map(|m| m.to_string()).unwrap_or_default();
+            let metric = p.attrs.med.get().map(|m| m.to_string()).unwrap_or_default();
+            let lp = p.attrs.local_pref.get().map(|m| m.to_string()).unwrap_or_default();
             let weight = weight(p);
             let path = p.attrs.as_path.to_string();
             let path = if path.is_empty() { String::new() } else { format!("{path} ") };
@@ -152,10 +152,10 @@ impl TableShow {
                 prefix.network(),
                 prefix.prefix_len()
             );
-            if let Some(m) = p.attrs.med {
+            if let Some(m) = p.attrs.med.get() {
                 let _ = write!(out, ",\"metric\":{m}");
             }
-            if let Some(l) = p.attrs.local_pref {
+            if let Some(l) = p.attrs.local_pref.get() {
                 let _ = write!(out, ",\"locPrf\":{l}");
             }
             let peer_id = peer.map_or("(unspec)".to_string(), |x| x.name().to_string());

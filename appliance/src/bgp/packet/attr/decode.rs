@@ -132,11 +132,11 @@ fn well_known(d: &mut Decoded, code: u8, value: &[u8], codec: &Codec) -> Outcome
             _ => withdraw(format!("NEXT_HOP length {len}")),
         },
         MED => match u32_of(value) {
-            Some(v) => set(|| a.med = Some(v)),
+            Some(v) => set(|| a.med = Some(v).into()),
             None => withdraw(format!("MULTI_EXIT_DISC length {len}")),
         },
         _ => match u32_of(value) {
-            Some(v) => set(|| a.local_pref = Some(v)),
+            Some(v) => set(|| a.local_pref = Some(v).into()),
             None => withdraw(format!("LOCAL_PREF length {len}")),
         },
     })

@@ -27,10 +27,10 @@ impl PathAttrs {
         if let (true, Some(IpAddr::V4(nh))) = (ipv4_next_hop, self.next_hop) {
             put(out, TRANSITIVE, NEXT_HOP, &nh.octets());
         }
-        if let Some(m) = self.med {
+        if let Some(m) = self.med.get() {
             put(out, OPTIONAL, MED, &m.to_be_bytes());
         }
-        if let Some(lp) = self.local_pref {
+        if let Some(lp) = self.local_pref.get() {
             put(out, TRANSITIVE, LOCAL_PREF, &lp.to_be_bytes());
         }
         if self.atomic_aggregate() {
