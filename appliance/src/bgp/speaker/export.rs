@@ -87,7 +87,13 @@ impl Speaker {
     /// Everything of a family to neighbor `i` again: a walk over the table
     /// that `flush_peer` takes a slice at a time (a full table's routes
     /// are never copied), and the default route of default-originate.
+    /// Nothing to walk for a neighbor that is sent nothing and holds
+    /// nothing (a feed's session coming up after the others').
     pub(super) fn export_family(&mut self, i: usize, afi: Afi) {
+        let p = &mut self.peers[i];
+        if p.adj_out.len(afi) == 0 && quiet(&self.config, self.generation, p, afi) {
+            return;
+        }
         let out = &mut self.peers[i].adj_out;
         out.walk(afi);
         out.look_again(default_route(afi));

@@ -370,7 +370,8 @@ fn a_neighbor_that_is_sent_nothing_gets_the_table_when_its_route_map_opens() {
     let lines = |map: &str, out: &str| {
         format!(
             "router bgp 65001\n bgp router-id {LOCAL}\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65010\n \
-             neighbor 192.0.2.10 remote-as 65100\n address-family ipv4 unicast\n  neighbor 192.0.2.10 route-map {out} out\n \
+             neighbor 192.0.2.10 remote-as 65100\n neighbor 192.0.2.11 remote-as 65101\n address-family ipv4 unicast\n  \
+             neighbor 192.0.2.10 route-map {out} out\n  neighbor 192.0.2.11 route-map NONE out\n \
              exit-address-family\nroute-map NONE {map} 10\n"
         )
     };
@@ -388,6 +389,12 @@ fn a_neighbor_that_is_sent_nothing_gets_the_table_when_its_route_map_opens() {
     sp.flush();
     let invoked = |sp: &Speaker| sp.config().route_map("NONE").unwrap().invoked.get(10).0;
     assert_eq!(invoked(&sp), 0);
+    // One that comes up with the table there has nothing to walk.
+    let c = session(&mut sp, now, "192.0.2.11", 65101, false);
+    sp.flush();
+    assert_eq!(invoked(&sp), 0, "a neighbor sent nothing had the table walked");
+    let (msgs, _) = drain(&mut sp, FOUR, c);
+    assert_eq!(routes(&msgs), (vec![], vec![]));
     let (msgs, _) = drain(&mut sp, FOUR, b);
     assert_eq!(routes(&msgs), (vec![], vec![]));
     let withdraw = Update { withdrawn: vec!["203.0.113.0/24".parse().unwrap()], ..Default::default() };
