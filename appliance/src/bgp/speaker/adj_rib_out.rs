@@ -19,6 +19,22 @@ use crate::bgp::rib::Table;
 /// slowly holds back the rest in the RIB, not in the send queue.
 pub const PACK_SLICE: usize = 16_384;
 
+/// What a neighbor's routes out of a family depend on, judged once per
+/// config generation (a config change that alters it also changes the
+/// neighbor's export `Policy`, and reconfigure walks its table again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Sent nothing whatever the routes: its Adj-RIB-Out is not told of
+    /// changes, so that a full table costs nothing per prefix for each
+    /// neighbor with `route-map NONE out`; what it was sent before is
+    /// withdrawn by the walk that made it quiet.
+    pub quiet: bool,
+    /// Its route out depends on the prefix only through the best path
+    /// (no prefix-list out, no route-map out matching a prefix-list or an
+    /// interface, through `call`s too): computed once per attribute set.
+    pub by_set: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct AdjRibOut {
     /// The bit of this neighbor in the RIB's entries; None (more than 32

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use ipnet::IpNet;
 
-use super::adj_rib_out::AdjRibOut;
+use super::adj_rib_out::{AdjRibOut, Shape};
 use super::neighbor::Peer;
 use super::{Output, Speaker};
 use crate::bgp::config::{Config, NeighborFamily, NoSend};
@@ -31,7 +31,7 @@ impl Speaker {
             if p.adj_out.slot().is_some_and(|s| c.sent & 1 << s != 0) {
                 p.adj_out.entry_gone(c.prefix);
             }
-            if p.active(afi) && !quiet(config, generation, p, afi) {
+            if p.active(afi) && !shape(config, generation, p, afi).quiet {
                 p.adj_out.touch(c.prefix);
             }
         }
@@ -91,7 +91,7 @@ impl Speaker {
     /// nothing (a feed's session coming up after the others').
     pub(super) fn export_family(&mut self, i: usize, afi: Afi) {
         let p = &mut self.peers[i];
-        if p.adj_out.len(afi) == 0 && quiet(&self.config, self.generation, p, afi) {
+        if p.adj_out.len(afi) == 0 && shape(&self.config, self.generation, p, afi).quiet {
             return;
         }
         let out = &mut self.peers[i].adj_out;
@@ -186,23 +186,6 @@ impl Speaker {
         Some(self.packing.intern(a))
     }
 
-    /// Whether neighbor `i`'s routes out of a family depend on the prefix
-    /// only through the best path: no prefix-list out, and no route-map
-    /// out that matches a prefix-list or an interface (through `call`s too).
-    fn export_ignores_prefix(&self, i: usize, afi: Afi) -> bool {
-        let Some(b) = self.config.bgp.as_ref() else { return false };
-        let f = self.peers[i].cfg.family(afi, b.default_ipv4_unicast);
-        f.prefix_list_out.is_none() && f.route_map_out.as_ref().is_none_or(|m| !self.map_sees_prefix(m, 0))
-    }
-
-    fn map_sees_prefix(&self, name: &str, depth: usize) -> bool {
-        let Some(map) = self.config.route_map(name) else { return false };
-        map.entries.values().any(|e| {
-            e.matches.iter().any(|m| matches!(m, Match::PrefixList(..) | Match::Interface(_)))
-                || e.call.as_ref().is_some_and(|c| depth >= 10 || self.map_sees_prefix(c, depth + 1))
-        })
-    }
-
     /// For a path learned over iBGP: whether its neighbor is a route
     /// reflector client for the family. None: not from iBGP.
     fn ibgp_source(&self, best: &Path, afi: Afi) -> Option<bool> {
@@ -285,7 +268,7 @@ impl Speaker {
         let prefixes = p.adj_out.take(&self.tables);
         let mut by_set: PerFamily<bool> = PerFamily::default();
         for afi in PerFamily::<()>::AFIS {
-            by_set[afi] = self.export_ignores_prefix(i, afi);
+            by_set[afi] = shape(&self.config, self.generation, &mut self.peers[i], afi).by_set;
         }
         let mut memo: PerFamily<Memo> = PerFamily::default();
         let mut withdrawn = Vec::new();
@@ -358,31 +341,38 @@ impl Speaker {
     }
 }
 
-/// Whether neighbor `p` is sent nothing of the family whatever the
-/// routes: its Adj-RIB-Out is then not told of changes, so that a full
-/// table costs nothing per prefix for each neighbor with `route-map NONE
-/// out`. A config change that ends it changes the neighbor's export
-/// `Policy`, and reconfigure walks its table again; what it was sent
-/// before is withdrawn by the walk that made it quiet.
-fn quiet(c: &Config, generation: u64, p: &mut Peer, afi: Afi) -> bool {
-    if let Some((g, q)) = &p.quiet {
+/// Neighbor `p`'s `Shape` for a family, judged once per config generation.
+fn shape(c: &Config, generation: u64, p: &mut Peer, afi: Afi) -> Shape {
+    if let Some((g, q)) = &p.shape {
         if *g == generation {
             return q[afi];
         }
     }
-    let mut q = PerFamily::<bool>::default();
+    let mut q = PerFamily::<Shape>::default();
     if let Some(b) = c.bgp.as_ref() {
         for afi in PerFamily::<()>::AFIS {
             let f = p.cfg.family(afi, b.default_ipv4_unicast);
             let blocked = b.ebgp_requires_policy && p.ebgp(b.asn) && !f.has_policy_out();
             let no_list = f.prefix_list_out.as_ref().is_some_and(|l| c.prefix_list(afi, l).is_none());
             let no_map = f.route_map_out.as_ref().is_some_and(|m| c.route_map(m).is_none_or(|m| m.denies_all()));
-            q[afi] = !f.default_originate && (blocked || no_list || no_map);
+            q[afi] = Shape {
+                quiet: !f.default_originate && (blocked || no_list || no_map),
+                by_set: f.prefix_list_out.is_none()
+                    && f.route_map_out.as_ref().is_none_or(|m| !map_sees_prefix(c, m, 0)),
+            };
         }
     }
     let r = q[afi];
-    p.quiet = Some((generation, q));
+    p.shape = Some((generation, q));
     r
+}
+
+fn map_sees_prefix(c: &Config, name: &str, depth: usize) -> bool {
+    let Some(map) = c.route_map(name) else { return false };
+    map.entries.values().any(|e| {
+        e.matches.iter().any(|m| matches!(m, Match::PrefixList(..) | Match::Interface(_)))
+            || e.call.as_ref().is_some_and(|n| depth >= 10 || map_sees_prefix(c, n, depth + 1))
+    })
 }
 
 /// Routes out by (source neighbor, attribute set) within one slice.

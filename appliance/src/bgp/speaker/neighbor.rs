@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ipnet::IpNet;
 
 use super::adj_rib_in::AdjRibIn;
-use super::adj_rib_out::AdjRibOut;
+use super::adj_rib_out::{AdjRibOut, Shape};
 use super::graceful::Stale;
 use super::{Output, Speaker, Withdrawal, WITHDRAW_SLICE};
 use crate::bgp::config::{Neighbor, NeighborId};
@@ -54,9 +54,9 @@ pub struct Peer {
     pub(super) stale: Option<Stale>,
     /// Held down by BFD: started again when BFD is Up.
     pub(super) bfd_held: bool,
-    /// Whether it is sent nothing of a family whatever the routes (see
-    /// `sends_nothing`), as of a config generation and of its settings.
-    pub(super) quiet: Option<(u64, PerFamily<bool>)>,
+    /// What its routes out depend on (`Shape`), as of a config
+    /// generation and of its settings.
+    pub(super) shape: Option<(u64, PerFamily<Shape>)>,
     /// Since when the peer has not read what we sent (RFC 9687).
     pub(super) blocked_since: Option<Instant>,
     /// The session's state as last seen (for `debug bgp neighbor-events`).
@@ -89,7 +89,7 @@ impl Peer {
             dynamic: false,
             stale: None,
             bfd_held: false,
-            quiet: None,
+            shape: None,
             blocked_since: None,
             seen_state: crate::bgp::fsm::State::Idle,
         }
@@ -98,7 +98,7 @@ impl Peer {
     /// New settings: what it is sent is judged again.
     pub(super) fn set_cfg(&mut self, n: Neighbor) {
         self.cfg = n;
-        self.quiet = None;
+        self.shape = None;
     }
 
     pub fn id(&self) -> PeerId {
