@@ -10,13 +10,14 @@ use ipnet::IpNet;
 
 use super::adj_rib_out::{AdjRibOut, Shape};
 use super::neighbor::Peer;
+use super::update_group::Memo;
 use super::{Output, Speaker};
 use crate::bgp::config::{Config, NeighborFamily, NoSend};
 use crate::bgp::family::PerFamily;
 use crate::bgp::hash::FastMap;
 use crate::bgp::packet::{end_of_rib, fits, pack_announce, pack_withdraw, Afi, AsPath, Origin, PathAttrs};
 use crate::bgp::policy::{Definitions, Match, Subject};
-use crate::bgp::rib::{Change, Interner, Path, PeerId, LOCAL};
+use crate::bgp::rib::{Change, Interner, Path, LOCAL};
 use crate::log::Level;
 
 impl Speaker {
@@ -40,19 +41,37 @@ impl Speaker {
     /// Neighbor `i`'s route for `prefix` now, unless it cannot fit a
     /// message the neighbor accepts: then it is not sent (and withdrawn if
     /// it was), said once per attribute set, as FRR and BIRD do.
-    /// `memo`: the routes out of this slice by their best path's source
-    /// and attribute set, when nothing of the neighbor's export looks at
-    /// the prefix (about 2.4 prefixes share a set in a real table).
-    fn export_now(&mut self, i: usize, afi: Afi, prefix: &IpNet, memo: Option<&mut Memo>) -> Option<Arc<PathAttrs>> {
+    /// `by_set`: the neighbor's update-group, when nothing of its export
+    /// looks at the prefix (about 2.4 prefixes share a set in a real
+    /// table): its route out is then computed once per best path's
+    /// neighbor and attribute set, for the group (see `update_group`), or
+    /// for this slice in `memo` when the neighbor is alone in it.
+    fn export_now(
+        &mut self,
+        i: usize,
+        afi: Afi,
+        prefix: &IpNet,
+        by_set: Option<u32>,
+        memo: &mut Memo,
+    ) -> Option<Arc<PathAttrs>> {
         let best = self.tables[afi].selected(prefix).first().cloned();
-        let a = match (memo, &best) {
-            (Some(memo), Some(b)) if *prefix != default_route(afi) => {
-                let key = (b.peer, Arc::as_ptr(&b.attrs) as usize);
-                match memo.get(&key) {
+        let a = match (by_set, &best) {
+            (Some(g), Some(b)) if *prefix != default_route(afi) => {
+                if !self.sends_to(i, afi, b) {
+                    return None;
+                }
+                let key = (g, b.peer, Arc::as_ptr(&b.attrs) as usize);
+                let shared = self.groups.shared(g);
+                let known = if shared { self.groups.get(g, b.peer, &b.attrs) } else { memo.get(&key).map(|x| &x.1) };
+                match known {
                     Some(a) => a.clone(),
                     None => {
-                        let a = self.export(i, afi, prefix, best.as_ref());
-                        memo.insert(key, a.clone());
+                        let a = self.export_shared(i, afi, prefix, b);
+                        if shared {
+                            self.groups.insert(g, b.peer, &b.attrs, a.clone());
+                        } else {
+                            memo.insert(key, (b.attrs.clone(), a.clone()));
+                        }
                         a
                     }
                 }
@@ -108,6 +127,7 @@ impl Speaker {
             self.slots |= 1 << s;
         }
         self.peers[i].adj_out = AdjRibOut::new(free);
+        self.export_epoch += 1;
     }
 
     /// Forgets what neighbor `i` was sent, and frees its slot.
@@ -119,6 +139,7 @@ impl Speaker {
             self.slots &= !(1 << s);
         }
         self.peers[i].adj_out = AdjRibOut::default();
+        self.export_epoch += 1;
     }
 
     /// A route refresh: what the family was sent is forgotten, and all of
@@ -150,6 +171,32 @@ impl Speaker {
             return Some(self.packing.intern(a));
         }
         let best = best?;
+        if !self.sends_to(i, afi, best) {
+            return None;
+        }
+        self.export_shared(i, afi, prefix, best)
+    }
+
+    /// Whether neighbor `i` may have `best` at all, by what only it is
+    /// judged on (its update-group's members share the rest): not back to
+    /// where it came from, not with its own AS in the path.
+    fn sends_to(&self, i: usize, afi: Afi, best: &Path) -> bool {
+        let q = &self.peers[i];
+        let local_as = self.local_as();
+        let as_override =
+            self.config.bgp.as_ref().is_some_and(|b| q.cfg.family(afi, b.default_ipv4_unicast).as_override);
+        !(best.peer == q.id
+            || (q.ebgp(local_as) && !as_override && q.remote_asn().is_some_and(|r| best.attrs.as_path.contains(r))))
+    }
+
+    /// What neighbor `i` should have for `prefix` by what its update-group
+    /// shares: iBGP and reflection rules, RFC 8212, outbound policy, the
+    /// attributes rewritten for it.
+    fn export_shared(&mut self, i: usize, afi: Afi, prefix: &IpNet, best: &Path) -> Option<Arc<PathAttrs>> {
+        let b = self.config.bgp.as_ref()?;
+        let q = &self.peers[i];
+        let f: &NeighborFamily = q.cfg.family(afi, b.default_ipv4_unicast);
+        let ebgp = q.ebgp(b.asn);
         let reflect = match self.ibgp_source(best, afi) {
             Some(from_client) if !ebgp => {
                 // RFC 4456 6: iBGP to iBGP only through a reflector, from
@@ -161,10 +208,7 @@ impl Speaker {
             }
             _ => false,
         };
-        if best.peer == q.id
-            || self.policy_blocked(q, afi, false)
-            || (ebgp && !f.as_override && q.remote_asn().is_some_and(|r| best.attrs.as_path.contains(r)))
-        {
+        if self.policy_blocked(q, afi, false) {
             return None;
         }
         if let Some(name) = &f.prefix_list_out {
@@ -266,11 +310,13 @@ impl Speaker {
             return;
         };
         let prefixes = p.adj_out.take(&self.tables);
-        let mut by_set: PerFamily<bool> = PerFamily::default();
+        let mut by_set: PerFamily<Option<u32>> = PerFamily::default();
         for afi in PerFamily::<()>::AFIS {
-            by_set[afi] = shape(&self.config, self.generation, &mut self.peers[i], afi).by_set;
+            if shape(&self.config, self.generation, &mut self.peers[i], afi).by_set {
+                by_set[afi] = self.update_group(i, afi);
+            }
         }
-        let mut memo: PerFamily<Memo> = PerFamily::default();
+        let mut memo = Memo::default();
         let mut withdrawn = Vec::new();
         // Announcements sharing attributes go out together: each prefix
         // with its set's index, sorted into runs (no list per set: a real
@@ -278,8 +324,7 @@ impl Speaker {
         let (mut sets, mut index, mut items) = (Vec::new(), FastMap::default(), Vec::with_capacity(prefixes.len()));
         for prefix in prefixes {
             let afi = Afi::of(&prefix);
-            let memo = by_set[afi].then_some(&mut memo[afi]);
-            let now = self.export_now(i, afi, &prefix, memo);
+            let now = self.export_now(i, afi, &prefix, by_set[afi], &mut memo);
             let out = &mut self.peers[i].adj_out;
             match now {
                 Some(a) => {
@@ -374,9 +419,6 @@ fn map_sees_prefix(c: &Config, name: &str, depth: usize) -> bool {
             || e.call.as_ref().is_some_and(|n| depth >= 10 || map_sees_prefix(c, n, depth + 1))
     })
 }
-
-/// Routes out by (source neighbor, attribute set) within one slice.
-type Memo = FastMap<(PeerId, usize), Option<Arc<PathAttrs>>>;
 
 /// The AS_PATH an eBGP neighbor gets before we prepend ours:
 /// `remove-private-AS`, then `as-override`.

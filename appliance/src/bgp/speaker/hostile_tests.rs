@@ -16,14 +16,14 @@ use crate::bgp::packet::{
 };
 use crate::bgp::policy::Definitions;
 
-const LOCAL: &str = "192.0.2.100";
+pub(super) const LOCAL: &str = "192.0.2.100";
 
-fn ip(s: &str) -> IpAddr {
+pub(super) fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
 /// A Speaker of AS 65001 with the given neighbor lines.
-fn speaker(neighbors: &str, now: Instant) -> Speaker {
+pub(super) fn speaker(neighbors: &str, now: Instant) -> Speaker {
     let conf = format!(
         "router bgp 65001\n bgp router-id {LOCAL}\n no bgp ebgp-requires-policy\n no bgp network import-check\n{neighbors}"
     );
@@ -50,7 +50,7 @@ fn drain(sp: &mut Speaker, conn: packet::Codec, on: ConnId) -> (Vec<(usize, Mess
     (msgs, log)
 }
 
-fn bytes(m: &Message, codec: &Codec) -> Vec<u8> {
+pub(super) fn bytes(m: &Message, codec: &Codec) -> Vec<u8> {
     let mut b = Vec::new();
     packet::encode(m, codec, &mut b);
     b
@@ -58,7 +58,7 @@ fn bytes(m: &Message, codec: &Codec) -> Vec<u8> {
 
 /// Brings up a session from `peer` (AS `asn`), with or without RFC 8654
 /// extended messages; the connection's id.
-fn session(sp: &mut Speaker, now: Instant, peer: &str, asn: u32, extended: bool) -> ConnId {
+pub(super) fn session(sp: &mut Speaker, now: Instant, peer: &str, asn: u32, extended: bool) -> ConnId {
     let conn = sp.accept(now, ip(peer), 0, ip(LOCAL)).expect("a configured neighbor");
     let mut capabilities = vec![Capability::Multiprotocol(1, 1), Capability::FourOctetAs(asn)];
     if extended {
@@ -71,7 +71,7 @@ fn session(sp: &mut Speaker, now: Instant, peer: &str, asn: u32, extended: bool)
     conn
 }
 
-fn announce(prefix: &str, path: &[u32], hop: &str) -> Message {
+pub(super) fn announce(prefix: &str, path: &[u32], hop: &str) -> Message {
     let attrs = PathAttrs {
         origin: Origin::Igp,
         as_path: AsPath::sequence(path),
@@ -86,7 +86,7 @@ fn announce(prefix: &str, path: &[u32], hop: &str) -> Message {
 }
 
 /// What the sessions above negotiate (both sides have 4-octet ASes).
-const FOUR: Codec = Codec { four_octet_as: true, max_len: MAX_LEN };
+pub(super) const FOUR: Codec = Codec { four_octet_as: true, max_len: MAX_LEN };
 
 const TWO: &str = " neighbor 192.0.2.1 remote-as 65010\n neighbor 192.0.2.2 remote-as 65020\n";
 
@@ -276,7 +276,7 @@ fn end_of_rib_follows_the_whole_table() {
 }
 
 /// Announced and withdrawn prefixes in what one neighbor was sent.
-fn routes(msgs: &[(usize, Message)]) -> (Vec<String>, Vec<String>) {
+pub(super) fn routes(msgs: &[(usize, Message)]) -> (Vec<String>, Vec<String>) {
     let (mut a, mut w) = (Vec::new(), Vec::new());
     for (_, m) in msgs {
         if let Message::Update(u) = m {

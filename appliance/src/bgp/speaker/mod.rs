@@ -36,6 +36,7 @@ mod neighbor;
 mod next_hop;
 mod originate;
 mod reconfigure;
+mod update_group;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr};
@@ -97,6 +98,11 @@ pub struct Speaker {
     /// The routes out of one `flush_peer`: equal ones share a set while
     /// they are grouped into UPDATEs, and all go with the slice.
     packing: Interner,
+    /// Neighbors whose routes out are computed together.
+    groups: update_group::UpdateGroups,
+    /// One more at each session up or down and each change of the host's
+    /// addresses or links: what update-groups rest on besides the config.
+    export_epoch: u64,
     conns: HashMap<ConnId, usize>,
     /// What we originate (`network`, `redistribute`), with its attributes.
     originated: FastMap<IpNet, Arc<PathAttrs>>,
@@ -139,6 +145,8 @@ impl Speaker {
             host,
             interner: Interner::default(),
             packing: Interner::default(),
+            groups: Default::default(),
+            export_epoch: 0,
             conns: HashMap::new(),
             originated: FastMap::default(),
             said: HashSet::new(),
@@ -260,6 +268,11 @@ impl Speaker {
         self.interner.len()
     }
 
+    /// Update-groups with neighbors up, and the routes out kept for them.
+    pub fn update_groups(&self) -> (usize, usize) {
+        self.groups.counts()
+    }
+
     pub fn is_originated(&self, p: &IpNet) -> bool {
         originate::is_originated(&self.originated, p)
     }
@@ -319,6 +332,9 @@ impl Speaker {
             return;
         }
         let links = h.links != self.host.links;
+        if links || h.addresses != self.host.addresses || h.names != self.host.names {
+            self.export_epoch += 1;
+        }
         self.host = h;
         if links {
             self.links_changed(now);
@@ -346,3 +362,5 @@ mod interface_tests;
 mod policy_tests;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod update_group_tests;

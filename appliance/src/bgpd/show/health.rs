@@ -122,6 +122,10 @@ pub fn memory(v: &View) -> String {
     let _ = writeln!(s, "{adj_out} Adj-Out entries, using {bytes} bytes of memory");
     let attr = size_of::<PathAttrs>() + 16;
     let _ = writeln!(s, "{sets} BGP attributes, using {} bytes of memory", sets * attr);
+    // Each kept route out holds its key's set and its own (both counted
+    // above when the RIB has them too) in a map entry.
+    let (groups, kept) = sp.update_groups();
+    let _ = writeln!(s, "{groups} update-groups, {kept} routes out kept, using {} bytes of memory", kept * 48);
     let _ = writeln!(s, "{} peers", sp.configured().count());
     s
 }
