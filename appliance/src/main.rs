@@ -8,6 +8,10 @@ use std::process::ExitCode;
 
 use bgpbox::applets::{self, APPLETS};
 
+#[cfg(feature = "dlmalloc")]
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 fn main() -> ExitCode {
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let argv0 = args.first().cloned().unwrap_or_default();

@@ -138,39 +138,58 @@ fn room(codec: &Codec, attrs_len: usize) -> usize {
 pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: &mut Vec<u8>) -> usize {
     let Some(first) = prefixes.first() else { return 0 };
     let afi = Afi::of(first);
+    // Plain IPv4 NLRI: the attributes encoded once, into the first
+    // message, and copied from there (most of a full table to every
+    // neighbor goes this way).
+    if afi == Afi::Ipv4 && !matches!(attrs.next_hop, Some(IpAddr::V6(_))) {
+        return pack_plain(codec, attrs, prefixes, out);
+    }
     let mut sample = Vec::new();
     attrs.encode(codec, afi == Afi::Ipv4, &mut sample);
     let room = room(codec, sample.len() + mp_overhead(afi, attrs));
-    // Plain IPv4 NLRI: the attributes as encoded once, then the prefixes
-    // (most of a full table to every neighbor goes this way).
-    let plain = afi == Afi::Ipv4 && !matches!(attrs.next_hop, Some(IpAddr::V6(_)));
-    let mut tmpl = Update::default();
-    if !plain {
-        tmpl = Update { attrs: Some(attrs.clone()), mp_next_hop: mp_hops(attrs), ..Default::default() };
-    }
+    let mut tmpl = Update { attrs: Some(attrs.clone()), mp_next_hop: mp_hops(attrs), ..Default::default() };
     let mut i = 0;
     let mut n = 0;
     while i < prefixes.len() {
-        let mut used = 0;
-        let mut j = i;
-        while j < prefixes.len() && used + encoded_len(&prefixes[j]) <= room {
-            used += encoded_len(&prefixes[j]);
-            j += 1;
+        let j = fill(prefixes, i, room);
+        tmpl.announced = prefixes[i..j].to_vec();
+        tmpl.encode(codec, out);
+        n += 1;
+        i = j;
+    }
+    n
+}
+
+/// The end of the run of prefixes from `i` that fits `room` (one at
+/// least: the caller checked `fits`).
+fn fill(prefixes: &[IpNet], i: usize, room: usize) -> usize {
+    let (mut used, mut j) = (0, i);
+    while j < prefixes.len() && used + encoded_len(&prefixes[j]) <= room {
+        used += encoded_len(&prefixes[j]);
+        j += 1;
+    }
+    j.max(i + 1)
+}
+
+fn pack_plain(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: &mut Vec<u8>) -> usize {
+    let mut encoded: Option<std::ops::Range<usize>> = None;
+    let (mut i, mut n) = (0, 0);
+    while i < prefixes.len() {
+        let at = start(out, UPDATE);
+        out.extend_from_slice(&[0, 0, 0, 0]);
+        let from = out.len();
+        match encoded.clone() {
+            Some(r) => out.extend_from_within(r),
+            None => attrs.encode(codec, true, out),
         }
-        let j = j.max(i + 1);
-        if plain {
-            let at = start(out, UPDATE);
-            out.extend_from_slice(&[0, 0]);
-            out.extend_from_slice(&(sample.len() as u16).to_be_bytes());
-            out.extend_from_slice(&sample);
-            for p in &prefixes[i..j] {
-                encode_prefix(p, out);
-            }
-            finish(out, at);
-        } else {
-            tmpl.announced = prefixes[i..j].to_vec();
-            tmpl.encode(codec, out);
+        let len = out.len() - from;
+        out[from - 2..from].copy_from_slice(&(len as u16).to_be_bytes());
+        encoded = Some(from..out.len());
+        let j = fill(prefixes, i, room(codec, len));
+        for p in &prefixes[i..j] {
+            encode_prefix(p, out);
         }
+        finish(out, at);
         n += 1;
         i = j;
     }

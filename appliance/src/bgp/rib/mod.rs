@@ -342,6 +342,26 @@ impl Table {
         Some(was)
     }
 
+    /// For a neighbor's slice: the best path for `prefix`, and whether
+    /// slot `slot` had been sent it, in one lookup that also records it
+    /// as sent (most routes a neighbor is looked at for go out; the caller
+    /// takes it back with `swap_sent` if not). None: no entry.
+    pub fn best_marking(&mut self, prefix: &IpNet, slot: Option<u8>) -> (Option<Path>, Option<bool>) {
+        let e = match (V4::split(prefix), V6::split(prefix)) {
+            (Some((b, k)), _) => self.v4.get_mut(b, k).map(|e| (&e.paths, &mut e.sent)),
+            (_, Some((b, k))) => self.v6.get_mut(b, k).map(|e| (&e.paths, &mut e.sent)),
+            _ => None,
+        };
+        let Some((paths, sent)) = e else { return (None, None) };
+        let best = paths.all()[..paths.selected()].first().cloned();
+        let was = slot.map(|s| {
+            let was = *sent & 1 << s != 0;
+            *sent |= 1 << s;
+            was
+        });
+        (best, was)
+    }
+
     /// Forgets what slot `slot` was sent (its neighbor went, or asked
     /// for everything again).
     pub fn clear_slot(&mut self, slot: u8) {

@@ -77,11 +77,19 @@ impl AdjRibOut {
     }
 
     /// Records that it was sent `prefix` (on) or its withdrawal (off),
-    /// and says whether it had been sent the prefix (one RIB lookup: this
-    /// runs for every prefix to every neighbor).
-    pub fn mark(&mut self, table: &mut Table, prefix: IpNet, on: bool) -> bool {
-        let bit = self.slot.and_then(|s| table.swap_sent(&prefix, s, on));
-        let off = if bit.is_some() || !on { self.off_rib.remove(&prefix) } else { !self.off_rib.insert(prefix) };
+    /// and says whether it had been sent the prefix. `bit`: what the RIB
+    /// entry's bit was, from `Table::best_marking`, which set it (None: no
+    /// entry, or no slot); a withdrawal clears it again. One RIB lookup
+    /// for what goes out: this runs for every prefix to every neighbor.
+    pub fn mark(&mut self, table: &mut Table, prefix: IpNet, bit: Option<bool>, on: bool) -> bool {
+        if let (Some(_), false, Some(s)) = (bit, on, self.slot) {
+            table.swap_sent(&prefix, s, false);
+        }
+        let off = match (bit.is_some() || !on, self.off_rib.is_empty()) {
+            (true, true) => false,
+            (true, false) => self.off_rib.remove(&prefix),
+            (false, _) => !self.off_rib.insert(prefix),
+        };
         let was = bit == Some(true) || off;
         let n = &mut self.count[Afi::of(&prefix)];
         match (was, on) {
@@ -143,10 +151,10 @@ impl AdjRibOut {
         self.walk = PerFamily::default();
     }
 
-    /// Up to `PACK_SLICE` prefixes to look at: the walks' next, then the
-    /// changed ones.
-    pub fn take(&mut self, tables: &PerFamily<Table>) -> Vec<IpNet> {
-        let mut out = Vec::new();
+    /// Up to `PACK_SLICE` prefixes to look at, into `out`: the walks'
+    /// next, then the changed ones.
+    pub fn take(&mut self, tables: &PerFamily<Table>, out: &mut Vec<IpNet>) {
+        out.clear();
         for afi in PerFamily::<()>::AFIS {
             let Some(at) = self.walk[afi] else { continue };
             let room = PACK_SLICE - out.len();
@@ -160,18 +168,19 @@ impl AdjRibOut {
             }
         }
         // What a walk brings needs no second look.
-        for p in &out {
-            self.dirty.remove(p);
+        if !self.dirty.is_empty() {
+            for p in out.iter() {
+                self.dirty.remove(p);
+            }
         }
-        let room = PACK_SLICE - out.len();
-        let some: Vec<IpNet> = self.dirty.iter().take(room).copied().collect();
-        for p in &some {
+        let walked = out.len();
+        let room = PACK_SLICE - walked;
+        out.extend(self.dirty.iter().take(room).copied());
+        for p in &out[walked..] {
             self.dirty.remove(p);
         }
         if self.dirty.is_empty() && self.dirty.capacity() > PACK_SLICE {
             self.dirty = FastSet::default();
         }
-        out.extend(some);
-        out
     }
 }

@@ -100,6 +100,7 @@ pub struct Speaker {
     packing: Interner,
     /// Neighbors whose routes out are computed together.
     groups: update_group::UpdateGroups,
+    scratch: export::Scratch,
     /// One more at each session up or down and each change of the host's
     /// addresses or links: what update-groups rest on besides the config.
     export_epoch: u64,
@@ -146,6 +147,7 @@ impl Speaker {
             interner: Interner::default(),
             packing: Interner::default(),
             groups: Default::default(),
+            scratch: Default::default(),
             export_epoch: 0,
             conns: HashMap::new(),
             originated: FastMap::default(),

@@ -15,15 +15,31 @@ pub(super) fn put(out: &mut Vec<u8>, flags: u8, code: u8, value: &[u8]) {
     out.extend_from_slice(value);
 }
 
+/// `put` with the value written straight into `out` (no buffer per
+/// attribute: exporting a full table encodes millions of sets), its
+/// length filled in after; the rare value over 255 bytes moves by one
+/// for the extended length.
+fn put_with(out: &mut Vec<u8>, flags: u8, code: u8, value: impl FnOnce(&mut Vec<u8>)) {
+    let at = out.len();
+    out.extend_from_slice(&[flags & !EXTENDED, code, 0]);
+    value(out);
+    let len = out.len() - at - 3;
+    if len > 255 {
+        out[at] = flags | EXTENDED;
+        out.insert(at + 2, (len >> 8) as u8);
+        out[at + 3] = len as u8;
+    } else {
+        out[at + 2] = len as u8;
+    }
+}
+
 impl PathAttrs {
     /// Encodes the attributes, except MP_REACH/MP_UNREACH which the UPDATE
     /// encoder adds. `ipv4_next_hop`: whether to send NEXT_HOP (IPv4 NLRI).
     pub fn encode(&self, codec: &Codec, ipv4_next_hop: bool, out: &mut Vec<u8>) {
         let four = codec.four_octet_as;
         put(out, TRANSITIVE, ORIGIN, &[self.origin as u8]);
-        let mut v = Vec::new();
-        self.as_path.encode(four, &mut v);
-        put(out, TRANSITIVE, AS_PATH, &v);
+        put_with(out, TRANSITIVE, AS_PATH, |v| self.as_path.encode(four, v));
         if let (true, Some(IpAddr::V4(nh))) = (ipv4_next_hop, self.next_hop) {
             put(out, TRANSITIVE, NEXT_HOP, &nh.octets());
         }
@@ -47,20 +63,20 @@ impl PathAttrs {
             put(out, OPTIONAL | TRANSITIVE, AGGREGATOR, &v);
         }
         if !self.communities.is_empty() {
-            let v: Vec<u8> = self.communities.iter().flat_map(|c| c.to_be_bytes()).collect();
-            put(out, OPTIONAL | TRANSITIVE, COMMUNITIES, &v);
+            put_with(out, OPTIONAL | TRANSITIVE, COMMUNITIES, |v| {
+                self.communities.iter().for_each(|c| v.extend_from_slice(&c.to_be_bytes()))
+            });
         }
         if let Some(id) = self.originator_id() {
             put(out, OPTIONAL, ORIGINATOR_ID, &id.octets());
         }
         if !self.cluster_list().is_empty() {
-            let v: Vec<u8> = self.cluster_list().iter().flat_map(|c| c.octets()).collect();
-            put(out, OPTIONAL, CLUSTER_LIST, &v);
+            put_with(out, OPTIONAL, CLUSTER_LIST, |v| {
+                self.cluster_list().iter().for_each(|c| v.extend_from_slice(&c.octets()))
+            });
         }
         if !four && self.as_path.has_4octet() {
-            let mut v = Vec::new();
-            self.as_path.encode(true, &mut v);
-            put(out, OPTIONAL | TRANSITIVE, AS4_PATH, &v);
+            put_with(out, OPTIONAL | TRANSITIVE, AS4_PATH, |v| self.as_path.encode(true, v));
         }
         if let (false, Some((asn, id))) = (four, self.aggregator()) {
             if asn > 0xffff {
@@ -70,8 +86,9 @@ impl PathAttrs {
             }
         }
         if !self.large_communities().is_empty() {
-            let v: Vec<u8> = self.large_communities().iter().flatten().flat_map(|c| c.to_be_bytes()).collect();
-            put(out, OPTIONAL | TRANSITIVE, LARGE_COMMUNITIES, &v);
+            put_with(out, OPTIONAL | TRANSITIVE, LARGE_COMMUNITIES, |v| {
+                self.large_communities().iter().flatten().for_each(|c| v.extend_from_slice(&c.to_be_bytes()))
+            });
         }
         for r in self.other() {
             put(out, r.flags, r.code, &r.data);
