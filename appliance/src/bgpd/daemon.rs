@@ -29,7 +29,7 @@ use super::{control, kernel_watch, sockopt};
 use crate::bgp::config::StaticRoute;
 use crate::bgp::config::{self, Config};
 use crate::bgp::fsm::ConnId;
-use crate::bgp::packet::Afi;
+use crate::bgp::packet::{frame, Afi, EXTENDED_MAX_LEN};
 use crate::bgp::speaker::{Host, Output, Speaker, WITHDRAW_SLICE};
 use crate::control::Response;
 
@@ -270,8 +270,10 @@ impl Daemon {
             },
             Event::Connected(conn, Err(e)) => self.speaker.closed(now, conn, &connection::io_reason(&e)),
             Event::Messages(conn, msgs, permit) => {
-                for m in msgs {
-                    self.speaker.message(now, conn, &m);
+                let mut rest = &msgs[..];
+                while let Ok(Some(len)) = frame(rest, EXTENDED_MAX_LEN) {
+                    self.speaker.message(now, conn, &rest[..len]);
+                    rest = &rest[len..];
                 }
                 if self.fib.backlog() > FIB_HIGH {
                     self.kept_permits.push(permit);

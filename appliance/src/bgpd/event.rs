@@ -16,9 +16,10 @@ use crate::control::{Request, Response};
 pub enum Event {
     Accepted(TcpStream, SocketAddr, SocketAddr),
     Connected(ConnId, std::io::Result<TcpStream>),
-    /// Framed messages from a connection; the permit goes back to its
-    /// reader once they are handled.
-    Messages(ConnId, Vec<Vec<u8>>, OwnedSemaphorePermit),
+    /// Whole messages from a connection, one after the other (framed by
+    /// its reader); the permit goes back to the reader once they are
+    /// handled.
+    Messages(ConnId, Vec<u8>, OwnedSemaphorePermit),
     FramingError(ConnId, Notification),
     Closed(ConnId, String),
     /// A connection's send queue went below its low mark again.
