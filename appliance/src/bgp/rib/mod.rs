@@ -128,6 +128,8 @@ pub struct Table {
 trait Split {
     type B: Ord + Copy + std::fmt::Debug;
     type K: Ord + Copy + std::fmt::Debug;
+    /// The export slots its entries record.
+    type S: Sent;
     fn split(p: &IpNet) -> Option<(Self::B, Self::K)>;
     fn join(b: Self::B, k: Self::K) -> IpNet;
 }
@@ -140,6 +142,7 @@ struct V6;
 impl Split for V4 {
     type B = u16;
     type K = u32;
+    type S = u32;
     fn split(p: &IpNet) -> Option<(u16, u32)> {
         let IpNet::V4(n) = p else { return None };
         let a = u32::from(n.addr());
@@ -153,18 +156,73 @@ impl Split for V4 {
 
 impl Split for V6 {
     type B = u32;
-    /// A u128 as two halves: 8-byte alignment keeps an entry at 40 bytes.
-    type K = (u64, u64);
-    fn split(p: &IpNet) -> Option<(u32, (u64, u64))> {
+    /// The address's last 96 bits and the length, big-endian (so that
+    /// the bytes sort as the prefixes do): 13 bytes, which leave 3 for
+    /// the sent bits in a 32-byte entry.
+    type K = [u8; 13];
+    type S = Sent24;
+    fn split(p: &IpNet) -> Option<(u32, [u8; 13])> {
         let IpNet::V6(n) = p else { return None };
         let a = u128::from(n.addr());
         let k = (a & ((1 << 96) - 1)) << 8 | n.prefix_len() as u128;
-        Some(((a >> 96) as u32, ((k >> 64) as u64, k as u64)))
+        let mut key = [0; 13];
+        key.copy_from_slice(&k.to_be_bytes()[3..]);
+        Some(((a >> 96) as u32, key))
     }
-    fn join(b: u32, (hi, lo): (u64, u64)) -> IpNet {
-        let k = (hi as u128) << 64 | lo as u128;
+    fn join(b: u32, key: [u8; 13]) -> IpNet {
+        let mut bytes = [0; 16];
+        bytes[3..].copy_from_slice(&key);
+        let k = u128::from_be_bytes(bytes);
         let a = std::net::Ipv6Addr::from((b as u128) << 96 | k >> 8);
         IpNet::V6(ipnet::Ipv6Net::new(a, (k & 0xff) as u8).expect("a length that came from a prefix"))
+    }
+}
+
+/// The export slots a RIB entry records a bit for: 32 in an IPv4 entry,
+/// 24 in an IPv6 one (a neighbor with a slot past them keeps what it was
+/// sent of IPv6 in its Adj-RIB-Out, as one without a slot does).
+pub(crate) trait Sent: Copy + Default + std::fmt::Debug {
+    const SLOTS: u8;
+    fn bits(self) -> u32;
+    fn set_bits(&mut self, bits: u32);
+
+    /// Sets or clears `slot`'s bit; whether it was set. None: no bit for
+    /// that slot.
+    fn swap(&mut self, slot: u8, on: bool) -> Option<bool> {
+        if slot >= Self::SLOTS {
+            return None;
+        }
+        let b = self.bits();
+        self.set_bits(if on { b | 1 << slot } else { b & !(1 << slot) });
+        Some(b & 1 << slot != 0)
+    }
+
+    fn get(self, slot: u8) -> Option<bool> {
+        (slot < Self::SLOTS).then(|| self.bits() & 1 << slot != 0)
+    }
+}
+
+impl Sent for u32 {
+    const SLOTS: u8 = 32;
+    fn bits(self) -> u32 {
+        self
+    }
+    fn set_bits(&mut self, bits: u32) {
+        *self = bits;
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sent24([u8; 3]);
+
+impl Sent for Sent24 {
+    const SLOTS: u8 = 24;
+    fn bits(self) -> u32 {
+        u32::from_le_bytes([self.0[0], self.0[1], self.0[2], 0])
+    }
+    fn set_bits(&mut self, bits: u32) {
+        let b = bits.to_le_bytes();
+        self.0 = [b[0], b[1], b[2]];
     }
 }
 
@@ -173,15 +231,18 @@ impl Split for V6 {
 /// nothing here, as an IPv4 entry has these 4 bytes free anyway), its
 /// candidates.
 #[derive(Debug)]
-struct Entry<K> {
+struct Entry<K, T> {
     key: K,
-    sent: u32,
+    sent: T,
     paths: Paths,
 }
 
+/// One bucket's entries, in the order of their keys.
+type Bucket<S> = Vec<Entry<<S as Split>::K, <S as Split>::S>>;
+
 #[derive(Debug)]
 struct Buckets<S: Split> {
-    map: BTreeMap<S::B, Vec<Entry<S::K>>>,
+    map: BTreeMap<S::B, Bucket<S>>,
     len: usize,
 }
 
@@ -192,19 +253,21 @@ impl<S: Split> Default for Buckets<S> {
 }
 
 impl<S: Split> Buckets<S> {
-    fn get(&self, b: S::B, k: S::K) -> Option<&Entry<S::K>> {
+    fn get(&self, b: S::B, k: S::K) -> Option<&Entry<S::K, S::S>> {
         let v = self.map.get(&b)?;
         v.binary_search_by_key(&k, |e| e.key).ok().map(|i| &v[i])
     }
 
-    fn get_mut(&mut self, b: S::B, k: S::K) -> Option<&mut Entry<S::K>> {
+    fn get_mut(&mut self, b: S::B, k: S::K) -> Option<&mut Entry<S::K, S::S>> {
         let v = self.map.get_mut(&b)?;
         v.binary_search_by_key(&k, |e| e.key).ok().map(|i| &mut v[i])
     }
 
     fn clear_slot(&mut self, slot: u8) {
-        for e in self.map.values_mut().flatten() {
-            e.sent &= !(1 << slot);
+        if slot < S::S::SLOTS {
+            for e in self.map.values_mut().flatten() {
+                e.sent.swap(slot, false);
+            }
         }
     }
 
@@ -225,7 +288,7 @@ impl<S: Split> Buckets<S> {
         match (v.binary_search_by_key(&k, |e| e.key), path) {
             (Err(_), None) => (None, false),
             (Err(i), Some(p)) => {
-                v.insert(i, Entry { key: k, sent: 0, paths: Paths::One(p.clone()) });
+                v.insert(i, Entry { key: k, sent: Default::default(), paths: Paths::One(p.clone()) });
                 self.len += 1;
                 (Some(Change { prefix, selected: vec![p], sent: 0 }), false)
             }
@@ -233,7 +296,7 @@ impl<S: Split> Buckets<S> {
                 let (change, had, empty) = replace(&mut v[i].paths, path, peer, peers, sel);
                 let mut sent = 0;
                 if empty {
-                    sent = v.remove(i).sent;
+                    sent = v.remove(i).sent.bits();
                     self.len -= 1;
                     if v.is_empty() {
                         self.map.remove(&b);
@@ -310,56 +373,41 @@ impl Table {
         }
     }
 
-    fn sent_mut(&mut self, prefix: &IpNet) -> Option<&mut u32> {
+    /// Whether the neighbor with export slot `slot` was sent `prefix`;
+    /// None: the prefix has no entry, or the entry no bit for the slot.
+    pub fn sent(&self, prefix: &IpNet, slot: u8) -> Option<bool> {
         match (V4::split(prefix), V6::split(prefix)) {
-            (Some((b, k)), _) => self.v4.get_mut(b, k).map(|e| &mut e.sent),
-            (_, Some((b, k))) => self.v6.get_mut(b, k).map(|e| &mut e.sent),
+            (Some((b, k)), _) => self.v4.get(b, k)?.sent.get(slot),
+            (_, Some((b, k))) => self.v6.get(b, k)?.sent.get(slot),
             _ => None,
         }
     }
 
-    /// Whether the neighbor with export slot `slot` was sent `prefix`;
-    /// None: the prefix has no entry.
-    pub fn sent(&self, prefix: &IpNet, slot: u8) -> Option<bool> {
-        let sent = match (V4::split(prefix), V6::split(prefix)) {
-            (Some((b, k)), _) => self.v4.get(b, k)?.sent,
-            (_, Some((b, k))) => self.v6.get(b, k)?.sent,
-            _ => return None,
-        };
-        Some(sent & 1 << slot != 0)
-    }
-
     /// Records whether slot `slot` was sent `prefix`, and says whether it
-    /// had been. None: the prefix has no entry to record it in.
+    /// had been. None: no entry, or no bit for the slot, to record it in.
     pub fn swap_sent(&mut self, prefix: &IpNet, slot: u8, on: bool) -> Option<bool> {
-        let sent = self.sent_mut(prefix)?;
-        let was = *sent & 1 << slot != 0;
-        if on {
-            *sent |= 1 << slot;
-        } else {
-            *sent &= !(1 << slot);
+        match (V4::split(prefix), V6::split(prefix)) {
+            (Some((b, k)), _) => self.v4.get_mut(b, k)?.sent.swap(slot, on),
+            (_, Some((b, k))) => self.v6.get_mut(b, k)?.sent.swap(slot, on),
+            _ => None,
         }
-        Some(was)
     }
 
     /// For a neighbor's slice: the best path for `prefix`, and whether
     /// slot `slot` had been sent it, in one lookup that also records it
     /// as sent (most routes a neighbor is looked at for go out; the caller
-    /// takes it back with `swap_sent` if not). None: no entry.
+    /// takes it back with `swap_sent` if not). None: no entry, or no bit.
     pub fn best_marking(&mut self, prefix: &IpNet, slot: Option<u8>) -> (Option<Path>, Option<bool>) {
-        let e = match (V4::split(prefix), V6::split(prefix)) {
-            (Some((b, k)), _) => self.v4.get_mut(b, k).map(|e| (&e.paths, &mut e.sent)),
-            (_, Some((b, k))) => self.v6.get_mut(b, k).map(|e| (&e.paths, &mut e.sent)),
-            _ => None,
-        };
-        let Some((paths, sent)) = e else { return (None, None) };
-        let best = paths.all()[..paths.selected()].first().cloned();
-        let was = slot.map(|s| {
-            let was = *sent & 1 << s != 0;
-            *sent |= 1 << s;
-            was
-        });
-        (best, was)
+        fn take<K, T: Sent>(e: Option<&mut Entry<K, T>>, slot: Option<u8>) -> (Option<Path>, Option<bool>) {
+            let Some(e) = e else { return (None, None) };
+            let best = e.paths.all()[..e.paths.selected()].first().cloned();
+            (best, slot.and_then(|s| e.sent.swap(s, true)))
+        }
+        match (V4::split(prefix), V6::split(prefix)) {
+            (Some((b, k)), _) => take(self.v4.get_mut(b, k), slot),
+            (_, Some((b, k))) => take(self.v6.get_mut(b, k), slot),
+            _ => (None, None),
+        }
     }
 
     /// Forgets what slot `slot` was sent (its neighbor went, or asked

@@ -159,6 +159,7 @@ fn buckets_keep_prefixes_whole_and_in_order() {
     let v6: Vec<IpNet> =
         ["::/0", "2001:db8::/32", "2001:db8::/48", "2001:db8:0:0:1::/80", "2001:db8::1/128", "ff00::/8"]
             .iter()
+            .chain(&["2001:db8:ffff:ffff:ffff:ffff:ffff:ff00/120", "2001:db8::/127", "2001:db8:1::/48"])
             .map(|p| p.parse().unwrap())
             .collect();
     let mut t6 = Table::default();
@@ -171,11 +172,39 @@ fn buckets_keep_prefixes_whole_and_in_order() {
     let mut sorted = v6.clone();
     sorted.sort();
     assert_eq!(got, sorted);
-    assert_eq!(t6.len(), 6);
+    assert_eq!(t6.len(), 9);
     for p in &v6 {
         t6.update(*p, None, 1, &peers, Selection::default());
     }
     assert!(t6.is_empty() && t6.v6.map.is_empty());
+}
+
+/// An IPv4 entry has a sent bit for 32 export slots, an IPv6 one for 24:
+/// past them the table has no bit (the Adj-RIB-Out keeps the prefix).
+#[test]
+fn sent_bits_of_both_families() {
+    let mut t = Table::default();
+    let (v4, v6): (IpNet, IpNet) = ("192.0.2.0/24".parse().unwrap(), "2001:db8::/48".parse().unwrap());
+    for p in [v4, v6] {
+        t.update(p, Some(path(1, |_| {})), 1, &peers, Selection::default());
+    }
+    for (slot, on4, on6) in [
+        (0, Some(false), Some(false)),
+        (23, Some(false), Some(false)),
+        (24, Some(false), None),
+        (31, Some(false), None),
+    ] {
+        assert_eq!(t.swap_sent(&v4, slot, true), on4, "slot {slot}");
+        assert_eq!(t.swap_sent(&v6, slot, true), on6, "slot {slot}");
+        assert_eq!(t.sent(&v4, slot), Some(true));
+        assert_eq!(t.sent(&v6, slot), on6.map(|_| true));
+        assert_eq!(t.best_marking(&v6, Some(slot)).1, on6.map(|_| true));
+    }
+    t.clear_slot(23);
+    assert_eq!((t.sent(&v4, 23), t.sent(&v6, 23), t.sent(&v6, 0)), (Some(false), Some(false), Some(true)));
+    // The bits of the slots go with a removed entry, for the withdrawals.
+    let (c, _) = t.update(v6, None, 1, &peers, Selection::default());
+    assert_eq!(c.unwrap().sent, 1);
 }
 
 /// What a prefix costs: its entry (one path inline) and, from a second
@@ -184,8 +213,8 @@ fn buckets_keep_prefixes_whole_and_in_order() {
 fn entries_and_second_paths_stay_small() {
     assert_eq!(std::mem::size_of::<Path>(), 16);
     assert_eq!(std::mem::size_of::<Paths>(), 16);
-    assert_eq!(std::mem::size_of::<Entry<u32>>(), 24);
-    assert_eq!(std::mem::size_of::<Entry<(u64, u64)>>(), 40);
+    assert_eq!(std::mem::size_of::<Entry<u32, u32>>(), 24);
+    assert_eq!(std::mem::size_of::<Entry<[u8; 13], Sent24>>(), 32);
     assert!(std::mem::size_of::<Many>() <= 40, "{}", std::mem::size_of::<Many>());
     // An attribute set's Arc (16 + 88) fits musl's 112-byte slot; at 96
     // it took a 128-byte one.
