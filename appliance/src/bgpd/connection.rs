@@ -23,8 +23,8 @@ use crate::bgp::packet::{frame, EXTENDED_MAX_LEN};
 
 /// Bytes queued for a connection above which its peer counts as not
 /// reading, and below which it reads again.
-pub const SEND_HIGH: usize = 1 << 20;
-pub const SEND_LOW: usize = 256 << 10;
+pub const SEND_HIGH: usize = 512 << 10;
+pub const SEND_LOW: usize = 128 << 10;
 /// How long a closing connection may take to flush its last messages.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 

@@ -16,8 +16,10 @@ use crate::bgp::rib::Table;
 
 /// How many prefixes one `take` gives: a full table goes out in slices,
 /// each sent before the next is encoded, so that a neighbor that reads
-/// slowly holds back the rest in the RIB, not in the send queue.
-pub const PACK_SLICE: usize = 16_384;
+/// slowly holds back the rest in the RIB, not in the send queue. A slice
+/// of a real table is about 350 KB of UPDATEs: ten neighbors taking a
+/// table each hold a few of them queued (16,384 cost 5 MB more at peak).
+pub const PACK_SLICE: usize = 8192;
 
 /// What a neighbor's routes out of a family depend on, judged once per
 /// config generation (a config change that alters it also changes the

@@ -343,7 +343,7 @@ impl Speaker {
         }
         let p = &mut self.peers[i];
         let codec = p.codec();
-        // Sized once: grown by doubling, a slice's half megabyte was
+        // Sized once: grown by doubling, a slice's UPDATEs were
         // copied at each step (memcpy was 7% of the time exporting).
         let mut buf = Vec::with_capacity(6 * (w.items.len() + w.withdrawn.len()) + 96 * w.sets.len());
         w.withdrawn.sort_unstable();
@@ -400,7 +400,7 @@ impl Speaker {
 }
 
 /// What `flush_peer` works in, kept between slices: a slice's lists are
-/// a few hundred kilobytes each, which musl's malloc maps and unmaps
+/// up to a few hundred kilobytes each, which musl's malloc maps and unmaps
 /// every time (page faults and munmap were 8% of the time exporting).
 #[derive(Debug, Default)]
 pub(super) struct Scratch {

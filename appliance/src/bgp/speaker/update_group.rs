@@ -26,9 +26,10 @@ use crate::bgp::packet::{Afi, PathAttrs};
 use crate::bgp::rib::PeerId;
 
 /// Routes kept per generation of the memo; two generations live at once.
-/// A slice of a real table (16,384 prefixes) has about 7,000 sets, and
-/// members of a group that came up together stay within a slice or two.
-const KEEP: usize = 8192;
+/// A slice of a real table (`PACK_SLICE`, 8,192 prefixes) has about 3,500
+/// sets, and members of a group that came up together stay within a slice
+/// or two of each other.
+const KEEP: usize = 4096;
 
 /// Everything of a neighbor that its routes out depend on besides the
 /// best path, for one family. Neighbors with equal ones form a group.
