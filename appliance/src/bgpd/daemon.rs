@@ -72,7 +72,7 @@ struct Daemon {
     opts: Options,
     fib: Fib,
     events: Events,
-    conns: HashMap<ConnId, Conn>,
+    conns: crate::bgp::hash::FastMap<ConnId, Conn>,
     started: Instant,
     /// When each non-BGP kernel route was first seen, for its age.
     kernel_since: HashMap<IpNet, Instant>,
@@ -139,7 +139,7 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         opts,
         fib,
         events: tx.clone(),
-        conns: HashMap::new(),
+        conns: Default::default(),
         started: now,
         kernel_since: HashMap::new(),
         kept_permits: Vec::new(),

@@ -38,7 +38,7 @@ mod originate;
 mod reconfigure;
 mod update_group;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -104,7 +104,7 @@ pub struct Speaker {
     /// One more at each session up or down and each change of the host's
     /// addresses or links: what update-groups rest on besides the config.
     export_epoch: u64,
-    conns: HashMap<ConnId, usize>,
+    conns: FastMap<ConnId, usize>,
     /// What we originate (`network`, `redistribute`), with its attributes.
     originated: FastMap<IpNet, Arc<PathAttrs>>,
     /// RFC 8212 and oversized-route warnings already given.
@@ -149,7 +149,7 @@ impl Speaker {
             groups: Default::default(),
             scratch: Default::default(),
             export_epoch: 0,
-            conns: HashMap::new(),
+            conns: FastMap::default(),
             originated: FastMap::default(),
             said: HashSet::new(),
             oversize_said: HashSet::new(),
