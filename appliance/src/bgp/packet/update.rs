@@ -487,6 +487,38 @@ mod tests {
         }
     }
 
+    /// Values over 255 bytes take the extended length (written in place,
+    /// then moved by a byte), in the first UPDATE of a run and in those
+    /// copied from it, with 2- and 4-octet ASes.
+    #[test]
+    fn long_attributes_round_trip_through_packing() {
+        let asns: Vec<u32> = (0..200).map(|i| 4_200_000_000 + i).collect();
+        let mut a = attrs();
+        a.as_path = AsPath::sequence(&asns);
+        a.communities = (0..80u32).collect::<Vec<_>>().into();
+        a.rare_mut().large_communities = (0..30u32).map(|i| [65000, i, i]).collect();
+        a.rare_mut().cluster_list = (0..70u32).map(|i| Ipv4Addr::from(0xc000_0200 + i)).collect();
+        let prefixes: Vec<IpNet> = (0..1500u32)
+            .map(|i| IpNet::V4(ipnet::Ipv4Net::new((0x0a00_0000 + (i << 8)).into(), 24).unwrap()))
+            .collect();
+        for four_octet_as in [true, false] {
+            let codec = Codec { four_octet_as, max_len: MAX_LEN };
+            let mut out = Vec::new();
+            let n = pack_announce(&codec, &a, &prefixes, &mut out);
+            assert!(n > 2, "{n}");
+            let (mut rest, mut seen) = (&out[..], Vec::new());
+            while !rest.is_empty() {
+                let len = frame(rest, MAX_LEN).unwrap().unwrap();
+                let Message::Update(u) = decode_msg(&rest[..len], &codec).unwrap() else { panic!() };
+                assert!(u.problems.is_empty(), "{:?}", u.problems);
+                assert_eq!(u.attrs.as_ref(), Some(&a));
+                seen.extend(u.announced);
+                rest = &rest[len..];
+            }
+            assert_eq!(seen, prefixes);
+        }
+    }
+
     #[test]
     fn packing_splits_at_the_message_size() {
         let prefixes: Vec<IpNet> = (0..3000u32)
