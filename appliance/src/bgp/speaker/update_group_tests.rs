@@ -107,3 +107,64 @@ fn no_route_is_kept_for_a_neighbor_alone_in_its_group() {
     // The feed is up alone: no group of two.
     assert_eq!(sp.update_groups(), (1, 0));
 }
+
+/// An IPv6 RIB entry has sent bits for 24 export slots: thirty neighbors
+/// up at once, those past the 24th keep what they were sent of IPv6 in
+/// their Adj-RIB-Out, and each gets the route once and its withdrawal.
+#[test]
+fn ipv6_to_neighbors_past_the_entrys_slots() {
+    use crate::bgp::packet::{AsPath, Capability, Codec, Open, Origin, PathAttrs, Update};
+    let now = Instant::now();
+    let sinks: Vec<String> = (0..30).map(|i| format!("192.0.2.{}", 10 + i)).collect();
+    let mut lines = String::from(" neighbor 192.0.2.1 remote-as 65010\n");
+    for (i, s) in sinks.iter().enumerate() {
+        lines += &format!(" neighbor {s} remote-as {}\n", 65100 + i);
+    }
+    lines += " address-family ipv6 unicast\n  neighbor 192.0.2.1 activate\n";
+    for s in &sinks {
+        lines += &format!("  neighbor {s} activate\n");
+    }
+    lines += " exit-address-family\n";
+    let mut sp = speaker(&lines, now);
+    let up = |sp: &mut Speaker, peer: &str, asn: u32| {
+        let conn = sp.accept(now, ip(peer), 0, ip(LOCAL)).expect("a configured neighbor");
+        let capabilities =
+            vec![Capability::Multiprotocol(1, 1), Capability::Multiprotocol(2, 1), Capability::FourOctetAs(asn)];
+        let open = Open { version: 4, asn, hold_time: 9, bgp_id: peer.parse().unwrap(), capabilities };
+        sp.message(now, conn, &bytes(&Message::Open(open), &Codec::default()));
+        sp.message(now, conn, &bytes(&Message::Keepalive, &Codec::default()));
+        conn
+    };
+    let feed = up(&mut sp, "192.0.2.1", 65010);
+    let conns: Vec<ConnId> = sinks.iter().enumerate().map(|(i, s)| up(&mut sp, s, 65100 + i as u32)).collect();
+    sp.take_output();
+    let prefix: IpNet = "2001:db8:1::/48".parse().unwrap();
+    let hop: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+    let attrs = PathAttrs {
+        origin: Origin::Igp,
+        as_path: AsPath::sequence(&[65010]),
+        next_hop: Some(IpAddr::V6(hop)),
+        ..Default::default()
+    };
+    let u =
+        Update { announced: vec![prefix], attrs: Some(attrs), mp_next_hop: Some((hop, None)), ..Default::default() };
+    sp.message(now, feed, &bytes(&Message::Update(Box::new(u)), &FOUR));
+    let by = sent(&mut sp);
+    for (s, c) in sinks.iter().zip(&conns) {
+        let (ann, _) = routes(by.get(c).map_or(&[][..], |m| &m[..]));
+        assert_eq!(ann, vec![prefix.to_string()], "{s}");
+        let p = sp.peer_at(ip(s)).unwrap();
+        assert_eq!(p.advertised(Afi::Ipv6), 1, "{s}");
+        assert!(sp.advertises(p, &prefix), "{s}");
+    }
+    let w = Update { withdrawn: vec![prefix], ..Default::default() };
+    sp.message(now, feed, &bytes(&Message::Update(Box::new(w)), &FOUR));
+    let by = sent(&mut sp);
+    for (s, c) in sinks.iter().zip(&conns) {
+        let (ann, wd) = routes(by.get(c).map_or(&[][..], |m| &m[..]));
+        assert_eq!((ann.len(), wd), (0, vec![prefix.to_string()]), "{s}");
+        let p = sp.peer_at(ip(s)).unwrap();
+        assert_eq!(p.advertised(Afi::Ipv6), 0, "{s}");
+        assert!(!sp.advertises(p, &prefix), "{s}");
+    }
+}
