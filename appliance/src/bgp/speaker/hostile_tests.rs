@@ -287,17 +287,24 @@ pub(super) fn routes(msgs: &[(usize, Message)]) -> (Vec<String>, Vec<String>) {
     (a, w)
 }
 
+/// A feed (192.0.2.1, AS 65010) and `n` neighbors to export to (from
+/// 192.0.2.10, AS 65100 on): their addresses, and the config lines.
+pub(super) fn feed_and_sinks(n: usize) -> (Vec<String>, String) {
+    let sinks: Vec<String> = (0..n).map(|i| format!("192.0.2.{}", 10 + i)).collect();
+    let mut lines = String::from(" neighbor 192.0.2.1 remote-as 65010\n");
+    for (i, s) in sinks.iter().enumerate() {
+        lines += &format!(" neighbor {s} remote-as {}\n", 65100 + i);
+    }
+    (sinks, lines)
+}
+
 /// More neighbors than the RIB has export slots (32): each gets the
 /// table, its withdrawals, and nothing again for a config change that
 /// does not touch its routes out; a changed route-map out sends it anew.
 #[test]
 fn forty_neighbors_each_get_the_table_once() {
     let now = Instant::now();
-    let sinks: Vec<String> = (0..40).map(|i| format!("192.0.2.{}", 10 + i)).collect();
-    let mut lines = String::from(" neighbor 192.0.2.1 remote-as 65010\n");
-    for (i, s) in sinks.iter().enumerate() {
-        lines += &format!(" neighbor {s} remote-as {}\n", 65100 + i);
-    }
+    let (sinks, lines) = feed_and_sinks(40);
     let mut sp = speaker(&lines, now);
     let a = session(&mut sp, now, "192.0.2.1", 65010, false);
     let conns: Vec<ConnId> =

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::hostile_tests::{announce, bytes, ip, routes, session, speaker, FOUR, LOCAL};
+use super::hostile_tests::{announce, bytes, feed_and_sinks, ip, routes, session, speaker, FOUR, LOCAL};
 use super::*;
 use crate::bgp::config::parse;
 use crate::bgp::packet::{decode, frame, Message, EXTENDED_MAX_LEN};
@@ -115,11 +115,7 @@ fn no_route_is_kept_for_a_neighbor_alone_in_its_group() {
 fn ipv6_to_neighbors_past_the_entrys_slots() {
     use crate::bgp::packet::{AsPath, Capability, Codec, Open, Origin, PathAttrs, Update};
     let now = Instant::now();
-    let sinks: Vec<String> = (0..30).map(|i| format!("192.0.2.{}", 10 + i)).collect();
-    let mut lines = String::from(" neighbor 192.0.2.1 remote-as 65010\n");
-    for (i, s) in sinks.iter().enumerate() {
-        lines += &format!(" neighbor {s} remote-as {}\n", 65100 + i);
-    }
+    let (sinks, mut lines) = feed_and_sinks(30);
     lines += " address-family ipv6 unicast\n  neighbor 192.0.2.1 activate\n";
     for s in &sinks {
         lines += &format!("  neighbor {s} activate\n");
