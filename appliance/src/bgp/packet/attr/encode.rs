@@ -6,13 +6,7 @@ use super::*;
 use crate::bgp::packet::{Codec, AS_TRANS};
 
 pub(super) fn put(out: &mut Vec<u8>, flags: u8, code: u8, value: &[u8]) {
-    if value.len() > 255 {
-        out.extend_from_slice(&[flags | EXTENDED, code]);
-        out.extend_from_slice(&(value.len() as u16).to_be_bytes());
-    } else {
-        out.extend_from_slice(&[flags & !EXTENDED, code, value.len() as u8]);
-    }
-    out.extend_from_slice(value);
+    put_with(out, flags, code, |o| o.extend_from_slice(value));
 }
 
 /// `put` with the value written straight into `out` (no buffer per
