@@ -177,12 +177,9 @@ fn feed(f: Feed) {
     if let Some(n) = f.long_path {
         let mut path = vec![local_as];
         path.extend(std::iter::repeat_n(64_512, n.saturating_sub(1)));
-        let a = PathAttrs {
-            origin: Origin::Igp,
-            as_path: AsPath::sequence(&path),
-            next_hop: Some(next_hop),
-            ..Default::default()
-        };
+        let a = PathAttrs { origin: Origin::Igp, ..Default::default() }
+            .with_as_path(&AsPath::sequence(&path))
+            .with_next_hop(next_hop);
         pack_announce(&codec, &a, &["203.0.113.0/24".parse().unwrap()], &mut stream);
     }
     let mut sets = table::updates(&p4, local_as, next_hop, shape, &codec, &mut stream);

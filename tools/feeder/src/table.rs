@@ -148,11 +148,11 @@ fn plain(rng: &mut Rng, peer_as: u32, next_hop: IpAddr) -> PathAttrs {
     }
     PathAttrs {
         origin: Origin::Igp,
-        as_path: AsPath::sequence(&path),
-        next_hop: Some(next_hop),
         med: (rng.next() % 4 == 0).then(|| (rng.next() % 100) as u32).into(),
         ..Default::default()
     }
+    .with_as_path(&AsPath::sequence(&path))
+    .with_next_hop(next_hop)
 }
 
 fn real(rng: &mut Rng, peer_as: u32, next_hop: IpAddr) -> PathAttrs {
@@ -172,17 +172,17 @@ fn real(rng: &mut Rng, peer_as: u32, next_hop: IpAddr) -> PathAttrs {
         let a = 1 + (rng.next() % 400_000) as u32;
         path.push(if (64_496..=131_071).contains(&a) { a + 66_576 } else { a });
     }
-    let communities: Box<[u32]> = if rng.next() % 3 == 0 {
+    let communities: Vec<u32> = if rng.next() % 3 == 0 {
         (0..1 + rng.next() % 4).map(|_| peer_as << 16 | (rng.next() % 1000) as u32).collect()
     } else {
-        Box::default()
+        Vec::new()
     };
     PathAttrs {
         origin: if rng.next() % 10 == 0 { Origin::Incomplete } else { Origin::Igp },
-        as_path: AsPath::sequence(&path),
-        next_hop: Some(next_hop),
         med: (rng.next() % 4 == 0).then(|| (rng.next() % 1000) as u32).into(),
-        communities,
         ..Default::default()
     }
+    .with_as_path(&AsPath::sequence(&path))
+    .with_next_hop(next_hop)
+    .with_communities(&communities)
 }

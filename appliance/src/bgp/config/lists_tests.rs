@@ -86,20 +86,18 @@ fn the_edge_policy_runs() {
     let p = "198.51.100.0/24".parse().unwrap();
     let s = Subject { peer_address: Some("203.0.113.1".parse().unwrap()), ..Subject::prefix(&p) };
     let cs = |l: &[&str]| -> Box<[u32]> { l.iter().map(|c| parse_community(c).unwrap()).collect() };
-    let a = PathAttrs {
-        as_path: AsPath::sequence(&[64496, 3356]),
-        communities: cs(&["64500:150", "64500:20"]),
-        ..Default::default()
-    };
+    let a = PathAttrs::default()
+        .with_as_path(&AsPath::sequence(&[64496, 3356]))
+        .with_communities(&cs(&["64500:150", "64500:20"]));
     let out = map.apply(&s, &a, &c).unwrap();
     assert_eq!(out.weight(), Some(100));
     assert_eq!(out.rare.as_ref().unwrap().tag, Some(77), "the called map ran");
     assert_eq!(out.large_communities(), [[64500, 2, 1]]);
-    assert_eq!(&out.communities[..], &cs(&["64500:20"])[..], "comm-list delete of entry 20, after on-match next");
-    let bogon = PathAttrs { as_path: AsPath::sequence(&[64496, 23456]), ..a.clone() };
+    assert_eq!(out.communities(), &cs(&["64500:20"])[..], "comm-list delete of entry 20, after on-match next");
+    let bogon = a.clone().with_as_path(&AsPath::sequence(&[64496, 23456]));
     let out = map.apply(&s, &bogon, &c).unwrap();
     assert_eq!(out.weight(), None, "entry 10 does not match; 20 still permits");
-    let blackholed = PathAttrs { communities: cs(&["64500:666"]), ..a };
+    let blackholed = a.with_communities(&cs(&["64500:666"]));
     assert!(map.apply(&s, &blackholed, &c).is_none());
 }
 

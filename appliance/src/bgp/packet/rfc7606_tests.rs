@@ -59,7 +59,7 @@ fn reset(msg: &[u8], subcode: u8, what: &str) {
 fn well_formed_baseline() {
     let u = run(&update(&[ORIGIN_OK, AS_PATH_OK, NEXT_HOP_OK], NLRI)).unwrap();
     assert!(u.problems.is_empty());
-    assert_eq!(u.attrs.unwrap().as_path.to_string(), "65000");
+    assert_eq!(u.attrs.unwrap().as_path().to_string(), "65000");
 }
 
 #[test]

@@ -44,10 +44,9 @@ impl Update {
         let mut a = self.attrs.clone()?;
         if afi == Afi::Ipv6 {
             let (g, ll) = self.mp_next_hop?;
-            a.next_hop = Some(IpAddr::V6(g));
-            a.link_local = ll;
-        } else if matches!(a.next_hop, Some(IpAddr::V4(_))) {
-            a.link_local = None;
+            a.set_next_hops(Some(IpAddr::V6(g)), ll);
+        } else if a.link_local().is_some() && matches!(a.next_hop(), Some(IpAddr::V4(_))) {
+            a.set_next_hops(a.next_hop(), None);
         }
         Some(a)
     }
@@ -76,7 +75,7 @@ impl Update {
             attr::put_attr(out, OPTIONAL, MP_UNREACH, &v);
         }
         // IPv4 with an IPv6 next hop goes in MP_REACH too (RFC 8950).
-        let enhe = !n4.is_empty() && matches!(self.attrs.as_ref().and_then(|a| a.next_hop), Some(IpAddr::V6(_)));
+        let enhe = !n4.is_empty() && matches!(self.attrs.as_ref().and_then(|a| a.next_hop()), Some(IpAddr::V6(_)));
         if let Some(a) = &self.attrs {
             if !n6.is_empty() {
                 self.mp_reach(Afi::Ipv6, &n6, out);
@@ -119,7 +118,7 @@ impl Update {
 /// MP_REACH's header and next hops, counted against an UPDATE's room:
 /// IPv6 routes, and IPv4 ones with an IPv6 next hop.
 fn mp_overhead(afi: Afi, attrs: &PathAttrs) -> usize {
-    if afi == Afi::Ipv6 || matches!(attrs.next_hop, Some(IpAddr::V6(_))) {
+    if afi == Afi::Ipv6 || matches!(attrs.next_hop(), Some(IpAddr::V6(_))) {
         3 + 4 + 1 + 32 + 1
     } else {
         0
@@ -141,7 +140,7 @@ pub fn pack_announce(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: 
     // Plain IPv4 NLRI: the attributes encoded once, into the first
     // message, and copied from there (most of a full table to every
     // neighbor goes this way).
-    if afi == Afi::Ipv4 && !matches!(attrs.next_hop, Some(IpAddr::V6(_))) {
+    if afi == Afi::Ipv4 && !matches!(attrs.next_hop(), Some(IpAddr::V6(_))) {
         return pack_plain(codec, attrs, prefixes, out);
     }
     let mut sample = Vec::new();
@@ -205,8 +204,8 @@ pub fn fits(codec: &Codec, attrs: &PathAttrs, prefix: &IpNet) -> bool {
         .rare
         .as_ref()
         .map_or(0, |r| r.large_communities.len() * 12 + r.other.iter().map(|o| o.data.len() + 4).sum::<usize>() + 16);
-    let asns: usize = attrs.as_path.segments().map(|(_, a)| a.len() + 1).sum();
-    let bound = 100 + asns * 4 + attrs.communities.len() * 4 + rare;
+    let asns: usize = attrs.as_path().segments().map(|(_, a)| a.len() + 1).sum();
+    let bound = 100 + asns * 4 + attrs.communities().len() * 4 + rare;
     if bound + HEADER_LEN + 4 + 17 + 40 <= codec.max_len {
         return true;
     }
@@ -248,8 +247,8 @@ fn chunk_by_size(ps: &[IpNet], room: usize) -> Vec<&[IpNet]> {
 }
 
 fn mp_hops(a: &PathAttrs) -> Option<(Ipv6Addr, Option<Ipv6Addr>)> {
-    match a.next_hop {
-        Some(IpAddr::V6(g)) => Some((g, a.link_local)),
+    match a.next_hop() {
+        Some(IpAddr::V6(g)) => Some((g, a.link_local())),
         // An IPv4 next hop for IPv6 NLRI goes as an IPv4-mapped address
         // (RFC 4798 style), as FRR does without an IPv6 address.
         Some(IpAddr::V4(v4)) => Some((v4.to_ipv6_mapped(), None)),
@@ -308,10 +307,11 @@ pub(super) fn decode(b: &[u8], codec: &Codec) -> Result<Update, Notification> {
             if Afi::of(v4) == Afi::Ipv4 {
                 // MP_REACH's next hop for IPv4: an IPv4 one, or IPv6 ones
                 // (RFC 8950's extended next hop).
-                (attrs.next_hop, attrs.link_local) = match g.to_ipv4_mapped() {
+                let (hop, ll) = match g.to_ipv4_mapped() {
                     Some(v4) => (Some(IpAddr::V4(v4)), None),
                     None => (Some(IpAddr::V6(g)), ll),
                 };
+                attrs.set_next_hops(hop, ll);
                 u.mp_next_hop = None;
             }
         }
@@ -389,13 +389,10 @@ mod tests {
     }
 
     fn attrs() -> PathAttrs {
-        PathAttrs {
+        let a = PathAttrs {
             origin: Origin::Igp,
-            as_path: AsPath::sequence(&[65000, 4_200_000_000]),
-            next_hop: Some("192.0.2.254".parse().unwrap()),
             med: Some(1).into(),
             local_pref: None.into(),
-            communities: vec![0xfde8_0001].into(),
             rare: Some(Box::new(Rare {
                 atomic_aggregate: true,
                 aggregator: Some((65000, Ipv4Addr::new(192, 0, 2, 254))),
@@ -405,8 +402,11 @@ mod tests {
                 cluster_list: vec![Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(198, 51, 100, 1)],
                 ..Default::default()
             })),
-            link_local: None,
-        }
+            ..Default::default()
+        };
+        a.with_as_path(&AsPath::sequence(&[65000, 4_200_000_000]))
+            .with_next_hop("192.0.2.254".parse().unwrap())
+            .with_communities(&[0xfde8_0001])
     }
 
     fn roundtrip(u: &Update, codec: &Codec) -> Update {
@@ -441,8 +441,7 @@ mod tests {
         let codec = Codec { four_octet_as: true, max_len: MAX_LEN };
         for (g, ll) in [("fe80::1", Some("fe80::1")), ("2001:db8::1", Some("fe80::1")), ("2001:db8::1", None)] {
             let mut a = attrs();
-            a.next_hop = Some(g.parse().unwrap());
-            a.link_local = ll.map(|l| l.parse().unwrap());
+            a.set_next_hops(Some(g.parse().unwrap()), ll.map(|l| l.parse().unwrap()));
             let prefixes = [p("198.51.100.0/24"), p("203.0.113.128/25")];
             let mut buf = Vec::new();
             assert_eq!(pack_announce(&codec, &a, &prefixes, &mut buf), 1);
@@ -459,8 +458,7 @@ mod tests {
     #[test]
     fn ipv6_roundtrip() {
         let mut a = attrs();
-        a.next_hop = Some("2001:db8::1".parse().unwrap());
-        a.link_local = Some("fe80::1".parse().unwrap());
+        a.set_next_hops(Some("2001:db8::1".parse().unwrap()), Some("fe80::1".parse().unwrap()));
         let u = Update {
             withdrawn: vec![p("2001:db8:ff::/48")],
             announced: vec![p("2001:db8:1::/48")],
@@ -494,8 +492,8 @@ mod tests {
     fn long_attributes_round_trip_through_packing() {
         let asns: Vec<u32> = (0..200).map(|i| 4_200_000_000 + i).collect();
         let mut a = attrs();
-        a.as_path = AsPath::sequence(&asns);
-        a.communities = (0..80u32).collect::<Vec<_>>().into();
+        a.set_as_path(&AsPath::sequence(&asns));
+        a.set_communities(&(0..80u32).collect::<Vec<_>>());
         a.rare_mut().large_communities = (0..30u32).map(|i| [65000, i, i]).collect();
         a.rare_mut().cluster_list = (0..70u32).map(|i| Ipv4Addr::from(0xc000_0200 + i)).collect();
         let prefixes: Vec<IpNet> = (0..1500u32)

@@ -80,11 +80,11 @@ impl CommunityList {
     pub fn permits(&self, a: &PathAttrs, exact: bool) -> bool {
         for e in self.entries.values() {
             let hit = match &e.members {
-                Members::Standard(want) => subset(want, &a.communities, exact),
+                Members::Standard(want) => subset(want, a.communities(), exact),
                 Members::Large(want) => subset(want, a.large_communities(), exact),
                 Members::Expanded(re) => {
                     let text = if a.large_communities().is_empty() {
-                        communities_text(&a.communities)
+                        communities_text(a.communities())
                     } else {
                         large_text(a.large_communities())
                     };
@@ -152,7 +152,7 @@ impl AsPathList {
     }
 
     pub fn permits(&self, a: &PathAttrs) -> bool {
-        let text = a.as_path.to_string();
+        let text = a.as_path().to_string();
         self.entries.values().find(|e| e.pattern.is_match(&text)).is_some_and(|e| e.action == Action::Permit)
     }
 }
@@ -177,11 +177,8 @@ mod tests {
     use crate::bgp::policy::parse_community;
 
     fn attrs(path: &[u32], cs: &[&str]) -> PathAttrs {
-        PathAttrs {
-            as_path: AsPath::sequence(path),
-            communities: cs.iter().map(|c| parse_community(c).unwrap()).collect(),
-            ..Default::default()
-        }
+        let cs: Vec<u32> = cs.iter().map(|c| parse_community(c).unwrap()).collect();
+        PathAttrs::default().with_as_path(&AsPath::sequence(path)).with_communities(&cs)
     }
 
     fn entry(action: Action, members: Members) -> CommunityEntry {

@@ -261,20 +261,27 @@ fn apply_set(set: &Set, s: &Subject, a: &mut PathAttrs, d: &dyn Definitions) {
     match set {
         Set::LocalPreference(v) => a.local_pref = Some(*v).into(),
         Set::Metric(v) => a.med = Some(*v).into(),
-        Set::Community(list, additive) => a.communities = merged(&a.communities, list, *additive).into(),
+        Set::Community(list, additive) => {
+            let c = merged(a.communities(), list, *additive);
+            a.set_communities(&c);
+        }
         Set::LargeCommunity(list, additive) => {
             a.rare_mut().large_communities = merged(a.large_communities(), list, *additive);
             a.tidy_rare();
         }
         Set::CommListDelete(name) => {
             if let Some(l) = d.community_list(name) {
-                a.communities = a.communities.iter().copied().filter(|c| !l.permits_one(*c)).collect();
+                let kept: Vec<u32> = a.communities().iter().copied().filter(|c| !l.permits_one(*c)).collect();
+                a.set_communities(&kept);
             }
         }
         Set::AsPathPrepend(asns) => {
+            // One rebuild of the set's words for the whole list.
+            let mut p = a.as_path().owned();
             for asn in asns.iter().rev() {
-                a.as_path.prepend(*asn, 1);
+                p.prepend(*asn, 1);
             }
+            a.set_as_path(&p);
         }
         Set::Weight(w) => {
             a.rare_mut().weight = Some(*w);
@@ -291,7 +298,7 @@ fn apply_set(set: &Set, s: &Subject, a: &mut PathAttrs, d: &dyn Definitions) {
             };
             // A next hop of the other family would make the route unusable.
             if let Some(h) = hop.filter(|h| h.is_ipv4() == matches!(s.prefix, IpNet::V4(_))) {
-                a.next_hop = Some(h);
+                a.set_next_hop(Some(h));
             }
         }
     }

@@ -61,13 +61,13 @@ fn match_and_set() {
         ),
     );
     rm.entries.insert(20, entry(Action::Deny, vec![], vec![]));
-    let attrs = PathAttrs { as_path: AsPath::sequence(&[65000]), communities: vec![1].into(), ..Default::default() };
+    let attrs = PathAttrs::default().with_as_path(&AsPath::sequence(&[65000])).with_communities(&[1]);
     let p = prefix("10.1.2.0/24");
     let out = rm.apply(&Subject::prefix(&p), &attrs, &d).unwrap();
     assert_eq!(out.local_pref.get(), Some(200));
     assert_eq!(out.med.get(), Some(5));
-    assert_eq!(&out.communities[..], [1, 65001 << 16 | 100]);
-    assert_eq!(out.as_path.to_string(), "65001 65001 65000");
+    assert_eq!(out.communities(), [1, 65001 << 16 | 100]);
+    assert_eq!(out.as_path().to_string(), "65001 65001 65000");
     let other = prefix("10.2.0.0/24");
     assert!(rm.apply(&Subject::prefix(&other), &attrs, &d).is_none());
     assert!(RouteMap::default().apply(&Subject::prefix(&other), &attrs, &d).is_none());
@@ -106,15 +106,15 @@ fn lists_on_match_and_call() {
     rm.entries.insert(20, e);
     let p = prefix("198.51.100.0/24");
     let s = Subject { peer_address: Some("192.0.2.1".parse().unwrap()), ..Subject::prefix(&p) };
-    let a = PathAttrs { as_path: AsPath::sequence(&[65000, 3356]), ..Default::default() };
+    let a = PathAttrs::default().with_as_path(&AsPath::sequence(&[65000, 3356]));
     let out = rm.apply(&s, &a, &d).unwrap();
     assert_eq!(out.rare.as_ref().unwrap().weight, Some(200), "entry 10 applied");
-    assert_eq!(out.next_hop, Some("192.0.2.1".parse().unwrap()), "and then entry 20");
+    assert_eq!(out.next_hop(), Some("192.0.2.1".parse().unwrap()), "and then entry 20");
     assert_eq!(out.large_communities(), [[65001, 1, 1]], "and the map it calls");
-    let other = PathAttrs { as_path: AsPath::sequence(&[3356]), ..Default::default() };
+    let other = PathAttrs::default().with_as_path(&AsPath::sequence(&[3356]));
     let out = rm.apply(&s, &other, &d).unwrap();
     assert!(out.rare.as_ref().unwrap().weight.is_none(), "entry 10 did not match");
-    let bh = PathAttrs { communities: vec![parse_community("65000:666").unwrap()].into(), ..a.clone() };
+    let bh = a.clone().with_communities(&[parse_community("65000:666").unwrap()]);
     assert!(rm.apply(&s, &bh, &d).is_none());
     // A map that calls itself denies instead of looping.
     let mut looping = RouteMap::default();

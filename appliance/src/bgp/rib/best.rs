@@ -61,11 +61,11 @@ fn compare_until_multipath(a: &Path, b: &Path, peers: &dyn Fn(PeerId) -> PeerInf
     weight(b)
         .cmp(&weight(a))
         .then_with(|| y.local_pref.get().unwrap_or(100).cmp(&x.local_pref.get().unwrap_or(100)))
-        .then_with(|| x.as_path.len().cmp(&y.as_path.len()))
+        .then_with(|| x.as_path().len().cmp(&y.as_path().len()))
         .then_with(|| x.origin.cmp(&y.origin))
         .then_with(|| {
             // MED only between routes from the same neighbouring AS.
-            if x.as_path.first_as() == y.as_path.first_as() {
+            if x.as_path().first_as() == y.as_path().first_as() {
                 x.med.get().unwrap_or(0).cmp(&y.med.get().unwrap_or(0))
             } else {
                 Ordering::Equal
@@ -89,7 +89,7 @@ pub(super) fn select(list: &mut [Path], peers: &dyn Fn(PeerId) -> PeerInfo, sel:
         let c = &list[n];
         if c.peer == LOCAL
             || compare_until_multipath(best, c, peers) != Ordering::Equal
-            || (!sel.multipath_relax && c.attrs.as_path != best.attrs.as_path)
+            || (!sel.multipath_relax && c.attrs.as_path() != best.attrs.as_path())
         {
             break;
         }

@@ -83,8 +83,9 @@ impl Speaker {
 fn summary(u: &Update) -> String {
     let mut s = String::from("UPDATE");
     if let Some(a) = &u.attrs {
-        let hop = a.next_hop.map(|h| h.to_string()).or(u.mp_next_hop.map(|(g, _)| g.to_string()));
-        s += &format!(" w/ attr: nexthop {}, origin {}, path {}", hop.unwrap_or_default(), a.origin.code(), a.as_path);
+        let hop = a.next_hop().map(|h| h.to_string()).or(u.mp_next_hop.map(|(g, _)| g.to_string()));
+        s +=
+            &format!(" w/ attr: nexthop {}, origin {}, path {}", hop.unwrap_or_default(), a.origin.code(), a.as_path());
         if let Some(m) = a.med.get() {
             s += &format!(", metric {m}");
         }

@@ -160,14 +160,11 @@ impl Speaker {
         let f: &NeighborFamily = q.cfg.family(afi, b.default_ipv4_unicast);
         let ebgp = q.ebgp(local_as);
         if f.default_originate && *prefix == default_route(afi) {
-            let a = PathAttrs {
-                origin: Origin::Igp,
-                as_path: if ebgp { AsPath::sequence(&[local_as]) } else { AsPath::default() },
-                next_hop: self.next_hop_self(i, afi).0,
-                link_local: self.next_hop_self(i, afi).1,
-                local_pref: (!ebgp).then_some(100).into(),
-                ..Default::default()
-            };
+            let mut a =
+                PathAttrs { origin: Origin::Igp, local_pref: (!ebgp).then_some(100).into(), ..Default::default() };
+            let path = if ebgp { AsPath::sequence(&[local_as]) } else { AsPath::default() };
+            let (hop, link_local) = self.next_hop_self(i, afi);
+            a.set_parts(&path, hop, link_local, &[]);
             return Some(self.packing.intern(a));
         }
         let best = best?;
@@ -186,7 +183,7 @@ impl Speaker {
         let as_override =
             self.config.bgp.as_ref().is_some_and(|b| q.cfg.family(afi, b.default_ipv4_unicast).as_override);
         !(best.peer == q.id
-            || (q.ebgp(local_as) && !as_override && q.remote_asn().is_some_and(|r| best.attrs.as_path.contains(r))))
+            || (q.ebgp(local_as) && !as_override && q.remote_asn().is_some_and(|r| best.attrs.as_path().contains(r))))
     }
 
     /// What neighbor `i` should have for `prefix` by what its update-group
@@ -220,7 +217,7 @@ impl Speaker {
         if let Some(name) = &f.route_map_out {
             let s = Subject {
                 peer_address: self.peers[i].local_addr,
-                unchanged_next_hop: best.attrs.next_hop,
+                unchanged_next_hop: best.attrs.next_hop(),
                 ..Subject::prefix(prefix)
             };
             a = self.config.route_map(name)?.apply(&s, &a, &self.config)?;
@@ -247,26 +244,32 @@ impl Speaker {
         let local_as = self.local_as();
         let ebgp = q.ebgp(local_as);
         let mut a = (*best.attrs).clone();
+        let (mut hop, mut link_local) = (a.next_hop(), a.link_local());
         if next_hop_self || best.peer == LOCAL || !self.keeps_next_hop(i, afi, &a) {
-            (a.next_hop, a.link_local) = self.next_hop_self(i, afi);
+            (hop, link_local) = self.next_hop_self(i, afi);
         } else if !(ebgp && self.same_link(best.peer, i)) {
             // A link-local next hop means nothing off its link: FRR passes
             // one on only to eBGP on the link it came over.
-            a.link_local = None;
+            link_local = None;
         }
+        let mut path = None;
         if ebgp {
-            a.as_path = path_for(&a.as_path, f, q.remote_asn(), local_as);
+            let mut p = path_for(a.as_path(), f, q.remote_asn(), local_as);
             match q.cfg.local_as {
                 // The neighbor sees us as `local-as`, in front of our own
                 // AS unless replace-as.
                 Some(l) => {
                     if !l.replace_as {
-                        a.as_path.prepend(local_as, 1);
+                        p.prepend(local_as, 1);
                     }
-                    a.as_path.prepend(l.asn, 1);
+                    p.prepend(l.asn, 1);
                 }
-                None => a.as_path.prepend(local_as, 1),
+                None => p.prepend(local_as, 1),
             }
+            path = Some(p);
+        }
+        a.set_path_and_hops(path.as_ref(), hop, link_local);
+        if ebgp {
             a.local_pref = None.into();
             if best.peer != LOCAL {
                 a.med = None.into();
@@ -476,8 +479,8 @@ fn map_sees_prefix(c: &Config, name: &str, depth: usize) -> bool {
 
 /// The AS_PATH an eBGP neighbor gets before we prepend ours:
 /// `remove-private-AS`, then `as-override`.
-fn path_for(p: &AsPath, f: &NeighborFamily, peer_as: Option<u32>, local_as: u32) -> AsPath {
-    let mut p = p.clone();
+fn path_for(p: AsPath<&[u32]>, f: &NeighborFamily, peer_as: Option<u32>, local_as: u32) -> AsPath {
+    let mut p = p.owned();
     if let Some(r) = f.remove_private_as {
         if r.all || p.all(is_private) {
             p = p.map(|a| match (is_private(a), r.replace) {
@@ -495,8 +498,8 @@ fn path_for(p: &AsPath, f: &NeighborFamily, peer_as: Option<u32>, local_as: u32)
 
 /// `no neighbor X send-community ...`: the kinds not sent go.
 fn strip_communities(a: &mut PathAttrs, no: NoSend) {
-    if no.standard {
-        a.communities = Box::new([]);
+    if no.standard && !a.communities().is_empty() {
+        a.set_communities(&[]);
     }
     if let Some(r) = a.rare.as_mut() {
         if no.large {

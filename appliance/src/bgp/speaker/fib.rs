@@ -45,7 +45,7 @@ impl Hops {
 /// link-local address on a known interface; none for a route we
 /// originate (the kernel has it already) or no selection at all.
 pub fn fib_hops(selected: &[Path], link_local: &dyn Fn(&Path) -> Option<Hop>) -> Hops {
-    let hop = |p: &Path| link_local(p).or_else(|| p.attrs.next_hop.map(|h| (h, 0)));
+    let hop = |p: &Path| link_local(p).or_else(|| p.attrs.next_hop().map(|h| (h, 0)));
     match selected {
         [p] if p.peer != LOCAL => hop(p).map_or(Hops::None, Hops::One),
         [p, ..] if p.peer != LOCAL => Hops::from_vec(selected.iter().filter_map(hop).collect()),
@@ -62,7 +62,7 @@ impl Speaker {
     pub fn fib_hops(&self, selected: &[Path]) -> Hops {
         fib_hops(selected, &|p: &Path| {
             // A link-local address alone as the next hop is tied the same way.
-            let ll = p.attrs.link_local.or(match p.attrs.next_hop {
+            let ll = p.attrs.link_local().or(match p.attrs.next_hop() {
                 Some(IpAddr::V6(a)) if a.segments()[0] & 0xffc0 == 0xfe80 => Some(a),
                 _ => None,
             })?;

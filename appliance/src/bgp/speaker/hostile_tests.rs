@@ -72,12 +72,9 @@ pub(super) fn session(sp: &mut Speaker, now: Instant, peer: &str, asn: u32, exte
 }
 
 pub(super) fn announce(prefix: &str, path: &[u32], hop: &str) -> Message {
-    let attrs = PathAttrs {
-        origin: Origin::Igp,
-        as_path: AsPath::sequence(path),
-        next_hop: Some(ip(hop)),
-        ..Default::default()
-    };
+    let attrs = PathAttrs { origin: Origin::Igp, ..Default::default() }
+        .with_as_path(&AsPath::sequence(path))
+        .with_next_hop(ip(hop));
     Message::Update(Box::new(Update {
         announced: vec![prefix.parse().unwrap()],
         attrs: Some(attrs),

@@ -93,18 +93,18 @@ impl Speaker {
         // knows us by too), unless `allowas-in` says how often (or where)
         // it may stand.
         let alias = p.cfg.local_as.map(|l| l.asn).filter(|l| *l != local_as);
-        let mine = a.as_path.count(local_as) + alias.map_or(0, |l| a.as_path.count(l));
+        let mine = a.as_path().count(local_as) + alias.map_or(0, |l| a.as_path().count(l));
         let allowed = match p.cfg.family(afi, true).allowas_in {
             None => 0,
             Some(AllowasIn::Times(n)) => n as usize,
-            Some(AllowasIn::Origin) => usize::from(mine == 1 && a.as_path.origin_as() == Some(local_as)),
+            Some(AllowasIn::Origin) => usize::from(mine == 1 && a.as_path().origin_as() == Some(local_as)),
         };
         if mine > allowed {
             return None;
         }
         if p.ebgp(local_as) {
             if let Some(peer_as) = p.negotiated.as_ref().map(|n| n.peer.asn) {
-                if p.cfg.enforce_first_as && a.as_path.first_as() != Some(peer_as) {
+                if p.cfg.enforce_first_as && a.as_path().first_as() != Some(peer_as) {
                     return None;
                 }
             }
@@ -115,7 +115,7 @@ impl Speaker {
                 r.cluster_list.clear();
             }
             if let Some(l) = p.cfg.local_as.filter(|l| !l.no_prepend) {
-                a.as_path.prepend(l.asn, 1);
+                a.prepend_as(l.asn, 1);
             }
         } else if a.originator_id() == Some(self.router_id) || a.cluster_list().contains(&self.cluster_id()) {
             // RFC 4456 8: a route reflected back to where it began.

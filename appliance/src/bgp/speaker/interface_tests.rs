@@ -79,7 +79,7 @@ fn the_peer_is_found_on_the_link_and_ipv4_goes_over_ipv6_next_hops() {
     let want6 = vec![("2001:db8:2::/48".parse().unwrap(), Hops::One((ip("fe80::b"), ETH0)))];
     assert_eq!(fib(&lan, "a", Afi::Ipv6), want6);
     let best = lan.node("b").sp.table(Afi::Ipv4).selected(&"198.51.100.0/24".parse().unwrap())[0].attrs.clone();
-    assert_eq!((best.next_hop, best.link_local), (Some(ip("fe80::a")), Some("fe80::a".parse().unwrap())));
+    assert_eq!((best.next_hop(), best.link_local()), (Some(ip("fe80::a")), Some("fe80::a".parse().unwrap())));
 }
 
 #[test]

@@ -15,7 +15,7 @@ impl Speaker {
     /// neighbor without the extended next hop.
     pub(super) fn keeps_next_hop(&self, i: usize, afi: Afi, a: &PathAttrs) -> bool {
         let q = &self.peers[i];
-        let Some(nh) = a.next_hop else { return false };
+        let Some(nh) = a.next_hop() else { return false };
         if let IpAddr::V6(v6) = nh {
             if is_link_local(v6) || (afi == Afi::Ipv4 && !self.extended_nexthop(i)) {
                 return false;

@@ -68,12 +68,8 @@ fn wanted(
         for p in &b.family(afi).networks {
             if !b.network_import_check || routes.contains(p) {
                 // FRR takes MED from the kernel route's metric: 0 for connected.
-                let a = PathAttrs {
-                    origin: Origin::Igp,
-                    next_hop: Some(unspecified(p)),
-                    med: Some(0).into(),
-                    ..Default::default()
-                };
+                let a = PathAttrs { origin: Origin::Igp, med: Some(0).into(), ..Default::default() }
+                    .with_next_hop(unspecified(p));
                 out.insert(*p, a);
             }
         }
@@ -101,10 +97,10 @@ fn source_of(r: &HostRoute) -> Option<Source> {
 fn redistributed(c: &Config, route: &HostRoute, r: &Redistribute) -> Option<PathAttrs> {
     let a = PathAttrs {
         origin: Origin::Incomplete,
-        next_hop: Some(unspecified(&route.prefix)),
         med: Some(r.metric.unwrap_or(if route.connected { 0 } else { route.metric })).into(),
         ..Default::default()
-    };
+    }
+    .with_next_hop(unspecified(&route.prefix));
     match &r.route_map {
         None => Some(a),
         // A route-map that does not exist denies, as everywhere in bgpbox.

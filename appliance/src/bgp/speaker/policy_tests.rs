@@ -52,7 +52,7 @@ fn route_reflection() {
     // Client to client: next hop and the originator kept.
     let p = paths(&lan, "c2", "198.51.100.0/24");
     assert_eq!(p.len(), 1);
-    assert_eq!(p[0].attrs.next_hop, Some(ip("192.0.2.1")));
+    assert_eq!(p[0].attrs.next_hop(), Some(ip("192.0.2.1")));
     assert_eq!(p[0].attrs.originator_id(), Some("192.0.2.1".parse().unwrap()));
     assert_eq!(p[0].attrs.cluster_list(), ["192.0.2.100".parse::<std::net::Ipv4Addr>().unwrap()]);
     assert_eq!(lan.hop("c2", "198.51.100.0/24"), Some(vec![ip("192.0.2.1")]));
@@ -85,7 +85,7 @@ fn local_as() {
     };
     let b = "router bgp 65002\n bgp router-id 192.0.2.2\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65100\n \
              address-family ipv4 unicast\n  network 203.0.113.0/24\n exit-address-family\n";
-    let path = |lan: &Lan, node: &str, p: &str| paths(lan, node, p).first().map(|p| p.attrs.as_path.to_string());
+    let path = |lan: &Lan, node: &str, p: &str| paths(lan, node, p).first().map(|p| p.attrs.as_path().to_string());
     for (opts, to_b, to_a) in [
         ("", "65100 65001", "65100 65002"),
         (" no-prepend", "65100 65001", "65002"),

@@ -235,7 +235,7 @@ fn the_seed_on_one_subnet() {
     // AS paths as FRR would show them.
     let r = &lan.node("ryzen").sp;
     let p = &r.table(Afi::Ipv4).selected(&"203.0.113.0/24".parse().unwrap())[0];
-    assert_eq!(p.attrs.as_path.to_string(), "65000 65002");
+    assert_eq!(p.attrs.as_path().to_string(), "65000 65002");
     assert_eq!(p.attrs.med.get(), None, "MED is not passed on between ASes");
 }
 
@@ -389,11 +389,7 @@ fn the_fib_meaning_of_a_selection() {
     use crate::bgp::packet::PathAttrs;
     use crate::bgp::rib::{Path, LOCAL};
     use std::sync::Arc;
-    let via = |peer, hop: &str| Path {
-        peer,
-        attrs: Arc::new(PathAttrs { next_hop: Some(ip(hop)), ..Default::default() }),
-        since: 0,
-    };
+    let via = |peer, hop: &str| Path { peer, attrs: Arc::new(PathAttrs::default().with_next_hop(ip(hop))), since: 0 };
     let none = |_: &Path| None;
     assert_eq!(fib_hops(&[], &none), Hops::None);
     assert_eq!(fib_hops(&[via(LOCAL, "0.0.0.0")], &none), Hops::None);
@@ -514,7 +510,7 @@ fn redistribute_follows_the_kernel() {
     let ix_sp = &lan.node("ix").sp;
     let got = |p: &str| ix_sp.table(Afi::Ipv4).selected(&p.parse().unwrap()).first().map(|p| p.attrs.clone());
     let vm = got("198.51.100.0/24").expect("a connected network");
-    assert_eq!((vm.origin, vm.med.get(), vm.as_path.to_string()), (Origin::Incomplete, Some(0), "65001".to_string()));
+    assert_eq!((vm.origin, vm.med.get(), vm.as_path().to_string()), (Origin::Incomplete, Some(0), "65001".to_string()));
     assert!(got("192.0.2.0/24").is_none(), "the route-map denies the LAN");
     assert!(got("203.0.113.0/24").is_some(), "static");
     assert!(got("10.9.0.0/16").is_none(), "kernel routes are not asked for");
@@ -556,7 +552,7 @@ fn allowas_in_as_override_and_remove_private_as() {
         lan
     };
     let path = |lan: &Lan, node: &str, p: &str| {
-        lan.node(node).sp.table(Afi::Ipv4).selected(&p.parse().unwrap()).first().map(|x| x.attrs.as_path.to_string())
+        lan.node(node).sp.table(Afi::Ipv4).selected(&p.parse().unwrap()).first().map(|x| x.attrs.as_path().to_string())
     };
     // Plain: the transit does not send site A's route to site B (B's AS
     // is in its path), and the third AS sees both sites' private AS.
@@ -572,17 +568,12 @@ fn allowas_in_as_override_and_remove_private_as() {
     // allowas-in on its own: a route whose path holds B's AS once.
     let mut lan = build("", "  neighbor 192.0.2.254 allowas-in 1\n");
     let i = lan.idx("b");
-    let looped = crate::bgp::packet::PathAttrs {
-        as_path: crate::bgp::packet::AsPath::sequence(&[65000, 65001]),
-        next_hop: Some(ip("192.0.2.254")),
-        ..Default::default()
-    };
+    let looped = PathAttrs::default()
+        .with_as_path(&crate::bgp::packet::AsPath::sequence(&[65000, 65001]))
+        .with_next_hop(ip("192.0.2.254"));
     let accepted = lan.nodes[i].sp.import_attrs(0, Afi::Ipv4, looped.clone()).is_some();
     assert!(accepted, "allowas-in 1 takes our AS once");
-    let twice = crate::bgp::packet::PathAttrs {
-        as_path: crate::bgp::packet::AsPath::sequence(&[65000, 65001, 65001]),
-        ..looped
-    };
+    let twice = looped.with_as_path(&crate::bgp::packet::AsPath::sequence(&[65000, 65001, 65001]));
     assert!(lan.nodes[i].sp.import_attrs(0, Afi::Ipv4, twice).is_none(), "but not twice");
 }
 
@@ -602,7 +593,7 @@ fn send_community_off_strips_them() {
     lan.add("oplx", "192.0.2.204", &server(65002, "192.0.2.204", "203.0.113.0/24"), &["203.0.113.1/24"]);
     lan.start();
     let at = |n: &str| lan.node(n).sp.table(Afi::Ipv4).selected(&"198.51.100.0/24".parse().unwrap())[0].attrs.clone();
-    assert_eq!(&*at("ix").communities, &[65001 << 16 | 7], "the home router has it");
+    assert_eq!(at("ix").communities(), &[65001 << 16 | 7], "the home router has it");
     let o = at("oplx");
-    assert!(o.communities.is_empty(), "{o:?}");
+    assert!(o.communities().is_empty(), "{o:?}");
 }

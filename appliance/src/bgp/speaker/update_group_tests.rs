@@ -32,7 +32,7 @@ fn hops(msgs: &[(usize, Message)]) -> HashMap<String, Option<IpAddr>> {
     for (_, m) in msgs {
         if let Message::Update(u) = m {
             for p in &u.announced {
-                out.insert(p.to_string(), u.attrs.as_ref().and_then(|a| a.next_hop));
+                out.insert(p.to_string(), u.attrs.as_ref().and_then(|a| a.next_hop()));
             }
         }
     }
@@ -136,12 +136,9 @@ fn ipv6_to_neighbors_past_the_entrys_slots() {
     sp.take_output();
     let prefix: IpNet = "2001:db8:1::/48".parse().unwrap();
     let hop: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
-    let attrs = PathAttrs {
-        origin: Origin::Igp,
-        as_path: AsPath::sequence(&[65010]),
-        next_hop: Some(IpAddr::V6(hop)),
-        ..Default::default()
-    };
+    let attrs = PathAttrs { origin: Origin::Igp, ..Default::default() }
+        .with_as_path(&AsPath::sequence(&[65010]))
+        .with_next_hop(IpAddr::V6(hop));
     let u =
         Update { announced: vec![prefix], attrs: Some(attrs), mp_next_hop: Some((hop, None)), ..Default::default() };
     sp.message(now, feed, &bytes(&Message::Update(Box::new(u)), &FOUR));

@@ -218,7 +218,7 @@ pub fn nht(sp: &Speaker, v6: bool) -> String {
     let mut path_hops = BTreeSet::new();
     for (_, paths, _) in sp.table(afi).iter() {
         for p in paths.iter().filter(|p| p.peer != crate::bgp::rib::LOCAL) {
-            path_hops.extend(p.attrs.next_hop);
+            path_hops.extend(p.attrs.next_hop());
         }
     }
     // `network` statements too: FRR's import check tracks each one's

@@ -96,7 +96,7 @@ fn origin_name(o: Origin) -> &'static str {
 }
 
 fn next_hop_text(p: &Path, afi: Afi) -> String {
-    match (p.peer, p.attrs.next_hop) {
+    match (p.peer, p.attrs.next_hop()) {
         (LOCAL, _) | (_, None) => if afi == Afi::Ipv4 { "0.0.0.0" } else { "::" }.into(),
         (_, Some(h)) => h.to_string(),
     }

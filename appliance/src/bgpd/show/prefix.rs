@@ -50,7 +50,7 @@ pub fn prefix_detail(v: &View, afi: Afi, asked: IpNet, json_out: bool) -> Result
 
 fn path_text(v: &View, afi: Afi, p: &Path, i: usize, n: usize, s: &mut String) {
     let a = &p.attrs;
-    let path = a.as_path.to_string();
+    let path = a.as_path().to_string();
     let _ = writeln!(s, "  {}", if path.is_empty() { "Local" } else { &path });
     let peer = v.speaker.peer_by_id(p.peer);
     let (from, id) = match peer {
@@ -58,7 +58,7 @@ fn path_text(v: &View, afi: Afi, p: &Path, i: usize, n: usize, s: &mut String) {
         None => (if afi == Afi::Ipv4 { "0.0.0.0" } else { "::" }.to_string(), v.speaker.router_id().to_string()),
     };
     let _ = writeln!(s, "    {} from {from} ({id})", next_hop_text(p, afi));
-    if let Some(ll) = a.link_local.filter(|_| p.peer != LOCAL) {
+    if let Some(ll) = a.link_local().filter(|_| p.peer != LOCAL) {
         let _ = writeln!(s, "    ({ll}) (used)");
     }
     let mut line = format!("      Origin {}", origin_name(a.origin));
@@ -84,8 +84,8 @@ fn path_text(v: &View, afi: Afi, p: &Path, i: usize, n: usize, s: &mut String) {
         line.push_str(", best");
     }
     let _ = writeln!(s, "{line}");
-    if !a.communities.is_empty() {
-        let _ = writeln!(s, "      Community: {}", communities_text(&a.communities));
+    if !a.communities().is_empty() {
+        let _ = writeln!(s, "      Community: {}", communities_text(a.communities()));
     }
     if !a.large_communities().is_empty() {
         let _ = writeln!(s, "      Large Community: {}", large_text(a.large_communities()));
@@ -106,13 +106,13 @@ fn path_json(v: &View, afi: Afi, p: &Path, i: usize, n: usize) -> Value {
         Some(_) => "internal",
     };
     let mut j = json!({
-        "aspath": {"string": a.as_path.to_string(), "length": a.as_path.len()},
+        "aspath": {"string": a.as_path().to_string(), "length": a.as_path().len()},
         "origin": origin_name(a.origin),
         "valid": true,
         "weight": weight(p),
         "multipath": i > 0 && i < n,
         "lastUpdate": {"epoch": updated(v, p).duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()},
-        "nexthops": match a.link_local.filter(|_| p.peer != LOCAL) {
+        "nexthops": match a.link_local().filter(|_| p.peer != LOCAL) {
             Some(ll) => json!([
                 {"ip": next_hop_text(p, afi), "afi": afi_word(afi), "scope": "global", "accessible": true},
                 {"ip": ll.to_string(), "afi": afi_word(afi), "scope": "link-local", "accessible": true, "used": true},
@@ -134,8 +134,8 @@ fn path_json(v: &View, afi: Afi, p: &Path, i: usize, n: usize) -> Value {
     if let Some(l) = a.local_pref.get() {
         j["locPrf"] = json!(l);
     }
-    if !a.communities.is_empty() {
-        j["community"] = json!({"string": communities_text(&a.communities)});
+    if !a.communities().is_empty() {
+        j["community"] = json!({"string": communities_text(a.communities())});
     }
     if !a.large_communities().is_empty() {
         j["largeCommunity"] = json!({"string": large_text(a.large_communities())});

@@ -212,7 +212,7 @@ fn bgp_row(v: &View, afi: Afi, prefix: IpNet, selected: &[Path]) -> Option<Row> 
         let name = |a: IpAddr| sp.host().ifname_for(a).unwrap_or("").to_string();
         match sp.fib_hops(std::slice::from_ref(p)) {
             Hops::One((ll, oif)) if oif != 0 => (ll.to_string(), sp.host().link_name(oif).unwrap_or("").to_string()),
-            _ => (next_hop_text(p, afi), p.attrs.next_hop.map_or(String::new(), name)),
+            _ => (next_hop_text(p, afi), p.attrs.next_hop().map_or(String::new(), name)),
         }
     };
     let hops: Vec<Value> = selected

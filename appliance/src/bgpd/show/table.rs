@@ -118,7 +118,7 @@ impl TableShow {
             // FRR shows the link-local next hop where one came (it is the
             // one used), and for an interface neighbor's, the interface.
             let unnumbered = v.speaker.peer_by_id(p.peer).and_then(|x| x.name().interface());
-            let hop = match (p.attrs.link_local, unnumbered) {
+            let hop = match (p.attrs.link_local(), unnumbered) {
                 (Some(_), Some(ifname)) if p.peer != LOCAL => ifname.to_string(),
                 (Some(ll), _) if p.peer != LOCAL => ll.to_string(),
                 _ => next_hop_text(p, self.afi),
@@ -126,7 +126,7 @@ impl TableShow {
             let metric = p.attrs.med.get().map(|m| m.to_string()).unwrap_or_default();
             let lp = p.attrs.local_pref.get().map(|m| m.to_string()).unwrap_or_default();
             let weight = weight(p);
-            let path = p.attrs.as_path.to_string();
+            let path = p.attrs.as_path().to_string();
             let path = if path.is_empty() { String::new() } else { format!("{path} ") };
             let net = if net.len() > 16 { format!("{net}\n{:20}", "") } else { format!("{net:<17}") };
             let _ =
@@ -161,7 +161,7 @@ impl TableShow {
             let peer_id = peer.map_or("(unspec)".to_string(), |x| x.name().to_string());
             let (afi, hop) = (afi_word(self.afi), next_hop_text(p, self.afi));
             // Both next hops of an IPv6 route, the link-local one used.
-            let hops = match p.attrs.link_local.filter(|_| p.peer != LOCAL) {
+            let hops = match p.attrs.link_local().filter(|_| p.peer != LOCAL) {
                 Some(ll) => format!(
                     "{{\"ip\":\"{hop}\",\"afi\":\"{afi}\",\"scope\":\"global\"}},{{\"ip\":\"{ll}\",\"afi\":\"{afi}\",\"scope\":\"link-local\",\"used\":true}}"
                 ),
@@ -171,7 +171,7 @@ impl TableShow {
                 out,
                 ",\"weight\":{},\"peerId\":\"{peer_id}\",\"path\":\"{}\",\"origin\":\"{}\",\"nexthops\":[{hops}]}}",
                 weight(p),
-                p.attrs.as_path,
+                p.attrs.as_path(),
                 origin_name(p.attrs.origin),
             );
         }

@@ -12,13 +12,30 @@ pub enum SegmentKind {
     ConfedSet = 4,
 }
 
-/// An AS_PATH. The segments lie back to back in one allocation, each a
+/// An AS_PATH. The segments lie back to back in one run of words, each a
 /// header (type << 24 | count) and its AS numbers: an attribute set is
 /// shared by many routes, but a full table still has a few hundred
 /// thousand of them, and a vector per segment would double their cost.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct AsPath {
-    data: Box<[u32]>,
+/// Owned (`AsPath`, what decoding and policy build) or borrowed from an
+/// attribute set's words (`AsPath<&[u32]>`, what `PathAttrs::as_path`
+/// gives); both read alike.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsPath<D = Box<[u32]>> {
+    data: D,
+}
+
+impl<A: AsRef<[u32]>, B: AsRef<[u32]>> PartialEq<AsPath<B>> for AsPath<A> {
+    fn eq(&self, other: &AsPath<B>) -> bool {
+        self.data.as_ref() == other.data.as_ref()
+    }
+}
+
+impl<D: AsRef<[u32]>> Eq for AsPath<D> {}
+
+impl<D: AsRef<[u32]>> std::hash::Hash for AsPath<D> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.data.as_ref().hash(h)
+    }
 }
 
 fn kind_of(header: u32) -> SegmentKind {
@@ -30,30 +47,41 @@ fn kind_of(header: u32) -> SegmentKind {
     }
 }
 
-impl AsPath {
+impl<'a> AsPath<&'a [u32]> {
+    /// A path over an attribute set's words (segment headers and ASes).
+    pub(super) fn borrowed(data: &'a [u32]) -> Self {
+        AsPath { data }
+    }
+}
+
+fn segments(mut d: &[u32]) -> impl Iterator<Item = (SegmentKind, &[u32])> {
+    std::iter::from_fn(move || {
+        let (&h, rest) = d.split_first()?;
+        let n = ((h & 0xff_ffff) as usize).min(rest.len());
+        let (asns, tail) = rest.split_at(n);
+        d = tail;
+        Some((kind_of(h), asns))
+    })
+}
+
+impl<D: AsRef<[u32]>> AsPath<D> {
+    /// The words: segment headers and AS numbers, as an attribute set
+    /// keeps them.
+    pub(super) fn words(&self) -> &[u32] {
+        self.data.as_ref()
+    }
+
+    pub fn view(&self) -> AsPath<&[u32]> {
+        AsPath { data: self.data.as_ref() }
+    }
+
+    pub fn owned(&self) -> AsPath {
+        AsPath { data: self.data.as_ref().into() }
+    }
+
     /// The segments: type and AS numbers.
     pub fn segments(&self) -> impl Iterator<Item = (SegmentKind, &[u32])> {
-        let mut d = &self.data[..];
-        std::iter::from_fn(move || {
-            let (&h, rest) = d.split_first()?;
-            let n = ((h & 0xff_ffff) as usize).min(rest.len());
-            let (asns, tail) = rest.split_at(n);
-            d = tail;
-            Some((kind_of(h), asns))
-        })
-    }
-
-    /// A path of the given segments (empty ones are left out).
-    pub fn from_segments<'a>(segs: impl IntoIterator<Item = (SegmentKind, &'a [u32])>) -> AsPath {
-        let mut v = Vec::new();
-        for (kind, asns) in segs {
-            push_segment(&mut v, kind, asns);
-        }
-        AsPath { data: v.into_boxed_slice() }
-    }
-
-    pub fn sequence(asns: &[u32]) -> AsPath {
-        AsPath::from_segments([(SegmentKind::Sequence, asns)])
+        segments(self.data.as_ref())
     }
 
     /// The length best-path selection compares: a set counts one,
@@ -69,7 +97,7 @@ impl AsPath {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.data.as_ref().is_empty()
     }
 
     pub fn first_as(&self) -> Option<u32> {
@@ -107,6 +135,45 @@ impl AsPath {
         self.segments().all(|(_, asns)| asns.iter().all(|a| f(*a)))
     }
 
+    pub(super) fn has_4octet(&self) -> bool {
+        self.segments().flat_map(|(_, asns)| asns).any(|a| *a > 0xffff)
+    }
+
+    pub(super) fn encode(&self, four: bool, out: &mut Vec<u8>) {
+        for (kind, asns) in self.segments() {
+            for chunk in asns.chunks(255) {
+                out.push(kind as u8);
+                out.push(chunk.len() as u8);
+                for a in chunk {
+                    if four {
+                        out.extend_from_slice(&a.to_be_bytes());
+                    } else {
+                        out.extend_from_slice(&(u16::try_from(*a).unwrap_or(AS_TRANS as u16)).to_be_bytes());
+                    }
+                }
+            }
+        }
+    }
+
+    fn count_all(&self) -> usize {
+        self.segments().map(|(_, asns)| asns.len()).sum()
+    }
+}
+
+impl AsPath {
+    /// A path of the given segments (empty ones are left out).
+    pub fn from_segments<'a>(segs: impl IntoIterator<Item = (SegmentKind, &'a [u32])>) -> AsPath {
+        let mut v = Vec::new();
+        for (kind, asns) in segs {
+            push_segment(&mut v, kind, asns);
+        }
+        AsPath { data: v.into_boxed_slice() }
+    }
+
+    pub fn sequence(asns: &[u32]) -> AsPath {
+        AsPath::from_segments([(SegmentKind::Sequence, asns)])
+    }
+
     /// Prepends `asn` `times` times, as eBGP advertisement and
     /// `set as-path prepend` do.
     pub fn prepend(&mut self, asn: u32, times: usize) {
@@ -132,26 +199,6 @@ impl AsPath {
             push_segment(&mut v, kind, asns);
         }
         self.data = v.into_boxed_slice();
-    }
-
-    pub(super) fn has_4octet(&self) -> bool {
-        self.segments().flat_map(|(_, asns)| asns).any(|a| *a > 0xffff)
-    }
-
-    pub(super) fn encode(&self, four: bool, out: &mut Vec<u8>) {
-        for (kind, asns) in self.segments() {
-            for chunk in asns.chunks(255) {
-                out.push(kind as u8);
-                out.push(chunk.len() as u8);
-                for a in chunk {
-                    if four {
-                        out.extend_from_slice(&a.to_be_bytes());
-                    } else {
-                        out.extend_from_slice(&(u16::try_from(*a).unwrap_or(AS_TRANS as u16)).to_be_bytes());
-                    }
-                }
-            }
-        }
     }
 
     /// None: malformed (RFC 7606 7.2: bad segment type, empty segment,
@@ -205,10 +252,6 @@ impl AsPath {
         v.extend_from_slice(&as4.data);
         AsPath { data: v.into_boxed_slice() }
     }
-
-    fn count_all(&self) -> usize {
-        self.segments().map(|(_, asns)| asns.len()).sum()
-    }
 }
 
 fn push_segment(v: &mut Vec<u32>, kind: SegmentKind, asns: &[u32]) {
@@ -218,7 +261,7 @@ fn push_segment(v: &mut Vec<u32>, kind: SegmentKind, asns: &[u32]) {
     }
 }
 
-impl fmt::Display for AsPath {
+impl<D: AsRef<[u32]>> fmt::Display for AsPath<D> {
     /// FRR's form: `65000 65001 {65002,65003}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;

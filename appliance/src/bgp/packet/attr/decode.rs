@@ -52,8 +52,10 @@ pub(in crate::bgp::packet) fn decode(mut b: &[u8], codec: &Codec) -> Result<Deco
         }
     }
     if let Some(p4) = d.as4_path.take() {
-        d.attrs.as_path = d.attrs.as_path.merge_as4(&p4);
+        d.as_path = d.as_path.merge_as4(&p4);
     }
+    // The variable parts go into the set at once: one allocation.
+    d.attrs.set_parts(&d.as_path, d.next_hop, None, &d.communities);
     if let (Some(agg4), Some((AS_TRANS, _))) = (d.as4_aggregator, d.attrs.aggregator()) {
         d.attrs.rare_mut().aggregator = Some(agg4);
     }
@@ -105,7 +107,8 @@ fn fault(code: u8, fault: Fault, detail: String) -> AttrFault {
 
 /// ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF.
 fn well_known(d: &mut Decoded, code: u8, value: &[u8], codec: &Codec) -> Outcome {
-    let (a, len) = (&mut d.attrs, value.len());
+    let len = value.len();
+    let a = &mut d.attrs;
     Ok(match code {
         ORIGIN => match value {
             [0] => set(|| a.origin = Origin::Igp),
@@ -117,7 +120,7 @@ fn well_known(d: &mut Decoded, code: u8, value: &[u8], codec: &Codec) -> Outcome
         AS_PATH => match AsPath::decode(value, codec.four_octet_as) {
             // RFC 7607: AS 0 is in no path.
             Some(p) if p.contains(0) => withdraw("AS_PATH contains AS 0 (RFC 7607)".into()),
-            Some(p) => set(|| a.as_path = p),
+            Some(p) => set(|| d.as_path = p),
             None => withdraw("AS_PATH malformed".into()),
         },
         NEXT_HOP => match value {
@@ -126,7 +129,7 @@ fn well_known(d: &mut Decoded, code: u8, value: &[u8], codec: &Codec) -> Outcome
                 if nh.is_unspecified() || nh.is_multicast() || nh.is_broadcast() {
                     withdraw(format!("NEXT_HOP {nh} is not a unicast address"))
                 } else {
-                    set(|| a.next_hop = Some(IpAddr::V4(nh)))
+                    set(|| d.next_hop = Some(IpAddr::V4(nh)))
                 }
             }
             _ => withdraw(format!("NEXT_HOP length {len}")),
@@ -179,7 +182,7 @@ fn optional(d: &mut Decoded, code: u8, value: &[u8], codec: &Codec) -> Outcome {
             _ => discard(format!("AGGREGATOR length {len}")),
         },
         COMMUNITIES if len == 0 || len % 4 != 0 => withdraw(format!("COMMUNITIES length {len}")),
-        COMMUNITIES => set(|| a.communities = value.chunks_exact(4).filter_map(u32_of).collect()),
+        COMMUNITIES => set(|| d.communities = value.chunks_exact(4).filter_map(u32_of).collect()),
         LARGE_COMMUNITIES if len == 0 || len % 12 != 0 => withdraw(format!("LARGE_COMMUNITY length {len}")),
         LARGE_COMMUNITIES => set(|| {
             a.rare_mut().large_communities = value

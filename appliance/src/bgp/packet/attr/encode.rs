@@ -33,8 +33,8 @@ impl PathAttrs {
     pub fn encode(&self, codec: &Codec, ipv4_next_hop: bool, out: &mut Vec<u8>) {
         let four = codec.four_octet_as;
         put(out, TRANSITIVE, ORIGIN, &[self.origin as u8]);
-        put_with(out, TRANSITIVE, AS_PATH, |v| self.as_path.encode(four, v));
-        if let (true, Some(IpAddr::V4(nh))) = (ipv4_next_hop, self.next_hop) {
+        put_with(out, TRANSITIVE, AS_PATH, |v| self.as_path().encode(four, v));
+        if let (true, Some(IpAddr::V4(nh))) = (ipv4_next_hop, self.next_hop()) {
             put(out, TRANSITIVE, NEXT_HOP, &nh.octets());
         }
         if let Some(m) = self.med.get() {
@@ -56,9 +56,9 @@ impl PathAttrs {
             v.extend_from_slice(&id.octets());
             put(out, OPTIONAL | TRANSITIVE, AGGREGATOR, &v);
         }
-        if !self.communities.is_empty() {
+        if !self.communities().is_empty() {
             put_with(out, OPTIONAL | TRANSITIVE, COMMUNITIES, |v| {
-                self.communities.iter().for_each(|c| v.extend_from_slice(&c.to_be_bytes()))
+                self.communities().iter().for_each(|c| v.extend_from_slice(&c.to_be_bytes()))
             });
         }
         if let Some(id) = self.originator_id() {
@@ -69,8 +69,8 @@ impl PathAttrs {
                 self.cluster_list().iter().for_each(|c| v.extend_from_slice(&c.octets()))
             });
         }
-        if !four && self.as_path.has_4octet() {
-            put_with(out, OPTIONAL | TRANSITIVE, AS4_PATH, |v| self.as_path.encode(true, v));
+        if !four && self.as_path().has_4octet() {
+            put_with(out, OPTIONAL | TRANSITIVE, AS4_PATH, |v| self.as_path().encode(true, v));
         }
         if let (false, Some((asn, id))) = (four, self.aggregator()) {
             if asn > 0xffff {

@@ -5,8 +5,11 @@
 mod as_path;
 mod decode;
 mod encode;
+mod words;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+pub use words::Words;
+
+use std::net::{IpAddr, Ipv4Addr};
 
 pub use as_path::{AsPath, SegmentKind};
 pub(super) use decode::decode;
@@ -61,26 +64,26 @@ pub struct RawAttr {
 }
 
 /// The attributes of a route. Interned by the RIB: many prefixes share one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+/// AS_PATH, the next hops and COMMUNITIES lie in one allocation of words
+/// (`words.rs`, which has their accessors): a full table has a few
+/// hundred thousand sets, and at 40 bytes a set with its `Arc` takes
+/// musl's 64-byte slot, where the parts apart took 88 bytes (a 112-byte
+/// slot) and an allocation of their own for communities.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct PathAttrs {
-    pub origin: Origin,
-    pub as_path: AsPath,
-    /// NEXT_HOP for IPv4, or MP_REACH's global next hop.
-    pub next_hop: Option<IpAddr>,
-    /// MP_REACH's link-local IPv6 next hop, when sent.
-    pub link_local: Option<Ipv6Addr>,
+    /// Opaque: read and set through the accessors. Public so that sets
+    /// can be written as literals (`..Default::default()`).
+    pub words: Words,
     pub med: Opt32,
     pub local_pref: Opt32,
-    pub communities: Box<[u32]>,
-    /// What few routes carry, behind one pointer that is None for most:
-    /// a full table has a few hundred thousand attribute sets.
+    pub origin: Origin,
+    /// What few routes carry, behind one pointer that is None for most.
     pub rare: Option<Box<Rare>>,
 }
 
 /// An optional u32 in 5 bytes (an `Option<u32>` takes 8): MED and
-/// LOCAL_PREF so, a set is 88 bytes and its `Arc` fits the allocator's
-/// 112-byte slot instead of a 128-byte one, 17 bytes less for each of a
-/// full table's few hundred thousand sets (measured with musl).
+/// LOCAL_PREF so, a set is 40 bytes, not 48, and its `Arc` fits musl's
+/// 64-byte slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Opt32 {
     set: bool,
@@ -208,6 +211,10 @@ pub(in crate::bgp::packet) struct Decoded {
     pub mp_unreach: Option<MpUnreach>,
     pub seen: [bool; 256],
     pub faults: Vec<AttrFault>,
+    /// The parts `attrs` keeps in its words, gathered while decoding.
+    as_path: AsPath,
+    next_hop: Option<IpAddr>,
+    communities: Vec<u32>,
     /// RFC 6793: the 4-octet forms a 2-octet session carries.
     as4_path: Option<AsPath>,
     as4_aggregator: Option<(u32, Ipv4Addr)>,
@@ -221,6 +228,9 @@ impl Default for Decoded {
             mp_unreach: None,
             seen: [false; 256],
             faults: Vec::new(),
+            as_path: AsPath::default(),
+            next_hop: None,
+            communities: Vec::new(),
             as4_path: None,
             as4_aggregator: None,
         }
