@@ -85,6 +85,8 @@ pub struct Fib {
     /// Recent answers of `Host::link_of`: a full table has a handful of
     /// next hops, asked about for every route.
     link_cache: Vec<(IpAddr, Option<u32>)>,
+    /// Recent single next hops and their set ids (see `hop_set`).
+    hop_cache: Vec<(Hop, u32)>,
 }
 
 /// How long stale routes of an earlier run may wait for End-of-RIB.
@@ -103,6 +105,7 @@ impl Fib {
             nh_base: NH_BASE,
             old_nexthops: Vec::new(),
             link_cache: Vec::new(),
+            hop_cache: Vec::new(),
         };
         if !enabled {
             return Ok(fib);
@@ -152,7 +155,9 @@ impl Fib {
 
     /// The selected next hops for a prefix (none: withdraw).
     pub fn set(&mut self, prefix: IpNet, hops: Hops) {
-        if let Some((stale, _)) = &mut self.stale {
+        // The sets and maps here are empty for most of a full table's
+        // routes: looking first spares hashing the prefix for each.
+        if let Some((stale, _)) = self.stale.as_mut().filter(|(s, _)| !s.is_empty()) {
             stale.remove(&prefix);
         }
         let hops = hops.as_slice();
@@ -160,7 +165,7 @@ impl Fib {
         let mut one: [Hop; 1] = [hops.first().copied().unwrap_or((IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0))];
         let many: Vec<Hop>;
         let want: &[Hop] = if hops.is_empty() {
-            self.not_installed.remove(&prefix);
+            self.forget_not_installed(&prefix);
             &[]
         } else if self.kernel.routes.contains(&prefix) {
             crate::debug_on!(
@@ -194,14 +199,40 @@ impl Fib {
                 crate::debug_on!(Debug::Nht, "nht", "{prefix}: no next hop of {hops:?} is reachable: held back");
                 self.not_installed.insert(prefix, NotInstalled::Unreachable);
             } else {
-                self.not_installed.remove(&prefix);
+                self.forget_not_installed(&prefix);
             }
             ok
         };
-        if let Some(q) = &self.queue {
-            let id = q.hops.lock().unwrap_or_else(|e| e.into_inner()).id(want);
+        if self.queue.is_some() {
+            let id = self.hop_set(want);
             self.local.push((prefix, id));
         }
+    }
+
+    fn forget_not_installed(&mut self, prefix: &IpNet) {
+        if !self.not_installed.is_empty() {
+            self.not_installed.remove(prefix);
+        }
+    }
+
+    /// The writer's id of a next-hop set. Sets are never renumbered, so
+    /// the few single hops of a full table are remembered here: no lock
+    /// and no hashing for each route.
+    fn hop_set(&mut self, want: &[Hop]) -> u32 {
+        if let [one] = want {
+            if let Some((_, id)) = self.hop_cache.iter().find(|(h, _)| h == one) {
+                return *id;
+            }
+        }
+        let Some(q) = &self.queue else { return 0 };
+        let id = q.hops.lock().unwrap_or_else(|e| e.into_inner()).id(want);
+        if let [one] = want {
+            if self.hop_cache.len() >= 64 {
+                self.hop_cache.clear();
+            }
+            self.hop_cache.push((*one, id));
+        }
+        id
     }
 
     /// Route changes waiting for the writer.

@@ -121,6 +121,7 @@ pub(super) fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMa
         // Earlier refusals go again, unless this slice supersedes them.
         let mut again = std::mem::take(&mut retry);
         again.retain(|(p, _)| work.binary_search_by_key(p, |(x, _)| *x).is_err());
+        let work = kernel_order(&work);
         // The sets are few; a copy of the list keeps the lock short.
         let sets = q.hops.lock().unwrap_or_else(|e| e.into_inner()).sets.clone();
         objects.sync(q.epoch.load(Ordering::Relaxed));
@@ -147,6 +148,17 @@ pub(super) fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMa
             }
         }
     }
+}
+
+/// The order the kernel's trie takes a slice fastest in: deletions in
+/// descending prefix order, then additions in ascending (each prefix is
+/// in the slice once, so the order between them is free). Measured with
+/// a full IPv4 table on the bench's machine: deleted descending 1.1 s,
+/// ascending 12-16 s (in slices of 131,072: 2.6 s against 3.1-3.5);
+/// added ascending 1.5-1.9 s, descending 5.8 s.
+fn kernel_order(sorted: &[Work]) -> Vec<Work> {
+    let gone = sorted.iter().rev().filter(|(_, id)| *id == 0);
+    gone.chain(sorted.iter().filter(|(_, id)| *id != 0)).copied().collect()
 }
 
 /// Routes a netlink send carries.
@@ -390,5 +402,32 @@ pub(super) fn delete_routes(sock: &mut Socket, prefixes: &[IpNet]) {
     let mut batch = Batch { sock, buf: &mut buf, sets: &[], objects: &mut objects, seq: &mut seq };
     for chunk in gone.chunks(CHUNK) {
         batch.write(chunk, &none);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deletions_descending_then_additions_ascending() {
+        let p = |s: &str| -> IpNet { s.parse().unwrap() };
+        let mut w: Vec<Work> = vec![
+            (p("198.51.100.0/24"), 0),
+            (p("192.0.2.0/24"), 3),
+            (p("203.0.113.0/24"), 0),
+            (p("10.0.0.0/8"), 0),
+            (p("198.51.100.0/25"), 2),
+        ];
+        w.sort_by_key(|(p, _)| *p);
+        let order: Vec<(String, u32)> = kernel_order(&w).iter().map(|(p, id)| (p.to_string(), *id)).collect();
+        let want = [
+            ("203.0.113.0/24", 0),
+            ("198.51.100.0/24", 0),
+            ("10.0.0.0/8", 0),
+            ("192.0.2.0/24", 3),
+            ("198.51.100.0/25", 2),
+        ];
+        assert_eq!(order, want.map(|(p, id)| (p.to_string(), id)));
     }
 }

@@ -41,14 +41,15 @@ impl Update {
 
     /// The attributes for a prefix of `afi`, with that family's next hop.
     pub fn attrs_for(&self, afi: Afi) -> Option<PathAttrs> {
-        let mut a = self.attrs.clone()?;
+        let a = self.attrs.as_ref()?;
         if afi == Afi::Ipv6 {
             let (g, ll) = self.mp_next_hop?;
-            a.set_next_hops(Some(IpAddr::V6(g)), ll);
-        } else if a.link_local().is_some() && matches!(a.next_hop(), Some(IpAddr::V4(_))) {
-            a.set_next_hops(a.next_hop(), None);
+            return Some(a.with_next_hops(Some(IpAddr::V6(g)), ll));
         }
-        Some(a)
+        if a.link_local().is_some() && matches!(a.next_hop(), Some(IpAddr::V4(_))) {
+            return Some(a.with_next_hops(a.next_hop(), None));
+        }
+        Some(a.clone())
     }
 
     /// Encodes this UPDATE as one message. The caller keeps it within the

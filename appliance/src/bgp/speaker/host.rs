@@ -2,10 +2,12 @@
 //! routes of the main table that are not BGP's. The daemon fills it from
 //! the kernel; tests build it by hand.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
+
+use crate::bgp::hash::FastSet;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Host {
@@ -13,8 +15,8 @@ pub struct Host {
     pub addresses: Vec<IpNet>,
     /// Prefixes of non-BGP routes in the main table (connected, kernel,
     /// static), for the `network` import check and administrative
-    /// distance.
-    pub routes: HashSet<IpNet>,
+    /// distance. Asked for every route bgpd installs: the fast hasher.
+    pub routes: FastSet<IpNet>,
     /// Interface names by address.
     pub names: BTreeMap<IpNet, String>,
     /// The non-BGP routes of the main table, for `show ip route` and

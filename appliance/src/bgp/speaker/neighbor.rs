@@ -441,7 +441,9 @@ impl Speaker {
                 self.withdrawing.pop_front();
             }
             left -= take;
-            for prefix in slice {
+            // Last first: the FIB's deletions then come in descending order
+            // across slices, the kernel's fastest (see fib_writer).
+            for prefix in slice.into_iter().rev() {
                 self.rib_update(now, afi, prefix, None, id);
             }
             // A table gone: its attribute sets with it, now rather than

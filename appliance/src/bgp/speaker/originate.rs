@@ -54,7 +54,7 @@ fn wanted(
     c: &Config,
     b: &Bgp,
     table: &[HostRoute],
-    routes: &std::collections::HashSet<IpNet>,
+    routes: &crate::bgp::hash::FastSet<IpNet>,
 ) -> HashMap<IpNet, PathAttrs> {
     let mut out = HashMap::new();
     for afi in [Afi::Ipv4, Afi::Ipv6] {

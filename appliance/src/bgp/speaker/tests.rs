@@ -1,7 +1,7 @@
 //! Speakers wired together in memory: the seed's three routers on one
 //! subnet, policy, RFC 8212 and withdrawals, with no sockets at all.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use super::*;
@@ -30,7 +30,7 @@ const LAN: &str = "192.0.2.0/24";
 
 pub(crate) fn host(addr: &str, extra: &[&str]) -> Host {
     let mut addresses: Vec<IpNet> = vec![format!("{addr}/24").parse().unwrap()];
-    let mut routes: HashSet<IpNet> = [LAN.parse().unwrap()].into();
+    let mut routes: crate::bgp::hash::FastSet<IpNet> = [LAN.parse().unwrap()].into_iter().collect();
     for e in extra {
         let n: IpNet = e.parse().unwrap();
         addresses.push(n);

@@ -169,6 +169,18 @@ impl PathAttrs {
         self.words = w;
     }
 
+    /// A copy with other next hops, its words packed once (an IPv6
+    /// UPDATE's attributes take MP_REACH's next hops for every prefix).
+    pub fn with_next_hops(&self, next_hop: Option<IpAddr>, link_local: Option<Ipv6Addr>) -> PathAttrs {
+        PathAttrs {
+            words: pack(&Parts { next_hop, link_local, ..unpack(&self.words) }),
+            med: self.med,
+            local_pref: self.local_pref,
+            origin: self.origin,
+            rare: self.rare.clone(),
+        }
+    }
+
     pub fn with_as_path<D: AsRef<[u32]>>(mut self, p: &AsPath<D>) -> Self {
         self.set_as_path(p);
         self
