@@ -34,6 +34,10 @@ impl Interner {
         self.inserts = 0;
     }
 
+    pub fn bytes(&self) -> usize {
+        self.set.iter().map(|a| std::mem::size_of::<PathAttrs>() + 16 + a.heap_bytes()).sum()
+    }
+
     pub fn len(&self) -> usize {
         self.set.len()
     }

@@ -270,6 +270,12 @@ impl Speaker {
         self.interner.len()
     }
 
+    /// The bytes of the attribute sets: each with its `Arc`, and what it
+    /// holds on the heap.
+    pub fn attr_bytes(&self) -> usize {
+        self.interner.bytes()
+    }
+
     /// Update-groups with neighbors up, and the routes out kept for them.
     pub fn update_groups(&self) -> (usize, usize) {
         self.groups.counts()

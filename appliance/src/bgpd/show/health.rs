@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::{pretty, View};
 use crate::bgp::fsm::State;
-use crate::bgp::packet::{Afi, PathAttrs};
+use crate::bgp::packet::Afi;
 use crate::bgp::rib::Path;
 use crate::bgpd::fib::NotInstalled;
 
@@ -120,8 +120,7 @@ pub fn memory(v: &View) -> String {
     // are those of changes waiting and of routes sent from outside the RIB.
     let bytes: usize = sp.configured().map(|p| p.adj_out_bytes()).sum();
     let _ = writeln!(s, "{adj_out} Adj-Out entries, using {bytes} bytes of memory");
-    let attr = size_of::<PathAttrs>() + 16;
-    let _ = writeln!(s, "{sets} BGP attributes, using {} bytes of memory", sets * attr);
+    let _ = writeln!(s, "{sets} BGP attributes, using {} bytes of memory", sp.attr_bytes());
     // Each kept route out holds its key's set and its own (both counted
     // above when the RIB has them too) in a map entry.
     let (groups, kept) = sp.update_groups();

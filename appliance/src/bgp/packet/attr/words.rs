@@ -11,7 +11,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{AsPath, PathAttrs};
+use super::{AsPath, PathAttrs, Rare};
 
 const PATH_LEN: u32 = (1 << 29) - 1;
 const NH_SHIFT: u32 = 29;
@@ -169,6 +169,17 @@ impl PathAttrs {
         self.words = w;
     }
 
+    /// What the set holds on the heap: its words and its rare part.
+    pub fn heap_bytes(&self) -> usize {
+        let rare = self.rare.as_ref().map_or(0, |r| {
+            std::mem::size_of::<Rare>()
+                + r.large_communities.len() * 12
+                + r.other.iter().map(|o| o.data.len() + std::mem::size_of_val(o)).sum::<usize>()
+                + r.cluster_list.len() * 4
+        });
+        self.words.0.len() * 4 + rare
+    }
+
     /// A copy with other next hops, its words packed once (an IPv6
     /// UPDATE's attributes take MP_REACH's next hops for every prefix).
     pub fn with_next_hops(&self, next_hop: Option<IpAddr>, link_local: Option<Ipv6Addr>) -> PathAttrs {
@@ -247,6 +258,15 @@ mod tests {
         a.set_communities(&[]);
         assert_eq!(a, PathAttrs::default());
         assert!(a.words.0.is_empty());
+    }
+
+    #[test]
+    fn heap_bytes_count_the_words() {
+        let hop: IpAddr = "192.0.2.1".parse().unwrap();
+        let a = PathAttrs::default().with_as_path(&AsPath::sequence(&[65001, 65002])).with_next_hop(hop);
+        // Header, segment header, two ASes, the next hop.
+        assert_eq!(a.heap_bytes(), 5 * 4);
+        assert_eq!(PathAttrs::default().heap_bytes(), 0);
     }
 
     #[test]
