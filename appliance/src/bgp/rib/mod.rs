@@ -9,6 +9,7 @@
 
 mod best;
 mod intern;
+mod spare;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use ipnet::IpNet;
 
 pub use best::{compare, weight, PeerInfo};
 pub use intern::Interner;
+use spare::{Ref, Spare};
 
 use super::packet::PathAttrs;
 
@@ -33,70 +35,26 @@ pub struct Path {
 }
 
 /// The candidates for one prefix; most prefixes have exactly one, kept
-/// inline (16 bytes, the whole entry); several go behind one pointer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// inline (16 bytes, the whole entry); several go to the table's spare
+/// store (`spare.rs`).
+#[derive(Debug)]
 enum Paths {
     One(Path),
-    Many(Box<Many>),
-}
-
-/// Two paths (dual transit, a second full table) in one 40-byte
-/// allocation, where a `Vec` behind a box took two (48 and 80 bytes with
-/// the growth `Vec` reserves); three and more in a list of exact size.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Many {
-    /// Sorted, best first; how many of them are selected (best + multipath).
-    Two([Path; 2], u8),
-    More(Box<[Path]>, u8),
-}
-
-impl Many {
-    fn new(list: Vec<Path>, selected: usize) -> Many {
-        let selected = selected as u8;
-        match <[Path; 2]>::try_from(list) {
-            Ok(two) => Many::Two(two, selected),
-            Err(list) => Many::More(list.into_boxed_slice(), selected),
-        }
-    }
-
-    fn list_mut(&mut self) -> &mut [Path] {
-        match self {
-            Many::Two(l, _) => l,
-            Many::More(l, _) => l,
-        }
-    }
-
-    fn selected_mut(&mut self) -> &mut u8 {
-        match self {
-            Many::Two(_, n) | Many::More(_, n) => n,
-        }
-    }
-
-    fn into_vec(self) -> Vec<Path> {
-        match self {
-            Many::Two(l, _) => l.into(),
-            Many::More(l, _) => l.into_vec(),
-        }
-    }
+    Many(Ref),
 }
 
 impl Paths {
-    fn all(&self) -> &[Path] {
+    fn all<'a>(&'a self, spare: &'a Spare) -> &'a [Path] {
         match self {
             Paths::One(p) => std::slice::from_ref(p),
-            Paths::Many(m) => match &**m {
-                Many::Two(l, _) => l,
-                Many::More(l, _) => l,
-            },
+            Paths::Many(r) => spare.list(r),
         }
     }
 
     fn selected(&self) -> usize {
         match self {
             Paths::One(_) => 1,
-            Paths::Many(m) => match &**m {
-                Many::Two(_, n) | Many::More(_, n) => *n as usize,
-            },
+            Paths::Many(r) => r.selected as usize,
         }
     }
 }
@@ -244,11 +202,12 @@ type Bucket<S> = Vec<Entry<<S as Split>::K, <S as Split>::S>>;
 struct Buckets<S: Split> {
     map: BTreeMap<S::B, Bucket<S>>,
     len: usize,
+    spare: Spare,
 }
 
 impl<S: Split> Default for Buckets<S> {
     fn default() -> Self {
-        Buckets { map: BTreeMap::new(), len: 0 }
+        Buckets { map: BTreeMap::new(), len: 0, spare: Spare::default() }
     }
 }
 
@@ -293,7 +252,7 @@ impl<S: Split> Buckets<S> {
                 (Some(Change { prefix, selected: vec![p], sent: 0 }), false)
             }
             (Ok(i), path) => {
-                let (change, had, empty) = replace(&mut v[i].paths, path, peer, peers, sel);
+                let (change, had, empty) = replace(&mut v[i].paths, &mut self.spare, path, peer, peers, sel);
                 let mut sent = 0;
                 if empty {
                     sent = v.remove(i).sent.bits();
@@ -308,32 +267,35 @@ impl<S: Split> Buckets<S> {
     }
 
     fn iter(&self) -> impl Iterator<Item = (IpNet, &[Path], usize)> {
+        let spare = &self.spare;
         self.map
             .iter()
-            .flat_map(|(b, v)| v.iter().map(move |e| (S::join(*b, e.key), e.paths.all(), e.paths.selected())))
+            .flat_map(move |(b, v)| v.iter().map(move |e| (S::join(*b, e.key), e.paths.all(spare), e.paths.selected())))
     }
 
     /// The prefixes after (b, k), in order; all of them for None.
     fn iter_after(&self, after: Option<(S::B, S::K)>) -> impl Iterator<Item = (IpNet, &[Path], usize)> {
         use std::ops::Bound;
         let lower = after.map_or(Bound::Unbounded, |(b, _)| Bound::Included(b));
+        let spare = &self.spare;
         self.map.range((lower, Bound::Unbounded)).flat_map(move |(b, v)| {
             let start = match after {
                 Some((ab, ak)) if ab == *b => v.partition_point(|e| e.key <= ak),
                 _ => 0,
             };
-            v[start..].iter().map(move |e| (S::join(*b, e.key), e.paths.all(), e.paths.selected()))
+            v[start..].iter().map(move |e| (S::join(*b, e.key), e.paths.all(spare), e.paths.selected()))
         })
     }
 
     fn reselect(&mut self, peers: &dyn Fn(PeerId) -> PeerInfo, sel: Selection, out: &mut Vec<Change>) {
         for (b, v) in self.map.iter_mut() {
             for e in v.iter_mut() {
-                if let Paths::Many(m) = &mut e.paths {
-                    let n = best::select(m.list_mut(), peers, sel);
-                    if n != *m.selected_mut() as usize {
-                        *m.selected_mut() = n as u8;
-                        out.push(Change { prefix: S::join(*b, e.key), selected: m.list_mut()[..n].to_vec(), sent: 0 });
+                if let Paths::Many(r) = &mut e.paths {
+                    let list = self.spare.list_mut(r);
+                    let n = best::select(list, peers, sel);
+                    if n != r.selected as usize {
+                        r.selected = n as u8;
+                        out.push(Change { prefix: S::join(*b, e.key), selected: list[..n].to_vec(), sent: 0 });
                     }
                 }
             }
@@ -365,10 +327,11 @@ impl Table {
         self.len() == 0
     }
 
-    fn get(&self, prefix: &IpNet) -> Option<&Paths> {
+    /// A prefix's candidates, best first, and how many are selected.
+    fn get(&self, prefix: &IpNet) -> Option<(&[Path], usize)> {
         match (V4::split(prefix), V6::split(prefix)) {
-            (Some((b, k)), _) => self.v4.get(b, k).map(|e| &e.paths),
-            (_, Some((b, k))) => self.v6.get(b, k).map(|e| &e.paths),
+            (Some((b, k)), _) => self.v4.get(b, k).map(|e| (e.paths.all(&self.v4.spare), e.paths.selected())),
+            (_, Some((b, k))) => self.v6.get(b, k).map(|e| (e.paths.all(&self.v6.spare), e.paths.selected())),
             _ => None,
         }
     }
@@ -398,14 +361,17 @@ impl Table {
     /// as sent (most routes a neighbor is looked at for go out; the caller
     /// takes it back with `swap_sent` if not). None: no entry, or no bit.
     pub fn best_marking(&mut self, prefix: &IpNet, slot: Option<u8>) -> (Option<Path>, Option<bool>) {
-        fn take<K, T: Sent>(e: Option<&mut Entry<K, T>>, slot: Option<u8>) -> (Option<Path>, Option<bool>) {
-            let Some(e) = e else { return (None, None) };
-            let best = e.paths.all()[..e.paths.selected()].first().cloned();
+        fn take<S: Split>(t: &mut Buckets<S>, (b, k): (S::B, S::K), slot: Option<u8>) -> (Option<Path>, Option<bool>) {
+            let Some(v) = t.map.get_mut(&b) else { return (None, None) };
+            let Ok(i) = v.binary_search_by_key(&k, |e| e.key) else { return (None, None) };
+            let e = &mut v[i];
+            // The best path is the first of any list.
+            let best = e.paths.all(&t.spare).first().cloned();
             (best, slot.and_then(|s| e.sent.swap(s, true)))
         }
         match (V4::split(prefix), V6::split(prefix)) {
-            (Some((b, k)), _) => take(self.v4.get_mut(b, k), slot),
-            (_, Some((b, k))) => take(self.v6.get_mut(b, k), slot),
+            (Some(bk), _) => take(&mut self.v4, bk, slot),
+            (_, Some(bk)) => take(&mut self.v6, bk, slot),
             _ => (None, None),
         }
     }
@@ -437,12 +403,12 @@ impl Table {
 
     /// The selected paths for a prefix.
     pub fn selected(&self, prefix: &IpNet) -> &[Path] {
-        self.get(prefix).map_or(&[], |e| &e.all()[..e.selected()])
+        self.get(prefix).map_or(&[], |(all, n)| &all[..n])
     }
 
     /// Every candidate for a prefix, best first.
     pub fn paths(&self, prefix: &IpNet) -> &[Path] {
-        self.get(prefix).map_or(&[], |e| e.all())
+        self.get(prefix).map_or(&[], |(all, _)| all)
     }
 
     /// Each prefix, in order, with its candidates (best first) and how
@@ -484,6 +450,7 @@ impl Table {
 /// entry is now empty.
 fn replace(
     e: &mut Paths,
+    spare: &mut Spare,
     path: Option<Path>,
     peer: PeerId,
     peers: &dyn Fn(PeerId) -> PeerInfo,
@@ -506,10 +473,10 @@ fn replace(
         }
     }
     let before: Vec<(PeerId, Arc<PathAttrs>)> =
-        e.all()[..e.selected()].iter().map(|p| (p.peer, p.attrs.clone())).collect();
-    let mut list = match std::mem::replace(e, Paths::Many(Box::new(Many::More(Box::new([]), 0)))) {
-        Paths::One(p) => vec![p],
-        Paths::Many(m) => m.into_vec(),
+        e.all(spare)[..e.selected()].iter().map(|p| (p.peer, p.attrs.clone())).collect();
+    let mut list = match e {
+        Paths::One(p) => vec![p.clone()],
+        Paths::Many(r) => spare.take(*r),
     };
     let had = list.len();
     list.retain(|p| p.peer != peer);
@@ -518,15 +485,12 @@ fn replace(
         list.push(p);
     }
     if list.is_empty() {
+        // The entry goes; what it points at was taken above.
         return (Some(Vec::new()), had, true);
     }
     let n = best::select(&mut list, peers, sel);
-    *e = if list.len() == 1 {
-        Paths::One(list.pop().expect("one path"))
-    } else {
-        Paths::Many(Box::new(Many::new(list, n)))
-    };
-    let after = &e.all()[..n];
+    *e = if list.len() == 1 { Paths::One(list.pop().expect("one path")) } else { Paths::Many(spare.put(list, n)) };
+    let after = &e.all(spare)[..n];
     let same = after.len() == before.len()
         && after.iter().zip(&before).all(|(p, b)| p.peer == b.0 && Arc::ptr_eq(&p.attrs, &b.1));
     ((!same).then(|| after.to_vec()), had, false)

@@ -207,15 +207,43 @@ fn sent_bits_of_both_families() {
 }
 
 /// What a prefix costs: its entry (one path inline) and, from a second
-/// path on, one allocation of 40 bytes for two.
+/// path on, 32 bytes for two in the table's spare store.
 #[test]
 fn entries_and_second_paths_stay_small() {
     assert_eq!(std::mem::size_of::<Path>(), 16);
     assert_eq!(std::mem::size_of::<Paths>(), 16);
     assert_eq!(std::mem::size_of::<Entry<u32, u32>>(), 24);
     assert_eq!(std::mem::size_of::<Entry<[u8; 13], Sent24>>(), 32);
-    assert!(std::mem::size_of::<Many>() <= 40, "{}", std::mem::size_of::<Many>());
     // An attribute set's Arc (16 + 40, and musl's 4-byte header) fits
     // a 64-byte slot.
     assert_eq!(std::mem::size_of::<crate::bgp::packet::PathAttrs>(), 40);
+}
+
+#[test]
+fn second_paths_live_in_the_spare_store_and_leave_it() {
+    let mut t = Table::default();
+    let sel = Selection::default();
+    // More than a chunk's worth of pairs.
+    let prefixes: Vec<IpNet> = (0..5000u32)
+        .map(|i| IpNet::V4(ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(0x0a00_0000 + (i << 8)), 24).unwrap()))
+        .collect();
+    for p in &prefixes {
+        t.update(*p, Some(path(1, |_| {})), 1, &peers, sel);
+        t.update(*p, Some(path(2, |a| a.prepend_as(1, 2))), 2, &peers, sel);
+    }
+    assert!(prefixes.iter().all(|p| t.paths(p).len() == 2 && t.selected(p)[0].peer == 1));
+    // A third path on one of them: a list.
+    t.update(prefixes[0], Some(path(3, |a| a.prepend_as(1, 3))), 3, &peers, sel);
+    assert_eq!(t.paths(&prefixes[0]).iter().map(|p| p.peer).collect::<Vec<_>>(), [1, 2, 3]);
+    // The best goes everywhere: the second takes over, alone.
+    for p in &prefixes {
+        let (c, had) = t.update(*p, None, 1, &peers, sel);
+        assert!(had && c.unwrap().selected[0].peer == 2);
+    }
+    assert!(prefixes[1..].iter().all(|p| t.paths(p).len() == 1 && t.selected(p)[0].peer == 2));
+    assert_eq!(t.paths(&prefixes[0]).iter().map(|p| p.peer).collect::<Vec<_>>(), [2, 3]);
+    assert!(!t.v4.spare.is_empty());
+    t.update(prefixes[0], None, 3, &peers, sel);
+    assert!(t.v4.spare.is_empty(), "every pair and list taken out, the chunks gone");
+    assert_eq!(t.len(), 5000);
 }
