@@ -243,9 +243,9 @@ impl Speaker {
         let q = &self.peers[i];
         let local_as = self.local_as();
         let ebgp = q.ebgp(local_as);
-        let mut a = (*best.attrs).clone();
-        let (mut hop, mut link_local) = (a.next_hop(), a.link_local());
-        if next_hop_self || best.peer == LOCAL || !self.keeps_next_hop(i, afi, &a) {
+        let from = &best.attrs;
+        let (mut hop, mut link_local) = (from.next_hop(), from.link_local());
+        if next_hop_self || best.peer == LOCAL || !self.keeps_next_hop(i, afi, from) {
             (hop, link_local) = self.next_hop_self(i, afi);
         } else if !(ebgp && self.same_link(best.peer, i)) {
             // A link-local next hop means nothing off its link: FRR passes
@@ -254,7 +254,7 @@ impl Speaker {
         }
         let mut path = None;
         if ebgp {
-            let mut p = path_for(a.as_path(), f, q.remote_asn(), local_as);
+            let mut p = path_for(from.as_path(), f, q.remote_asn(), local_as);
             match q.cfg.local_as {
                 // The neighbor sees us as `local-as`, in front of our own
                 // AS unless replace-as.
@@ -268,7 +268,9 @@ impl Speaker {
             }
             path = Some(p);
         }
-        a.set_path_and_hops(path.as_ref(), hop, link_local);
+        // The copy with its new words in one go: a route out computed
+        // costs one packing, not a copy of the words and a packing.
+        let mut a = from.with_path_and_hops(path.as_ref(), hop, link_local);
         if ebgp {
             a.local_pref = None.into();
             if best.peer != LOCAL {

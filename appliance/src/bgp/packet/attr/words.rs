@@ -128,19 +128,6 @@ impl PathAttrs {
         self.words = pack(&Parts { as_path: as_path.words(), next_hop, link_local, communities });
     }
 
-    /// What export rewrites: a new AS_PATH (None: kept) and the next hops.
-    pub fn set_path_and_hops(
-        &mut self,
-        as_path: Option<&AsPath>,
-        next_hop: Option<IpAddr>,
-        link_local: Option<Ipv6Addr>,
-    ) {
-        let old = unpack(&self.words);
-        let as_path = as_path.map_or(old.as_path, |p| p.words());
-        let w = pack(&Parts { as_path, next_hop, link_local, ..old });
-        self.words = w;
-    }
-
     pub fn set_as_path<D: AsRef<[u32]>>(&mut self, p: &AsPath<D>) {
         let w = pack(&Parts { as_path: p.words(), ..unpack(&self.words) });
         self.words = w;
@@ -183,8 +170,21 @@ impl PathAttrs {
     /// A copy with other next hops, its words packed once (an IPv6
     /// UPDATE's attributes take MP_REACH's next hops for every prefix).
     pub fn with_next_hops(&self, next_hop: Option<IpAddr>, link_local: Option<Ipv6Addr>) -> PathAttrs {
+        self.with_path_and_hops(None, next_hop, link_local)
+    }
+
+    /// A copy with a new AS_PATH (None: the same) and next hops, what
+    /// export rewrites, its words packed once.
+    pub fn with_path_and_hops(
+        &self,
+        as_path: Option<&AsPath>,
+        next_hop: Option<IpAddr>,
+        link_local: Option<Ipv6Addr>,
+    ) -> PathAttrs {
+        let old = unpack(&self.words);
+        let as_path = as_path.map_or(old.as_path, |p| p.words());
         PathAttrs {
-            words: pack(&Parts { next_hop, link_local, ..unpack(&self.words) }),
+            words: pack(&Parts { as_path, next_hop, link_local, ..old }),
             med: self.med,
             local_pref: self.local_pref,
             origin: self.origin,
@@ -258,6 +258,26 @@ mod tests {
         a.set_communities(&[]);
         assert_eq!(a, PathAttrs::default());
         assert!(a.words.0.is_empty());
+    }
+
+    #[test]
+    fn a_rewritten_copy_keeps_what_it_does_not_rewrite() {
+        let hop: IpAddr = "192.0.2.1".parse().unwrap();
+        let mut a = PathAttrs { med: Some(7).into(), origin: super::super::Origin::Egp, ..Default::default() }
+            .with_as_path(&AsPath::sequence(&[65001]))
+            .with_next_hop(hop)
+            .with_communities(&[9]);
+        a.rare_mut().weight = Some(5);
+        let out: IpAddr = "198.51.100.1".parse().unwrap();
+        let b = a.with_path_and_hops(Some(&AsPath::sequence(&[65000, 65001])), Some(out), None);
+        assert_eq!(
+            (b.as_path().to_string(), b.next_hop(), b.communities()),
+            ("65000 65001".into(), Some(out), &[9][..])
+        );
+        assert_eq!((b.med, b.origin, b.weight()), (a.med, a.origin, Some(5)));
+        let c = a.with_path_and_hops(None, Some(out), None);
+        assert_eq!(c.as_path(), a.as_path());
+        assert_eq!(c.with_next_hops(Some(hop), None), a);
     }
 
     #[test]
