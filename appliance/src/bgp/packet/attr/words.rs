@@ -117,7 +117,7 @@ impl PathAttrs {
         unpack(&self.words).communities
     }
 
-    /// All four at once (decoding, export's rewrite): one allocation.
+    /// All four at once (decoding, a default route sent): one allocation.
     pub fn set_parts<D: AsRef<[u32]>>(
         &mut self,
         as_path: &AsPath<D>,
