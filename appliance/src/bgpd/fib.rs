@@ -2,7 +2,7 @@
 //! next hops of each selection (`speaker::fib_hops`); here they are held
 //! back when the kernel has its own route for the prefix (distance) or no
 //! next hop is reachable, and the rest is handed to the FIB writer thread
-//! (`fib_writer.rs`), 24 bytes a route.
+//! (`fib_writer.rs`, through `fib_queue.rs`), 12 bytes an IPv4 route.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 
-use super::fib_writer::{delete_routes, our_nexthops, retire, writer, Hop, Queue, Work, LOCAL_KEEP, NH_BASE};
+use super::fib_queue::Pending;
+use super::fib_writer::{delete_routes, our_nexthops, retire, writer, Hop, Queue, NH_BASE};
 use super::kernel_watch::read;
 use crate::bgp::speaker::{Hops, Host};
 use crate::log::Debug;
@@ -77,7 +78,7 @@ pub struct Fib {
     /// BGP routes found at start (an earlier bgpd's), kept until sessions
     /// have re-sent their tables, then removed if still unclaimed.
     stale: Option<(HashSet<IpNet>, Instant)>,
-    local: Vec<Work>,
+    local: Pending,
     /// Host id of our nexthop set 0 (sets are `base + i`).
     nh_base: u32,
     /// An earlier run's nexthop objects, retired with its stale routes.
@@ -88,6 +89,9 @@ pub struct Fib {
     /// Recent single next hops and their set ids (see `hop_set`).
     hop_cache: Vec<(Hop, u32)>,
 }
+
+/// Route changes `Fib` keeps room for between bursts, a family.
+const LOCAL_KEEP: usize = 8192;
 
 /// How long stale routes of an earlier run may wait for End-of-RIB.
 pub const STALE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -101,7 +105,7 @@ impl Fib {
             rejected,
             not_installed: HashMap::new(),
             stale: None,
-            local: Vec::new(),
+            local: Pending::default(),
             nh_base: NH_BASE,
             old_nexthops: Vec::new(),
             link_cache: Vec::new(),
@@ -205,7 +209,7 @@ impl Fib {
         };
         if self.queue.is_some() {
             let id = self.hop_set(want);
-            self.local.push((prefix, id));
+            self.local.push(prefix, id);
         }
     }
 
@@ -244,13 +248,11 @@ impl Fib {
     pub fn flush(&mut self) {
         if let (Some(q), false) = (&self.queue, self.local.is_empty()) {
             let mut w = q.work.lock().unwrap_or_else(|e| e.into_inner());
-            w.extend(self.local.drain(..));
+            w.append(&mut self.local);
             q.ready.notify_one();
         }
         // A burst (a whole table withdrawn at once) must not stay reserved.
-        if self.local.capacity() > LOCAL_KEEP {
-            self.local.shrink_to(LOCAL_KEEP);
-        }
+        self.local.shrink(LOCAL_KEEP);
     }
 
     /// The kernel's view changed: routes may become (un)reachable or
@@ -356,12 +358,13 @@ impl Fib {
         if !done && since.elapsed() < STALE_TIMEOUT {
             return;
         }
-        let gone: Vec<Work> = stale.iter().map(|p| (*p, 0)).collect();
-        if !gone.is_empty() {
-            crate::info!("fib", "removing {} stale BGP routes of an earlier run", gone.len());
+        if !stale.is_empty() {
+            crate::info!("fib", "removing {} stale BGP routes of an earlier run", stale.len());
+        }
+        for p in stale {
+            self.local.push(*p, 0);
         }
         self.stale = None;
-        self.local.extend(gone);
         if let Some(q) = &self.queue {
             q.retire.lock().unwrap_or_else(|e| e.into_inner()).append(&mut self.old_nexthops);
         }

@@ -5,7 +5,7 @@
 //! retried rather than dropped. Routes go through nexthop objects, one per
 //! next-hop set.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -13,16 +13,8 @@ use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 
+use super::fib_queue::{Backlog, Change, Key};
 use crate::netlink::{self, Socket};
-
-/// Work for the FIB writer: a prefix and an interned next-hop set (0:
-/// delete). 24 bytes a route, so a full table waiting for the kernel
-/// costs little.
-pub(super) type Work = (IpNet, u32);
-
-/// Route changes `Fib` and the writer's queue keep room for between
-/// bursts.
-pub(super) const LOCAL_KEEP: usize = 8192;
 
 /// A next hop as the kernel takes it: the gateway and its interface.
 pub type Hop = (IpAddr, u32);
@@ -64,7 +56,7 @@ impl HopSets {
 /// The queue between the RIB and the writer thread.
 #[derive(Default)]
 pub(super) struct Queue {
-    pub work: Mutex<VecDeque<Work>>,
+    pub work: Mutex<Backlog>,
     pub ready: Condvar,
     pub hops: Mutex<HopSets>,
     /// Bumped when the kernel removed nexthop objects of ours: the writer
@@ -81,61 +73,43 @@ pub(super) struct Queue {
 /// of the small ids people and FRR's zebra (from 2^28) hand out.
 pub(super) const NH_BASE: u32 = 186 << 24;
 
-/// How many queued route changes the writer takes at a time: sorted
-/// together, they go to the kernel in prefix order, which its trie takes
-/// faster (6 MB of slice and as much sort scratch at most; 65,536 was 0.1
-/// to 0.2 s slower on a full table).
+/// How many queued route changes of a family the writer takes at a time:
+/// sorted together, they go to the kernel in prefix order, which its trie
+/// takes faster (3 MB of IPv4 slice and as much sort scratch at most;
+/// 65,536 was 0.1 to 0.2 s slower on a full table).
 const WRITER_SLICE: usize = 262_144;
 
 pub(super) fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, String>>>, base: u32) {
     let mut seq = 1u32;
-    let mut retry: Vec<Work> = Vec::new();
+    let (mut retry4, mut retry6) = (Vec::new(), Vec::new());
     let mut buf = Vec::new();
     let mut objects = Objects { base, epoch: 0, state: Vec::new(), dirty: false };
     loop {
-        let (mut work, drained) = {
+        let (v4, v6, drained) = {
             let mut w = q.work.lock().unwrap_or_else(|e| e.into_inner());
             if w.is_empty() {
-                let wait = if retry.is_empty() { Duration::from_secs(3600) } else { Duration::from_secs(5) };
+                let idle = retry4.is_empty() && retry6.is_empty();
+                let wait = if idle { Duration::from_secs(3600) } else { Duration::from_secs(5) };
                 w = q.ready.wait_timeout(w, wait).unwrap_or_else(|e| e.into_inner()).0;
             }
             // A slice at a time: the writer's own copy, and the sort's
             // scratch space, stay small however far the RIB is ahead.
-            let n = w.len().min(WRITER_SLICE);
-            let work: Vec<Work> = w.drain(..n).collect();
-            // Drained: a burst's room goes back (churn must not ratchet
-            // bgpd's memory up).
-            if w.is_empty() && w.capacity() > LOCAL_KEEP {
-                w.shrink_to(LOCAL_KEEP);
-            }
-            (work, w.is_empty())
+            let (v4, v6) = (w.v4.take(WRITER_SLICE), w.v6.take(WRITER_SLICE));
+            (v4, v6, w.is_empty())
         };
-        // The last state of a prefix wins: a stable sort keeps arrival order
-        // among equal prefixes, and only the last of each run is written.
-        work.sort_by_key(|(p, _)| *p);
-        // In place: reversed, the last state of a run comes first, and
-        // dedup keeps the first.
-        work.reverse();
-        work.dedup_by_key(|(p, _)| *p);
-        work.reverse();
-        // Earlier refusals go again, unless this slice supersedes them.
-        let mut again = std::mem::take(&mut retry);
-        again.retain(|(p, _)| work.binary_search_by_key(p, |(x, _)| *x).is_err());
-        kernel_order(&mut work);
         // The sets are few; a copy of the list keeps the lock short.
         let sets = q.hops.lock().unwrap_or_else(|e| e.into_inner()).sets.clone();
         objects.sync(q.epoch.load(Ordering::Relaxed));
         let mut batch = Batch { sock: &mut sock, buf: &mut buf, sets: &sets, objects: &mut objects, seq: &mut seq };
-        for chunk in again.chunks(CHUNK).chain(work.chunks(CHUNK)) {
-            retry.extend(batch.write(chunk, &rejected));
-        }
+        let (n4, again4) = batch.slice(v4, &mut retry4, &rejected);
+        let (n6, again6) = batch.slice(v6, &mut retry6, &rejected);
         crate::debug_on!(
             crate::log::Debug::Zebra,
             "fib",
             "wrote {} route changes ({} again), {} refused so far",
-            work.len(),
-            again.len(),
-            retry.len()
+            n4 + n6,
+            again4 + again6,
+            retry4.len() + retry6.len()
         );
         if let Some(made) = objects.made() {
             *q.made.lock().unwrap_or_else(|e| e.into_inner()) = made;
@@ -157,10 +131,10 @@ pub(super) fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMa
 /// ascending 12-16 s (in slices of 131,072: 2.6 s against 3.1-3.5);
 /// added ascending 1.5-1.9 s, descending 5.8 s.
 /// In place: at the peak the slice sits beside a full RIB.
-fn kernel_order(work: &mut [Work]) {
-    work.sort_unstable_by(|(p, a), (q, b)| match (*a == 0, *b == 0) {
-        (true, true) => q.cmp(p),
-        (false, false) => p.cmp(q),
+fn kernel_order<K: Key>(work: &mut [Change<K>]) {
+    work.sort_unstable_by(|a, b| match (a.set == 0, b.set == 0) {
+        (true, true) => b.key.cmp(&a.key),
+        (false, false) => a.key.cmp(&b.key),
         (true, false) => std::cmp::Ordering::Less,
         (false, true) => std::cmp::Ordering::Greater,
     });
@@ -322,6 +296,32 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
+    /// One family's slice: the last state of each prefix, with what the
+    /// kernel refused before (unless superseded), in the kernel's order.
+    /// Returns how many changes it wrote, and how many of them again.
+    fn slice<K: Key>(
+        &mut self,
+        mut work: Vec<Change<K>>,
+        retry: &mut Vec<Change<K>>,
+        rejected: &Mutex<HashMap<IpNet, String>>,
+    ) -> (usize, usize) {
+        // The last state of a prefix wins: a stable sort keeps arrival order
+        // among equal prefixes, and only the last of each run is written.
+        work.sort_by_key(|c| c.key);
+        // In place: reversed, the last state of a run comes first, and
+        // dedup keeps the first.
+        work.reverse();
+        work.dedup_by_key(|c| c.key);
+        work.reverse();
+        let mut again = std::mem::take(retry);
+        again.retain(|c| work.binary_search_by_key(&c.key, |x| x.key).is_err());
+        kernel_order(&mut work);
+        for chunk in again.chunks(CHUNK).chain(work.chunks(CHUNK)) {
+            retry.extend(self.write(chunk, rejected));
+        }
+        (work.len(), again.len())
+    }
+
     fn gateways(&self, id: u32) -> Vec<IpAddr> {
         if id == 0 {
             return Vec::new();
@@ -334,20 +334,20 @@ impl Batch<'_> {
     /// so when that ack arrives the chunk is done, and a full table costs
     /// a few hundred acks instead of a million. Returns the routes the
     /// kernel refused (to retry later).
-    fn write(&mut self, chunk: &[Work], rejected: &Mutex<HashMap<IpNet, String>>) -> Vec<Work> {
+    fn write<K: Key>(&mut self, chunk: &[Change<K>], rejected: &Mutex<HashMap<IpNet, String>>) -> Vec<Change<K>> {
         // Objects first: their requests take sequence numbers of their own.
-        for (_, id) in chunk.iter().filter(|(_, id)| *id != 0) {
-            self.objects.ensure(self.sock, self.seq, self.sets, *id);
+        for c in chunk.iter().filter(|c| c.set != 0) {
+            self.objects.ensure(self.sock, self.seq, self.sets, c.set);
         }
         let mut buf = std::mem::take(self.buf);
         buf.clear();
         let first = *self.seq;
-        for (i, (p, id)) in chunk.iter().enumerate() {
+        for (i, c) in chunk.iter().enumerate() {
             let ack = i + 1 == chunk.len();
             // Known by now: present, or refused a moment ago.
-            let nh = if *id == 0 { None } else { self.objects.ensure(self.sock, self.seq, self.sets, *id) };
-            let seq = first.wrapping_add(i as u32);
-            match (*id, nh) {
+            let nh = if c.set == 0 { None } else { self.objects.ensure(self.sock, self.seq, self.sets, c.set) };
+            let (seq, p) = (first.wrapping_add(i as u32), &c.key.net());
+            match (c.set, nh) {
                 (0, _) => netlink::route_change_nh(&mut buf, seq, p, None, ack),
                 (_, Some(k)) => netlink::route_change_nh(&mut buf, seq, p, Some(k), ack),
                 (id, None) => netlink::route_change(&mut buf, seq, p, &self.gateways(id), ack),
@@ -367,7 +367,7 @@ impl Batch<'_> {
             let got = self.sock.recv_acks(|s, errno| {
                 let Some(i) = s.checked_sub(first).map(|i| i as usize).filter(|i| *i < chunk.len()) else { return };
                 // Deleting what is not there is fine.
-                if errno != 0 && !(chunk[i].1 == 0 && errno == nix::libc::ESRCH) {
+                if errno != 0 && !(chunk[i].set == 0 && errno == nix::libc::ESRCH) {
                     refused.push((i, errno));
                 }
                 done |= s == last;
@@ -380,28 +380,30 @@ impl Batch<'_> {
         let mut r = rejected.lock().unwrap_or_else(|e| e.into_inner());
         if !r.is_empty() {
             // Whatever was not refused now is in (or out of) the kernel.
-            for (i, (p, _)) in chunk.iter().enumerate() {
+            for (i, c) in chunk.iter().enumerate() {
                 if !refused.iter().any(|(j, _)| *j == i) {
-                    r.remove(p);
+                    r.remove(&c.key.net());
                 }
             }
         }
         let mut failed = Vec::new();
         for (i, errno) in refused {
-            let (p, id) = chunk[i];
+            let (c, p) = (chunk[i], chunk[i].key.net());
             let why = std::io::Error::from_raw_os_error(errno).to_string();
-            let via: Vec<String> = self.gateways(id).iter().map(|a| a.to_string()).collect();
+            let via: Vec<String> = self.gateways(c.set).iter().map(|a| a.to_string()).collect();
             crate::warn!("fib", "kernel refused {p} via {}: {why}; will retry", via.join(", "));
             r.insert(p, why);
-            failed.push((p, id));
+            failed.push(c);
         }
         failed
     }
 }
 
-/// Deletes routes (bgpd's, at a clean stop), in sends of `CHUNK`.
+/// Deletes routes (bgpd's, at a clean stop), in sends of `CHUNK`, in the
+/// order the kernel deletes fastest in.
 pub(super) fn delete_routes(sock: &mut Socket, prefixes: &[IpNet]) {
-    let gone: Vec<Work> = prefixes.iter().map(|p| (*p, 0)).collect();
+    let mut gone: Vec<Change<IpNet>> = prefixes.iter().map(|p| Change { key: *p, set: 0 }).collect();
+    kernel_order(&mut gone);
     let (mut buf, mut seq, none) = (Vec::new(), 1, Mutex::new(HashMap::new()));
     let mut objects = Objects { base: 0, epoch: 0, state: Vec::new(), dirty: false };
     let mut batch = Batch { sock, buf: &mut buf, sets: &[], objects: &mut objects, seq: &mut seq };
@@ -416,23 +418,23 @@ mod tests {
 
     #[test]
     fn deletions_descending_then_additions_ascending() {
-        let p = |s: &str| -> IpNet { s.parse().unwrap() };
+        let c = |s: &str, set: u32| Change { key: s.parse::<IpNet>().unwrap(), set };
         // As the writer has them: by prefix, the additions first here.
         let at = |i: u32| IpNet::from(ipnet::Ipv4Net::from(std::net::Ipv4Addr::from(i << 8)));
-        let mut w: Vec<Work> = (0..64u32).map(|i| (at(i), u32::from(i < 32))).collect();
+        let mut w: Vec<Change<IpNet>> = (0..64u32).map(|i| Change { key: at(i), set: u32::from(i < 32) }).collect();
         kernel_order(&mut w);
-        let split = w.iter().position(|(_, id)| *id != 0).unwrap();
-        assert!(w[..split].iter().all(|(_, id)| *id == 0) && w[..split].is_sorted_by(|a, b| a.0 > b.0));
-        assert!(w[split..].iter().all(|(_, id)| *id != 0) && w[split..].is_sorted_by(|a, b| a.0 < b.0));
-        let mut w: Vec<Work> = vec![
-            (p("198.51.100.0/24"), 0),
-            (p("192.0.2.0/24"), 3),
-            (p("203.0.113.0/24"), 0),
-            (p("10.0.0.0/8"), 0),
-            (p("198.51.100.0/25"), 2),
+        let split = w.iter().position(|c| c.set != 0).unwrap();
+        assert!(w[..split].iter().all(|c| c.set == 0) && w[..split].is_sorted_by(|a, b| a.key > b.key));
+        assert!(w[split..].iter().all(|c| c.set != 0) && w[split..].is_sorted_by(|a, b| a.key < b.key));
+        let mut w = vec![
+            c("198.51.100.0/24", 0),
+            c("192.0.2.0/24", 3),
+            c("203.0.113.0/24", 0),
+            c("10.0.0.0/8", 0),
+            c("198.51.100.0/25", 2),
         ];
         kernel_order(&mut w);
-        let order: Vec<(String, u32)> = w.iter().map(|(p, id)| (p.to_string(), *id)).collect();
+        let order: Vec<(String, u32)> = w.iter().map(|c| (c.key.to_string(), c.set)).collect();
         let want = [
             ("203.0.113.0/24", 0),
             ("198.51.100.0/24", 0),

@@ -14,6 +14,7 @@ mod control;
 pub mod daemon;
 mod event;
 pub mod fib;
+mod fib_queue;
 mod fib_writer;
 mod kernel_view;
 mod kernel_watch;
