@@ -38,18 +38,19 @@ impl Socket {
     /// Blocks for the next datagram; Err(ENOBUFS) means notifications were
     /// lost and a full resync is due.
     pub fn recv(&mut self) -> std::io::Result<Vec<Msg>> {
-        let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::empty())?;
-        Ok(parse(&self.buf[..n]))
+        self.recv_with(parse)
     }
 
     /// Blocks for the next datagram and hands its acknowledgements and
     /// errors to `f`, allocating nothing.
     pub fn recv_acks(&mut self, mut f: impl FnMut(u32, i32)) -> std::io::Result<()> {
+        self.recv_with(|b| acks(b).for_each(|(seq, errno)| f(seq, errno)))
+    }
+
+    /// Blocks for the next datagram and lets `f` read it as it came.
+    pub fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> std::io::Result<R> {
         let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::empty())?;
-        for (seq, errno) in acks(&self.buf[..n]) {
-            f(seq, errno);
-        }
-        Ok(())
+        Ok(f(&self.buf[..n]))
     }
 
     /// Makes `recv` give up (WouldBlock) after `t` without a datagram.

@@ -86,3 +86,54 @@ fn garbage_never_panics() {
         let _ = parse(&nh[..cut]);
     }
 }
+
+#[test]
+fn route_heads_read_what_a_counter_needs() {
+    let p: IpNet = "198.51.100.0/24".parse().unwrap();
+    let p6: IpNet = "2001:db8:1::/48".parse().unwrap();
+    let mut buf = Vec::new();
+    route_change_nh(&mut buf, 1, &p, Some(7), false);
+    route_change(&mut buf, 2, &p6, &["2001:db8::1".parse().unwrap()], false);
+    route_change_nh(&mut buf, 3, &p, None, false);
+    // Another protocol's route in another table (RTA_TABLE beyond 255).
+    let mut other = Vec::new();
+    route_change_nh(&mut other, 4, &"203.0.113.0/25".parse().unwrap(), Some(7), false);
+    other[16 + 5] = RTPROT_STATIC;
+    other[16 + 4] = 252;
+    attr(&mut other, RTA_TABLE, &1000u32.to_ne_bytes());
+    let len = other.len() as u32;
+    other[..4].copy_from_slice(&len.to_ne_bytes());
+    buf.extend_from_slice(&other);
+    // Not routes: skipped.
+    nexthop_add(&mut buf, 5, 7, &"192.0.2.2".parse().unwrap(), 3);
+    let heads: Vec<RouteHead> = route_heads(&buf).collect();
+    let main = |new, prefix| RouteHead { new, prefix, table: 254, protocol: RTPROT_BGP, kind: RTN_UNICAST };
+    assert_eq!(
+        heads,
+        vec![
+            main(true, p),
+            main(true, p6),
+            main(false, p),
+            RouteHead {
+                new: true,
+                prefix: "203.0.113.0/25".parse().unwrap(),
+                table: 1000,
+                protocol: RTPROT_STATIC,
+                kind: RTN_UNICAST
+            },
+        ]
+    );
+    // What `parse` makes of the same bytes.
+    let full: Vec<(bool, IpNet, u32)> = parse(&buf)
+        .into_iter()
+        .filter_map(|m| match m {
+            Msg::Route(new, r) => Some((new, r.prefix, r.table)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(full, heads.iter().map(|h| (h.new, h.prefix, h.table)).collect::<Vec<_>>());
+    // Cut anywhere, nothing panics and nothing made up comes out.
+    for cut in 0..buf.len() {
+        assert!(route_heads(&buf[..cut]).count() <= heads.len());
+    }
+}

@@ -19,6 +19,7 @@
 
 mod flood;
 mod table;
+mod watch;
 
 use std::io::{BufRead, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
@@ -29,7 +30,7 @@ use bgpbox::bgp::packet::{
     self, end_of_rib, frame, pack_announce, Afi, AsPath, Capability, Codec, Message, Open, Origin, PathAttrs,
     EXTENDED_MAX_LEN, MAX_LEN,
 };
-use bgpbox::netlink::{self, Msg, Socket};
+use bgpbox::netlink::{self, Socket};
 use clap::{Parser, Subcommand};
 use ipnet::IpNet;
 
@@ -58,6 +59,10 @@ enum Cmd {
         /// Routes through a nexthop object on this interface index.
         #[arg(long)]
         nh_oif: Option<u32>,
+        /// In ascending prefix order (the kernel's fastest: the floor for
+        /// any writer), not the feed's.
+        #[arg(long)]
+        sorted: bool,
     },
     /// TCP connections to a BGP port from many source addresses.
     Flood {
@@ -123,7 +128,7 @@ struct Feed {
     expect_received: usize,
 }
 
-fn now_ns() -> u128 {
+pub(crate) fn now_ns() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos()
 }
 
@@ -310,88 +315,11 @@ fn count_received(mut r: Reader, want: usize) {
     }
 }
 
-fn watch(expect: usize) {
-    let groups = netlink::GROUP_IPV4_ROUTE | netlink::GROUP_IPV6_ROUTE;
-    let mut sock = Socket::open(groups).expect("netlink");
-    // A daemon writes faster than this loop counts: room for a whole
-    // table's notifications, so that counting rarely falls back to dumps
-    // (which make the measured time an upper bound).
-    sock.set_rcvbuf(1 << 30).expect("netlink receive buffer");
-    let mut have: FastSet<IpNet> = FastSet::default();
-    // Routes already there (a restart) count too.
-    let mut dumper = Socket::open(0).expect("netlink");
-    for m in dumper.dump(netlink::RTM_GETROUTE, 1).expect("dump") {
-        if let Msg::Route(true, r) = m {
-            if counts(&r) {
-                have.insert(r.prefix);
-            }
-        }
+fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>, sorted: bool) {
+    let mut prefixes = table::v4_prefixes(n);
+    if sorted {
+        prefixes.sort_unstable();
     }
-    println!("ready {} {}", now_ns(), have.len());
-    std::io::stdout().flush().unwrap();
-    // A quiet socket while routes are still counted: look again, in case
-    // the notifications of the last ones were lost with the buffer.
-    sock.set_recv_timeout(Duration::from_millis(100)).expect("netlink timeout");
-    let mut full = false;
-    // Notifications were lost since the last complete count: a dump taken
-    // while routes are still being written can miss some of them too, so
-    // a quiet socket short of the count means another look.
-    let mut lost = false;
-    loop {
-        let msgs = match sock.recv() {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !full && !lost => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && full && have.is_empty() => continue,
-            Err(e) => {
-                // Lost notifications: count from a dump instead.
-                if e.kind() != std::io::ErrorKind::WouldBlock {
-                    eprintln!("watch: {e}; resyncing");
-                    lost = true;
-                }
-                have.clear();
-                for m in dumper.dump(netlink::RTM_GETROUTE, 2).expect("dump") {
-                    if let Msg::Route(true, r) = m {
-                        if counts(&r) {
-                            have.insert(r.prefix);
-                        }
-                    }
-                }
-                Vec::new()
-            }
-        };
-        for m in msgs {
-            match m {
-                Msg::Route(true, r) if counts(&r) => {
-                    have.insert(r.prefix);
-                }
-                Msg::Route(false, r) if counts(&r) => {
-                    have.remove(&r.prefix);
-                }
-                _ => {}
-            }
-        }
-        if !full && have.len() >= expect {
-            full = true;
-            lost = false;
-            println!("full {}", now_ns());
-            std::io::stdout().flush().unwrap();
-        }
-        if full && have.is_empty() {
-            println!("empty {}", now_ns());
-            std::io::stdout().flush().unwrap();
-            return;
-        }
-    }
-}
-
-/// Routes a routing daemon put in the main table (not the kernel's own,
-/// not static ones).
-fn counts(r: &netlink::Route) -> bool {
-    r.table == netlink::RT_TABLE_MAIN as u32 && !matches!(r.protocol, 0..=4) && r.kind == 1
-}
-
-fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>) {
-    let prefixes = table::v4_prefixes(n);
     let mut sock = Socket::open(0).expect("netlink");
     let mut seq = 1u32;
     if let Some(oif) = nh_oif {
@@ -400,7 +328,7 @@ fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>) {
         sock.send(&buf).expect("netlink send");
         sock.recv_acks(|_, errno| assert_eq!(errno, 0, "nexthop refused")).expect("netlink receive");
     }
-    let mut run = |hops: &[IpAddr]| {
+    let mut run = |prefixes: &[IpNet], hops: &[IpAddr]| {
         let t0 = Instant::now();
         let mut buf = Vec::new();
         for chunk in prefixes.chunks(2000) {
@@ -437,16 +365,20 @@ fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>) {
         }
         t0.elapsed().as_secs_f64()
     };
-    let install = run(&[via]);
-    let delete = run(&[]);
+    let install = run(&prefixes, &[via]);
+    if sorted {
+        // Deletes, the other way round.
+        prefixes.reverse();
+    }
+    let delete = run(&prefixes, &[]);
     println!("floor {install:.2} {delete:.2}");
 }
 
 fn main() {
     match Args::parse().cmd {
         Cmd::Feed(f) => feed(f),
-        Cmd::Watch { expect } => watch(expect),
-        Cmd::Floor { v4, via, nh_oif } => floor(v4, via, nh_oif),
+        Cmd::Watch { expect } => watch::watch(expect),
+        Cmd::Floor { v4, via, nh_oif, sorted } => floor(v4, via, nh_oif, sorted),
         Cmd::Flood { to, from, count, seconds } => flood::flood(to, &from, count, seconds),
     }
 }
