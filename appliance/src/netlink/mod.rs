@@ -218,22 +218,31 @@ fn u32_of(d: &[u8]) -> Option<u32> {
     d.get(..4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
 }
 /// Splits a receive buffer into messages and decodes them.
-pub fn parse(mut buf: &[u8]) -> Vec<Msg> {
-    let mut out = Vec::new();
-    while buf.len() >= 16 {
-        let len = u32_of(buf).unwrap_or(0) as usize;
-        if len < 16 || len > buf.len() {
-            break;
-        }
-        let typ = u16::from_ne_bytes([buf[4], buf[5]]);
-        let one = &buf[..len];
-        out.push(match typ {
+pub fn parse(buf: &[u8]) -> Vec<Msg> {
+    messages(buf)
+        .map(|(typ, one)| match typ {
             RTM_NEWNEXTHOP | RTM_DELNEXTHOP => nexthop::decode(typ, &one[16..]),
             _ => decode::decode(one),
-        });
-        buf = &buf[align(len).min(buf.len())..];
-    }
-    out
+        })
+        .collect()
+}
+
+/// The whole messages of a datagram (header included), with their
+/// types, up to the first whose length is wrong.
+fn messages(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        if b.len() < 16 {
+            return None;
+        }
+        let len = u32_of(b).unwrap_or(0) as usize;
+        if len < 16 || len > b.len() {
+            return None;
+        }
+        let typ = u16::from_ne_bytes([b[4], b[5]]);
+        let one = &b[..len];
+        b = &b[align(len).min(b.len())..];
+        Some((typ, one))
+    })
 }
 
 /// A route change as little as a counter needs: added or gone, where.
@@ -250,24 +259,10 @@ pub struct RouteHead {
 /// RTA_DST/RTA_TABLE only, allocating nothing. A full table's
 /// notifications through `parse` cost a listener about 3 CPU seconds,
 /// taken from whoever writes the table on a 2-core machine.
-pub fn route_heads(mut b: &[u8]) -> impl Iterator<Item = RouteHead> + '_ {
-    std::iter::from_fn(move || loop {
-        if b.len() < 16 {
-            return None;
-        }
-        let len = u32_of(b).unwrap_or(0) as usize;
-        if len < 16 || len > b.len() {
-            return None;
-        }
-        let typ = u16::from_ne_bytes([b[4], b[5]]);
-        let one = &b[..len];
-        b = &b[align(len).min(b.len())..];
-        if typ != RTM_NEWROUTE && typ != RTM_DELROUTE {
-            continue;
-        }
-        if let Some(h) = route_head(typ == RTM_NEWROUTE, &one[16..]) {
-            return Some(h);
-        }
+pub fn route_heads(b: &[u8]) -> impl Iterator<Item = RouteHead> + '_ {
+    messages(b).filter_map(|(typ, one)| match typ {
+        RTM_NEWROUTE | RTM_DELROUTE => route_head(typ == RTM_NEWROUTE, &one[16..]),
+        _ => None,
     })
 }
 
@@ -292,21 +287,9 @@ fn route_head(new: bool, m: &[u8]) -> Option<RouteHead> {
 
 /// The acknowledgements and errors in a datagram, as (seq, errno), without
 /// decoding anything else.
-pub fn acks(mut b: &[u8]) -> impl Iterator<Item = (u32, i32)> + '_ {
-    std::iter::from_fn(move || loop {
-        if b.len() < 16 {
-            return None;
-        }
-        let len = u32_of(b).unwrap_or(0) as usize;
-        if len < 16 || len > b.len() {
-            return None;
-        }
-        let typ = u16::from_ne_bytes([b[4], b[5]]);
-        let seq = u32_of(&b[8..]).unwrap_or(0);
-        let errno = u32_of(&b[16..len]).map(|e| -(e as i32));
-        b = &b[align(len).min(b.len())..];
-        if let (NLMSG_ERROR, Some(e)) = (typ, errno) {
-            return Some((seq, e));
-        }
+pub fn acks(b: &[u8]) -> impl Iterator<Item = (u32, i32)> + '_ {
+    messages(b).filter_map(|(typ, one)| {
+        let errno = u32_of(&one[16..])?;
+        (typ == NLMSG_ERROR).then(|| (u32_of(&one[8..]).unwrap_or(0), -(errno as i32)))
     })
 }
