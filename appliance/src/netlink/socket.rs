@@ -53,6 +53,12 @@ impl Socket {
         Ok(f(&self.buf[..n]))
     }
 
+    /// The next datagram if one is queued (else WouldBlock), read by `f`.
+    pub fn try_recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> std::io::Result<R> {
+        let n = socket::recv(self.fd.as_raw_fd(), &mut self.buf, MsgFlags::MSG_DONTWAIT)?;
+        Ok(f(&self.buf[..n]))
+    }
+
     /// Makes `recv` give up (WouldBlock) after `t` without a datagram.
     pub fn set_recv_timeout(&self, t: std::time::Duration) -> std::io::Result<()> {
         let tv = nix::sys::time::TimeVal::new(t.as_secs() as _, t.subsec_micros() as _);
