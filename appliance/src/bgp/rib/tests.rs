@@ -247,3 +247,33 @@ fn second_paths_live_in_the_spare_store_and_leave_it() {
     assert!(t.v4.spare.is_empty(), "every pair and list taken out, the chunks gone");
     assert_eq!(t.len(), 5000);
 }
+
+#[test]
+fn seek_finds_what_binary_search_does_from_any_finger() {
+    let keys = [3u32, 5, 6, 9, 12, 13, 14, 20, 31];
+    let v: Vec<Entry<u32, u32>> =
+        keys.iter().map(|&key| Entry { key, sent: 0, paths: Paths::One(path(1, |_| {})) }).collect();
+    for k in 0..34 {
+        let want = v.binary_search_by_key(&k, |e| e.key);
+        for from in 0..=v.len() + 2 {
+            assert_eq!(seek(&v, k, from), want, "key {k} from {from}");
+        }
+    }
+}
+
+#[test]
+fn best_marking_follows_a_walk_and_a_jump_back() {
+    let mut t = Table::default();
+    let nets: Vec<IpNet> = (0..40u8).map(|i| format!("192.0.2.{}/32", i * 6).parse().unwrap()).collect();
+    for n in &nets {
+        t.update(*n, Some(path(1, |_| {})), 1, &peers, Selection::default());
+    }
+    // In order, then backwards, then every third: each found, each once.
+    let order = nets.iter().chain(nets.iter().rev()).chain(nets.iter().step_by(3));
+    for (i, n) in order.enumerate() {
+        let (best, sent) = t.best_marking(n, Some(0));
+        assert!(best.is_some(), "{n}");
+        assert_eq!(sent, Some(i >= nets.len()), "{n} at step {i}");
+    }
+    assert_eq!(t.best_marking(&"192.0.2.1/32".parse().unwrap(), Some(0)).0, None);
+}
