@@ -181,8 +181,38 @@ impl AdjRibOut {
         for p in &out[walked..] {
             self.dirty.remove(p);
         }
+        // In the RIB's order, not the set's: the lookups of a slice then
+        // walk the table forward (`Table::best_marking`'s finger), where
+        // hash order made each one a search from the root of its bucket.
+        out[walked..].sort_unstable();
         if self.dirty.is_empty() && self.dirty.capacity() > PACK_SLICE {
             self.dirty = FastSet::default();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_prefixes_come_out_in_table_order_a_slice_at_a_time() {
+        let mut out = AdjRibOut::new(Some(0));
+        // More than a slice, touched in no order.
+        let n = PACK_SLICE as u32 + 100;
+        for i in 0..n {
+            let x = i * 7919 % n;
+            out.touch(IpNet::V4(ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(0xc000_0000 + (x << 8)), 24).unwrap()));
+        }
+        out.touch("2001:db8::/32".parse().unwrap());
+        let tables = PerFamily::<Table>::default();
+        let (mut got, mut all) = (Vec::new(), Vec::new());
+        while out.has_pending() {
+            out.take(&tables, &mut got);
+            assert!(got.len() <= PACK_SLICE);
+            assert!(got.windows(2).all(|w| w[0] < w[1]), "a slice in order");
+            all.extend_from_slice(&got);
+        }
+        assert_eq!(all.len(), n as usize + 1, "each prefix once");
     }
 }
