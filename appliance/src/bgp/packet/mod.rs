@@ -15,7 +15,7 @@ mod update;
 pub use attr::{AsPath, AttrFault, Fault, MpReach, MpUnreach, Opt32, Origin, PathAttrs, Rare, RawAttr, SegmentKind};
 pub use nlri::{decode_prefixes, encode_prefix, Afi};
 pub use open::{Capability, GracefulRestart, Open, IPV4_OVER_IPV6};
-pub use update::{end_of_rib, fits, pack_announce, pack_withdraw, AttrProblem, Update};
+pub use update::{end_of_rib, fits, fits_any, pack_announce, pack_withdraw, AttrProblem, Update};
 
 pub const MARKER: [u8; 16] = [0xff; 16];
 pub const HEADER_LEN: usize = 19;

@@ -200,20 +200,25 @@ fn pack_plain(codec: &Codec, attrs: &PathAttrs, prefixes: &[IpNet], out: &mut Ve
 /// message size (RFC 8654: a route learnt over extended messages may not
 /// fit a peer without them).
 pub fn fits(codec: &Codec, attrs: &PathAttrs, prefix: &IpNet) -> bool {
-    // Cheap bound first: nearly every route is far below 4,096 bytes.
-    let rare = attrs
-        .rare
-        .as_ref()
-        .map_or(0, |r| r.large_communities.len() * 12 + r.other.iter().map(|o| o.data.len() + 4).sum::<usize>() + 16);
-    let asns: usize = attrs.as_path().segments().map(|(_, a)| a.len() + 1).sum();
-    let bound = 100 + asns * 4 + attrs.communities().len() * 4 + rare;
-    if bound + HEADER_LEN + 4 + 17 + 40 <= codec.max_len {
+    if fits_any(codec, attrs) {
         return true;
     }
     let afi = Afi::of(prefix);
     let mut sample = Vec::new();
     attrs.encode(codec, afi == Afi::Ipv4, &mut sample);
     sample.len() + mp_overhead(afi, attrs) + encoded_len(prefix) <= room(codec, 0)
+}
+
+/// Whether `attrs` fit an UPDATE with any one prefix, by a cheap bound:
+/// nearly every route is far below 4,096 bytes (false: look closer).
+pub fn fits_any(codec: &Codec, attrs: &PathAttrs) -> bool {
+    let rare = attrs
+        .rare
+        .as_ref()
+        .map_or(0, |r| r.large_communities.len() * 12 + r.other.iter().map(|o| o.data.len() + 4).sum::<usize>() + 16);
+    let asns: usize = attrs.as_path().segments().map(|(_, a)| a.len() + 1).sum();
+    let bound = 100 + asns * 4 + attrs.communities().len() * 4 + rare;
+    bound + HEADER_LEN + 4 + 17 + 40 <= codec.max_len
 }
 
 /// Encodes withdrawals (any mix of families) into as few UPDATEs as fit.

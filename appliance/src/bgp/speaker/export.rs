@@ -15,7 +15,9 @@ use super::{Output, Speaker};
 use crate::bgp::config::{Config, NeighborFamily, NoSend};
 use crate::bgp::family::PerFamily;
 use crate::bgp::hash::FastMap;
-use crate::bgp::packet::{end_of_rib, fits, pack_announce, pack_withdraw, Afi, AsPath, Codec, Origin, PathAttrs};
+use crate::bgp::packet::{
+    end_of_rib, fits, fits_any, pack_announce, pack_withdraw, Afi, AsPath, Codec, Origin, PathAttrs,
+};
 use crate::bgp::policy::{Definitions, Match, Subject};
 use crate::bgp::rib::{Change, Interner, Path, LOCAL};
 use crate::log::Level;
@@ -53,38 +55,47 @@ impl Speaker {
         prefix: &IpNet,
         best: Option<Path>,
         by_set: Option<u32>,
-        memo: &mut Memo,
-    ) -> Option<Arc<PathAttrs>> {
-        let a = match (by_set, &best) {
-            (Some(g), Some(b)) if *prefix != default_route(afi) => {
+        w: &mut Scratch,
+    ) -> Option<usize> {
+        if let (Some(g), Some(b)) = (by_set, &best) {
+            if *prefix != default_route(afi) {
                 if !self.sends_to(i, afi, b) {
                     return None;
                 }
                 let key = (g, b.peer, Arc::as_ptr(&b.attrs) as usize);
                 let shared = self.groups.shared(g);
-                let known = if shared { self.groups.get(g, b.peer, &b.attrs) } else { memo.get(&key).map(|x| &x.1) };
-                match known {
-                    Some(a) => a.clone(),
-                    None => {
-                        let a = self.export_shared(i, afi, prefix, b);
-                        if shared {
-                            self.groups.insert(g, b.peer, &b.attrs, a.clone());
-                        } else {
-                            memo.insert(key, (b.attrs.clone(), a.clone()));
-                        }
-                        a
-                    }
+                let known = if shared { self.groups.get(g, b.peer, &b.attrs) } else { w.memo.get(&key).map(|x| &x.1) };
+                // Known, as most are: by reference, no count to touch
+                // (two atomic operations a prefix and neighbor were a
+                // fifth of the time exporting a table to ten).
+                if let Some(a) = known {
+                    let a = a.as_ref()?;
+                    return match w.sets.slot(&self.peers[i].codec(), a, prefix) {
+                        Some(k) => Some(k),
+                        None => self.too_long(i, prefix, &a.clone()),
+                    };
                 }
+                let a = self.export_shared(i, afi, prefix, b);
+                if shared {
+                    self.groups.insert(g, b.peer, &b.attrs, a.clone());
+                } else {
+                    w.memo.insert(key, (b.attrs.clone(), a.clone()));
+                }
+                let a = a?;
+                return w.sets.slot(&self.peers[i].codec(), &a, prefix).or_else(|| self.too_long(i, prefix, &a));
             }
-            _ => self.export(i, afi, prefix, best.as_ref()),
-        }?;
-        if fits(&self.peers[i].codec(), &a, prefix) {
-            return Some(a);
         }
+        let a = self.export(i, afi, prefix, best.as_ref())?;
+        w.sets.slot(&self.peers[i].codec(), &a, prefix).or_else(|| self.too_long(i, prefix, &a))
+    }
+
+    /// `prefix` with `a` does not fit a message neighbor `i` accepts:
+    /// said once per attribute set. Always None (nothing to send).
+    fn too_long(&mut self, i: usize, prefix: &IpNet, a: &PathAttrs) -> Option<usize> {
         let p = &self.peers[i];
         // By content: the sets of a slice go with it.
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&*a, &mut h);
+        std::hash::Hash::hash(a, &mut h);
         if self.oversize_said.insert((p.id, std::hash::Hasher::finish(&h) as usize)) {
             let (addr, max) = (p.cfg.id.clone(), p.codec().max_len);
             self.log(
@@ -325,18 +336,15 @@ impl Speaker {
         // Announcements sharing attributes go out together: each prefix
         // with its set's index, gathered into runs below (no list per
         // set: a real table has 2.4 prefixes a set).
-        for &prefix in &w.prefixes {
+        let prefixes = std::mem::take(&mut w.prefixes);
+        for &prefix in &prefixes {
             let afi = Afi::of(&prefix);
             let (best, bit) = self.tables[afi].best_marking(&prefix, self.peers[i].adj_out.slot());
-            let now = self.export_now(i, afi, &prefix, best, by_set[afi], &mut w.memo);
+            let now = self.export_now(i, afi, &prefix, best, by_set[afi], &mut w);
             let out = &mut self.peers[i].adj_out;
             match now {
-                Some(a) => {
+                Some(k) => {
                     out.mark(&mut self.tables[afi], prefix, bit, true);
-                    let k = *w.index.entry(Arc::as_ptr(&a) as usize).or_insert_with(|| {
-                        w.sets.push(a.clone());
-                        w.sets.len() - 1
-                    });
                     w.items.push((k, prefix));
                 }
                 None => {
@@ -346,11 +354,12 @@ impl Speaker {
                 }
             }
         }
+        w.prefixes = prefixes;
         let p = &mut self.peers[i];
         let codec = p.codec();
         // Sized once: grown by doubling, a slice's UPDATEs were
         // copied at each step (memcpy was 7% of the time exporting).
-        let mut buf = Vec::with_capacity(6 * (w.items.len() + w.withdrawn.len()) + 96 * w.sets.len());
+        let mut buf = Vec::with_capacity(6 * (w.items.len() + w.withdrawn.len()) + 96 * w.sets.list.len());
         let mut n = w.pack(&codec, &mut buf) as u64;
         // The initial table is out whole: End-of-RIB for each family.
         if p.eor_due && !p.adj_out.has_pending() && !deferred {
@@ -387,12 +396,49 @@ pub(super) struct Scratch {
     prefixes: Vec<IpNet>,
     memo: Memo,
     withdrawn: Vec<IpNet>,
-    sets: Vec<Arc<PathAttrs>>,
-    index: FastMap<usize, usize>,
+    sets: SliceSets,
     items: Vec<(usize, IpNet)>,
     starts: Vec<usize>,
     cursor: Vec<usize>,
     list: Vec<IpNet>,
+}
+
+/// The attribute sets a slice announces, by identity, and whether each
+/// fits an UPDATE with any one prefix (judged once a set, not once a
+/// prefix).
+#[derive(Debug, Default)]
+struct SliceSets {
+    list: Vec<Arc<PathAttrs>>,
+    index: FastMap<usize, usize>,
+    roomy: Vec<bool>,
+}
+
+impl SliceSets {
+    /// `a`'s index in the slice (added on first use), or None when
+    /// `prefix` with it does not fit an UPDATE of `codec`.
+    fn slot(&mut self, codec: &Codec, a: &Arc<PathAttrs>, prefix: &IpNet) -> Option<usize> {
+        let ptr = Arc::as_ptr(a) as usize;
+        let k = match self.index.get(&ptr) {
+            Some(&k) => k,
+            None => {
+                let roomy = fits_any(codec, a);
+                if !roomy && !fits(codec, a, prefix) {
+                    return None;
+                }
+                self.list.push(a.clone());
+                self.roomy.push(roomy);
+                self.index.insert(ptr, self.list.len() - 1);
+                return Some(self.list.len() - 1);
+            }
+        };
+        (self.roomy[k] || fits(codec, a, prefix)).then_some(k)
+    }
+
+    fn clear(&mut self) {
+        self.list.clear();
+        self.index.clear();
+        self.roomy.clear();
+    }
 }
 
 /// A prefix's run: its set's, one for each family.
@@ -408,7 +454,7 @@ impl Scratch {
     fn pack(&mut self, codec: &Codec, buf: &mut Vec<u8>) -> usize {
         self.withdrawn.sort_unstable();
         let mut n = pack_withdraw(codec, &self.withdrawn, buf);
-        let runs = 2 * self.sets.len();
+        let runs = 2 * self.sets.list.len();
         self.starts.clear();
         self.starts.resize(runs + 1, 0);
         for (k, p) in &self.items {
@@ -427,7 +473,7 @@ impl Scratch {
         }
         for r in 0..runs {
             let list = &self.list[self.starts[r]..self.starts[r + 1]];
-            n += pack_announce(codec, &self.sets[r / 2], list, buf);
+            n += pack_announce(codec, &self.sets.list[r / 2], list, buf);
         }
         n
     }
@@ -437,7 +483,6 @@ impl Scratch {
         self.memo.clear();
         self.withdrawn.clear();
         self.sets.clear();
-        self.index.clear();
         self.items.clear();
         self.starts.clear();
         self.cursor.clear();
