@@ -206,7 +206,7 @@ struct Buckets<S: Split> {
     /// Where `best_marking` looks first: past its last hit. A neighbor's
     /// slice asks for prefixes in table order, so the next one is
     /// usually the next entry; a binary search in a /16's bucket was a
-    /// third of the time spent exporting a table to ten neighbors. Only
+    /// third of flush_peer's time exporting a table to ten. Only
     /// a hint: a stale one costs a few compares, never a wrong answer.
     finger: Option<(S::B, u32)>,
 }
