@@ -17,6 +17,7 @@
 //! and prints when N routes of other protocols than kernel/static are in,
 //! and when they are all gone again.
 
+mod counted;
 mod flood;
 mod table;
 mod watch;
@@ -25,13 +26,13 @@ use std::io::{BufRead, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bgpbox::bgp::hash::FastSet;
 use bgpbox::bgp::packet::{
-    self, end_of_rib, frame, pack_announce, Afi, AsPath, Capability, Codec, Message, Open, Origin, PathAttrs,
-    EXTENDED_MAX_LEN, MAX_LEN,
+    self, decode_prefixes, end_of_rib, frame, pack_announce, Afi, AsPath, Capability, Codec, Message, Open, Origin,
+    PathAttrs, EXTENDED_MAX_LEN, MAX_LEN,
 };
 use bgpbox::netlink::{self, Socket};
 use clap::{Parser, Subcommand};
+use counted::Counted;
 use ipnet::IpNet;
 
 #[derive(Parser)]
@@ -148,12 +149,17 @@ impl Reader {
     }
 
     fn next(&mut self) -> std::io::Result<Message> {
+        let m = self.next_frame()?;
+        packet::decode(&self.buf[m], &Codec { four_octet_as: true, max_len: EXTENDED_MAX_LEN })
+            .map_err(|n| std::io::Error::other(n.describe()))
+    }
+
+    /// Where the next whole message is in `buf`.
+    fn next_frame(&mut self) -> std::io::Result<std::ops::Range<usize>> {
         loop {
             if let Ok(Some(len)) = frame(&self.buf[self.at..], EXTENDED_MAX_LEN) {
-                let m = &self.buf[self.at..self.at + len];
                 self.at += len;
-                return packet::decode(m, &Codec { four_octet_as: true, max_len: EXTENDED_MAX_LEN })
-                    .map_err(|n| std::io::Error::other(n.describe()));
+                return Ok(self.at - len..self.at);
             }
             self.buf.drain(..self.at);
             self.at = 0;
@@ -294,25 +300,78 @@ fn feed(f: Feed) {
 /// What a peer the table is exported to has: counts the prefixes the
 /// daemon announces (less those it withdraws) and says when `want` are in.
 fn count_received(mut r: Reader, want: usize) {
-    let mut have: FastSet<IpNet> = FastSet::default();
+    let mut have = Counted::with_capacity(want);
+    let (mut gone, mut came) = (Vec::new(), Vec::new());
     let mut said = false;
     loop {
-        let m = match r.next() {
-            Ok(m) => m,
-            Err(_) => return,
-        };
-        if let Message::Update(u) = m {
-            for p in &u.withdrawn {
-                have.remove(p);
-            }
-            have.extend(u.announced.iter().copied());
-            if !said && have.len() >= want {
-                said = true;
-                println!("received {}", now_ns());
-                std::io::stdout().flush().unwrap();
-            }
+        let Ok(m) = r.next_frame() else { return };
+        gone.clear();
+        came.clear();
+        if let Err(e) = update_prefixes(&r.buf[m], &mut gone, &mut came) {
+            eprintln!("feeder: {e}; no longer counting");
+            return;
+        }
+        for p in &gone {
+            have.remove(p);
+        }
+        for p in &came {
+            have.insert(p);
+        }
+        if !said && have.len() >= want {
+            said = true;
+            println!("received {}", now_ns());
+            std::io::stdout().flush().unwrap();
         }
     }
+}
+
+/// The prefixes a message withdraws and announces, if it is an UPDATE
+/// (both families), read without decoding its attributes: ten receiving
+/// peers decoding whole UPDATEs into attribute sets took CPU the daemon
+/// exporting to them needed on the same two cores.
+fn update_prefixes(m: &[u8], gone: &mut Vec<IpNet>, came: &mut Vec<IpNet>) -> Result<(), String> {
+    const UPDATE: u8 = 2;
+    if m.get(18) != Some(&UPDATE) {
+        return Ok(());
+    }
+    let bad = |what: &str| format!("malformed UPDATE: {what}");
+    let u16_at = |b: &[u8], i: usize| b.get(i..i + 2).map(|x| usize::from(u16::from_be_bytes([x[0], x[1]])));
+    let afi_at = |b: &[u8]| match u16_at(b, 0) {
+        Some(1) => Some(Afi::Ipv4),
+        Some(2) => Some(Afi::Ipv6),
+        _ => None,
+    };
+    let body = &m[19..];
+    let wl = u16_at(body, 0).ok_or_else(|| bad("withdrawn routes length"))?;
+    let withdrawn = body.get(2..2 + wl).ok_or_else(|| bad("withdrawn routes"))?;
+    decode_prefixes(withdrawn, Afi::Ipv4, gone).map_err(|_| bad("withdrawn prefix"))?;
+    let al = u16_at(body, 2 + wl).ok_or_else(|| bad("path attributes length"))?;
+    let mut attrs = body.get(4 + wl..4 + wl + al).ok_or_else(|| bad("path attributes"))?;
+    decode_prefixes(&body[4 + wl + al..], Afi::Ipv4, came).map_err(|_| bad("NLRI"))?;
+    while let [flags, typ, rest @ ..] = attrs {
+        // Extended Length: two octets.
+        let (len, at) = if flags & 0x10 != 0 { (u16_at(rest, 0), 2) } else { (rest.first().map(|&l| l.into()), 1) };
+        let len = len.ok_or_else(|| bad("attribute length"))?;
+        let v = rest.get(at..at + len).ok_or_else(|| bad("attribute"))?;
+        attrs = &rest[at + len..];
+        match typ {
+            // MP_REACH_NLRI: AFI, SAFI, next hop length and next hop, a
+            // reserved octet, then NLRI.
+            14 => {
+                let (Some(afi), Some(&nhl)) = (afi_at(v), v.get(3)) else { continue };
+                let nlri = v.get(5 + usize::from(nhl)..).ok_or_else(|| bad("MP_REACH_NLRI"))?;
+                decode_prefixes(nlri, afi, came).map_err(|_| bad("MP_REACH_NLRI prefix"))?;
+            }
+            // MP_UNREACH_NLRI: AFI, SAFI, then withdrawn routes.
+            15 => {
+                let Some(afi) = afi_at(v) else { continue };
+                let nlri = v.get(3..).ok_or_else(|| bad("MP_UNREACH_NLRI"))?;
+                decode_prefixes(nlri, afi, gone).map_err(|_| bad("MP_UNREACH_NLRI prefix"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>, sorted: bool) {
@@ -380,5 +439,54 @@ fn main() {
         Cmd::Watch { expect } => watch::watch(expect),
         Cmd::Floor { v4, via, nh_oif, sorted } => floor(v4, via, nh_oif, sorted),
         Cmd::Flood { to, from, count, seconds } => flood::flood(to, &from, count, seconds),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bgpbox::bgp::packet::pack_withdraw;
+
+    /// The light reader finds what the full decoder does, in both
+    /// families, announced and withdrawn.
+    #[test]
+    fn update_prefixes_agree_with_the_decoder() {
+        let codec = Codec { four_octet_as: true, max_len: MAX_LEN };
+        let v4: Vec<IpNet> =
+            ["192.0.2.0/24", "198.51.100.0/25", "203.0.113.7/32"].iter().map(|s| s.parse().unwrap()).collect();
+        let v6: Vec<IpNet> = ["2001:db8::/32", "2001:db8:1::/48"].iter().map(|s| s.parse().unwrap()).collect();
+        let a4 = PathAttrs { origin: Origin::Igp, ..Default::default() }
+            .with_as_path(&AsPath::sequence(&[65001, 64496]))
+            .with_next_hop("192.0.2.1".parse().unwrap())
+            .with_communities(&[65001 << 16 | 7]);
+        let a6 = a4.clone().with_next_hop("2001:db8::1".parse().unwrap());
+        let mut wire = Vec::new();
+        pack_announce(&codec, &a4, &v4, &mut wire);
+        pack_announce(&codec, &a6, &v6, &mut wire);
+        pack_withdraw(&codec, &[v4[1], v6[0], v4[2]], &mut wire);
+        let (mut all_gone, mut all_came) = (Vec::new(), Vec::new());
+        let mut rest = &wire[..];
+        let mut n = 0;
+        while let Ok(Some(len)) = frame(rest, MAX_LEN) {
+            let m = &rest[..len];
+            let (mut gone, mut came) = (Vec::new(), Vec::new());
+            update_prefixes(m, &mut gone, &mut came).unwrap();
+            let Ok(Message::Update(u)) = packet::decode(m, &codec) else { panic!("an UPDATE") };
+            assert_eq!((&gone, &came), (&u.withdrawn, &u.announced));
+            all_gone.extend(gone);
+            all_came.extend(came);
+            rest = &rest[len..];
+            n += 1;
+        }
+        assert!(n >= 3 && rest.is_empty());
+        all_came.sort();
+        all_gone.sort();
+        let mut want: Vec<IpNet> = v4.iter().chain(&v6).copied().collect();
+        want.sort();
+        assert_eq!(all_came, want);
+        assert_eq!(all_gone, vec![v4[1], v4[2], v6[0]]);
+        // Cut short: an error, not a panic.
+        let cut = &wire[..wire.len() - 3];
+        assert!(update_prefixes(&cut[..cut.len().min(30)], &mut Vec::new(), &mut Vec::new()).is_err());
     }
 }
