@@ -5,6 +5,9 @@ use std::net::IpAddr;
 use super::*;
 use crate::bgp::packet::{Codec, AS_TRANS};
 
+// Inlined so that a value of a known size (ORIGIN, NEXT_HOP, MED) is
+// stored, not copied by musl's memcpy, once for every UPDATE out.
+#[inline(always)]
 pub(super) fn put(out: &mut Vec<u8>, flags: u8, code: u8, value: &[u8]) {
     put_with(out, flags, code, |o| o.extend_from_slice(value));
 }
@@ -13,6 +16,7 @@ pub(super) fn put(out: &mut Vec<u8>, flags: u8, code: u8, value: &[u8]) {
 /// attribute: exporting a full table encodes millions of sets), its
 /// length filled in after; the rare value over 255 bytes moves by one
 /// for the extended length.
+#[inline(always)]
 fn put_with(out: &mut Vec<u8>, flags: u8, code: u8, value: impl FnOnce(&mut Vec<u8>)) {
     let at = out.len();
     out.extend_from_slice(&[flags & !EXTENDED, code, 0]);
