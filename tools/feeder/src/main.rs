@@ -64,6 +64,12 @@ enum Cmd {
         /// any writer), not the feed's.
         #[arg(long)]
         sorted: bool,
+        /// With --sorted: sorted a slice of this many at a time, in the
+        /// feed's order otherwise, as a writer that keeps up with the feed
+        /// can (the floor for one; a writer that waits for the whole
+        /// table pays the wait instead).
+        #[arg(long, requires = "sorted")]
+        slice: Option<usize>,
     },
     /// TCP connections to a BGP port from many source addresses.
     Flood {
@@ -374,10 +380,12 @@ fn update_prefixes(m: &[u8], gone: &mut Vec<IpNet>, came: &mut Vec<IpNet>) -> Re
     Ok(())
 }
 
-fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>, sorted: bool) {
+fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>, sorted: bool, slice: Option<usize>) {
     let mut prefixes = table::v4_prefixes(n);
-    if sorted {
-        prefixes.sort_unstable();
+    match (sorted, slice) {
+        (true, Some(k)) => prefixes.chunks_mut(k.max(1)).for_each(|c| c.sort_unstable()),
+        (true, None) => prefixes.sort_unstable(),
+        (false, _) => {}
     }
     let mut sock = Socket::open(0).expect("netlink");
     let mut seq = 1u32;
@@ -437,7 +445,7 @@ fn main() {
     match Args::parse().cmd {
         Cmd::Feed(f) => feed(f),
         Cmd::Watch { expect } => watch::watch(expect),
-        Cmd::Floor { v4, via, nh_oif, sorted } => floor(v4, via, nh_oif, sorted),
+        Cmd::Floor { v4, via, nh_oif, sorted, slice } => floor(v4, via, nh_oif, sorted, slice),
         Cmd::Flood { to, from, count, seconds } => flood::flood(to, &from, count, seconds),
     }
 }
