@@ -69,7 +69,7 @@ enum Cmd {
         /// can (the floor for one; a writer that waits for the whole
         /// table pays the wait instead).
         #[arg(long, requires = "sorted")]
-        slice: Option<usize>,
+        slice: Option<std::num::NonZeroUsize>,
     },
     /// TCP connections to a BGP port from many source addresses.
     Flood {
@@ -380,10 +380,10 @@ fn update_prefixes(m: &[u8], gone: &mut Vec<IpNet>, came: &mut Vec<IpNet>) -> Re
     Ok(())
 }
 
-fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>, sorted: bool, slice: Option<usize>) {
+fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>, sorted: bool, slice: Option<std::num::NonZeroUsize>) {
     let mut prefixes = table::v4_prefixes(n);
     match (sorted, slice) {
-        (true, Some(k)) => prefixes.chunks_mut(k.max(1)).for_each(|c| c.sort_unstable()),
+        (true, Some(k)) => prefixes.chunks_mut(k.get()).for_each(|c| c.sort_unstable()),
         (true, None) => prefixes.sort_unstable(),
         (false, _) => {}
     }
