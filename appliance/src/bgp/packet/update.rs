@@ -52,6 +52,21 @@ impl Update {
         Some(a.clone())
     }
 
+    /// `attrs_for`, the attributes moved out where they go as they came
+    /// (IPv4 with its NEXT_HOP): for the last family the UPDATE is read
+    /// for, a copy of them is an allocation, a copy and a free for every
+    /// UPDATE of a full table.
+    pub fn take_attrs_for(&mut self, afi: Afi) -> Option<PathAttrs> {
+        let a = self.attrs.as_ref()?;
+        let as_they_came =
+            afi == Afi::Ipv4 && !(a.link_local().is_some() && matches!(a.next_hop(), Some(IpAddr::V4(_))));
+        if as_they_came {
+            self.attrs.take()
+        } else {
+            self.attrs_for(afi)
+        }
+    }
+
     /// Encodes this UPDATE as one message. The caller keeps it within the
     /// negotiated size (see `pack`).
     pub fn encode(&self, codec: &Codec, out: &mut Vec<u8>) {
@@ -477,6 +492,42 @@ mod tests {
         assert_eq!(d.withdrawn, u.withdrawn);
         assert_eq!(d.announced, u.announced);
         assert_eq!(d.attrs_for(Afi::Ipv6).unwrap(), a);
+    }
+
+    /// Moving the attributes out gives what a copy gives, for every shape
+    /// of next hop; only IPv4 with its NEXT_HOP moves them.
+    #[test]
+    fn taken_attributes_are_those_a_copy_gives() {
+        let codec = Codec { four_octet_as: true, max_len: MAX_LEN };
+        let shapes = [
+            (Afi::Ipv4, "192.0.2.1", None),
+            (Afi::Ipv4, "fe80::1", Some("fe80::1")),
+            (Afi::Ipv4, "2001:db8::1", Some("fe80::1")),
+            (Afi::Ipv4, "2001:db8::1", None),
+            (Afi::Ipv6, "2001:db8::1", Some("fe80::1")),
+            (Afi::Ipv6, "2001:db8::1", None),
+        ];
+        for (afi, g, ll) in shapes {
+            let mut a = attrs();
+            a.set_next_hops(Some(g.parse().unwrap()), ll.map(|l| l.parse().unwrap()));
+            let prefix = if afi == Afi::Ipv4 { p("198.51.100.0/24") } else { p("2001:db8:1::/48") };
+            let mut buf = Vec::new();
+            assert_eq!(pack_announce(&codec, &a, &[prefix], &mut buf), 1);
+            let Message::Update(mut d) = decode_msg(&buf, &codec).unwrap() else { panic!() };
+            let copy = d.attrs_for(afi);
+            assert_eq!(copy.as_ref(), Some(&a), "{afi:?} via {g}");
+            assert_eq!(d.take_attrs_for(afi), copy, "{afi:?} via {g}");
+            assert_eq!(d.attrs.is_none(), afi == Afi::Ipv4, "{afi:?} via {g}");
+        }
+        // Both families in one UPDATE: the IPv4 routes lose the IPv6
+        // link-local next hop, so theirs are a new set, the UPDATE's stay.
+        let mut a = attrs();
+        a.set_next_hops(Some("192.0.2.1".parse().unwrap()), Some("fe80::1".parse().unwrap()));
+        let mut u = Update { attrs: Some(a), ..Default::default() };
+        let copy = u.attrs_for(Afi::Ipv4);
+        assert_eq!(copy.as_ref().and_then(|c| c.link_local()), None);
+        assert_eq!(u.take_attrs_for(Afi::Ipv4), copy);
+        assert!(u.attrs.is_some());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::bgp::rib::{Path, PeerId, PeerInfo, Selection, LOCAL};
 use crate::log::Level;
 
 impl Speaker {
-    pub(super) fn update(&mut self, now: Instant, i: usize, u: Update) {
+    pub(super) fn update(&mut self, now: Instant, i: usize, mut u: Update) {
         let addr = self.peers[i].cfg.id.clone();
         for prob in &u.problems {
             let what = if prob.withdrawn { "treat-as-withdraw" } else { "attribute discarded" };
@@ -45,7 +45,11 @@ impl Speaker {
             if !u.announced.iter().any(|p| Afi::of(p) == afi) || !self.peers[i].active(afi) {
                 continue;
             }
-            let Some(attrs) = u.attrs_for(afi) else { continue };
+            // IPv4 is read first: its attributes are moved out unless IPv6
+            // needs them after.
+            let last = afi == Afi::Ipv6 || !u.announced.iter().any(|p| Afi::of(p) == Afi::Ipv6);
+            let attrs = if last { u.take_attrs_for(afi) } else { u.attrs_for(afi) };
+            let Some(attrs) = attrs else { continue };
             if self.keeps_adj_in(i, afi) {
                 let raw = self.interner.intern(attrs.clone());
                 for prefix in u.announced.iter().filter(|p| Afi::of(p) == afi) {
