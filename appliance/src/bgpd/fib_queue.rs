@@ -15,6 +15,22 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 /// A prefix as a queued change keeps it; ordered as `IpNet` orders.
 pub(super) trait Key: Copy + Ord + std::fmt::Debug {
     fn net(self) -> IpNet;
+
+    /// Keeps the last change of each prefix (the latest state wins), in
+    /// prefix order.
+    fn last_states(work: &mut Vec<Change<Self>>) {
+        last_states_stable(work);
+    }
+}
+
+/// `last_states` for any key: a stable sort keeps arrival order among
+/// equal prefixes; reversed, the last of a run comes first, which dedup
+/// keeps.
+fn last_states_stable<K: Key>(work: &mut Vec<Change<K>>) {
+    work.sort_by_key(|c| c.key);
+    work.reverse();
+    work.dedup_by_key(|c| c.key);
+    work.reverse();
 }
 
 /// An IPv4 prefix in 8 bytes.
@@ -28,6 +44,29 @@ impl Key for V4 {
     fn net(self) -> IpNet {
         // The length came from an Ipv4Net.
         IpNet::V4(Ipv4Net::new(Ipv4Addr::from(self.addr), self.len).unwrap_or_default())
+    }
+
+    /// As the default, on integers: the prefix (address, length) and the
+    /// change's place in `work` in one u64, sorted unstably, then the sets
+    /// gathered. The stable sort of the changes themselves was 61 of the
+    /// writer's 87 million instructions for 100,000 routes (callgrind),
+    /// and the writer is what a full table waits for.
+    fn last_states(work: &mut Vec<Change<V4>>) {
+        const AT_BITS: u32 = 24;
+        if work.len() > 1 << AT_BITS {
+            return last_states_stable(work);
+        }
+        let prefix = |k: V4| (k.addr as u64) << 6 | k.len as u64;
+        let mut order: Vec<u64> = work.iter().enumerate().map(|(at, c)| prefix(c.key) << AT_BITS | at as u64).collect();
+        order.sort_unstable();
+        let mut last = Vec::with_capacity(order.len());
+        for (i, o) in order.iter().enumerate() {
+            // The last of a prefix's run is its latest change.
+            if order.get(i + 1).is_none_or(|n| n >> AT_BITS != o >> AT_BITS) {
+                last.push(work[(o & ((1 << AT_BITS) - 1)) as usize]);
+            }
+        }
+        *work = last;
     }
 }
 
@@ -206,6 +245,39 @@ mod tests {
         by_net.sort();
         assert_eq!(by_key.iter().map(|c| c.key.net()).collect::<Vec<_>>(), by_net);
         assert_eq!(p.v6[0].key.net(), "2001:db8::/32".parse::<IpNet>().unwrap());
+    }
+
+    #[test]
+    fn the_last_change_of_each_prefix_is_kept_in_prefix_order() {
+        // Few prefixes, many changes: runs of every length, hosts and /0.
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let work: Vec<Change<V4>> = (0..5000)
+            .map(|_| {
+                let len = [0, 8, 24, 32][(next() % 4) as usize];
+                let net = Ipv4Net::new(Ipv4Addr::from((next() % 64) as u32 * 0x0101_0100), len).unwrap().trunc();
+                Change { key: V4 { addr: net.network().into(), len }, set: (next() % 3) as u32 }
+            })
+            .collect();
+        let mut want: std::collections::BTreeMap<V4, u32> = Default::default();
+        for c in &work {
+            want.insert(c.key, c.set);
+        }
+        let mut got = work.clone();
+        V4::last_states(&mut got);
+        assert_eq!(got.iter().map(|c| (c.key, c.set)).collect::<Vec<_>>(), want.into_iter().collect::<Vec<_>>());
+        // The generic way (IPv6's) agrees.
+        let mut nets: Vec<Change<IpNet>> = work.iter().map(|c| Change { key: c.key.net(), set: c.set }).collect();
+        IpNet::last_states(&mut nets);
+        assert_eq!(
+            nets.iter().map(|c| (c.key, c.set)).collect::<Vec<_>>(),
+            got.iter().map(|c| (c.key.net(), c.set)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

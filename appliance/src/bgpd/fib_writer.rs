@@ -305,17 +305,16 @@ impl Batch<'_> {
         retry: &mut Vec<Change<K>>,
         rejected: &Mutex<HashMap<IpNet, String>>,
     ) -> (usize, usize) {
-        // The last state of a prefix wins: a stable sort keeps arrival order
-        // among equal prefixes, and only the last of each run is written.
-        work.sort_by_key(|c| c.key);
-        // In place: reversed, the last state of a run comes first, and
-        // dedup keeps the first.
-        work.reverse();
-        work.dedup_by_key(|c| c.key);
-        work.reverse();
+        K::last_states(&mut work);
         let mut again = std::mem::take(retry);
         again.retain(|c| work.binary_search_by_key(&c.key, |x| x.key).is_err());
-        kernel_order(&mut work);
+        // In prefix order now: a table coming in (all additions) is in
+        // the kernel's order already, one going (all deletions) reversed.
+        if work.iter().all(|c| c.set == 0) {
+            work.reverse();
+        } else if work.iter().any(|c| c.set == 0) {
+            kernel_order(&mut work);
+        }
         for chunk in again.chunks(CHUNK).chain(work.chunks(CHUNK)) {
             retry.extend(self.write(chunk, rejected));
         }

@@ -9,6 +9,7 @@
 
 mod best;
 mod intern;
+mod selected;
 mod spare;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use ipnet::IpNet;
 
 pub use best::{compare, weight, PeerInfo};
 pub use intern::Interner;
+pub use selected::Selected;
 use spare::{Ref, Spare};
 
 use super::packet::PathAttrs;
@@ -64,7 +66,7 @@ impl Paths {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub prefix: IpNet,
-    pub selected: Vec<Path>,
+    pub selected: Selected,
     /// When the prefix's entry went (its last path did): the neighbors'
     /// slots that had been sent it (see `Table::sent`), now to withdraw.
     pub sent: u32,
@@ -203,6 +205,7 @@ struct Buckets<S: Split> {
     map: BTreeMap<S::B, Bucket<S>>,
     len: usize,
     spare: Spare,
+    scratch: Scratch,
     /// Where `best_marking` looks first: past its last hit. A neighbor's
     /// slice asks for prefixes in table order, so the next one is
     /// usually the next entry; a binary search in a /16's bucket was a
@@ -213,7 +216,7 @@ struct Buckets<S: Split> {
 
 impl<S: Split> Default for Buckets<S> {
     fn default() -> Self {
-        Buckets { map: BTreeMap::new(), len: 0, spare: Spare::default(), finger: None }
+        Buckets { map: BTreeMap::new(), len: 0, spare: Spare::default(), scratch: Scratch::default(), finger: None }
     }
 }
 
@@ -271,10 +274,11 @@ impl<S: Split> Buckets<S> {
             (Err(i), Some(p)) => {
                 v.insert(i, Entry { key: k, sent: Default::default(), paths: Paths::One(p.clone()) });
                 self.len += 1;
-                (Some(Change { prefix, selected: vec![p], sent: 0 }), false)
+                (Some(Change { prefix, selected: Selected::One(p), sent: 0 }), false)
             }
             (Ok(i), path) => {
-                let (change, had, empty) = replace(&mut v[i].paths, &mut self.spare, path, peer, peers, sel);
+                let (change, had, empty) =
+                    replace(&mut v[i].paths, &mut self.spare, &mut self.scratch, path, peer, peers, sel);
                 let mut sent = 0;
                 if empty {
                     sent = v.remove(i).sent.bits();
@@ -317,7 +321,7 @@ impl<S: Split> Buckets<S> {
                     let n = best::select(list, peers, sel);
                     if n != r.selected as usize {
                         r.selected = n as u8;
-                        out.push(Change { prefix: S::join(*b, e.key), selected: list[..n].to_vec(), sent: 0 });
+                        out.push(Change { prefix: S::join(*b, e.key), selected: list[..n].into(), sent: 0 });
                     }
                 }
             }
@@ -472,26 +476,37 @@ impl Table {
     }
 }
 
+/// `replace`'s buffers, kept by the table: a prefix's second path (a
+/// second full table) then costs no allocation.
+#[derive(Debug, Default)]
+struct Scratch {
+    list: Vec<Path>,
+    /// The selection before, by neighbor and attribute set's address
+    /// (compared, never followed).
+    before: Vec<(PeerId, usize)>,
+}
+
 /// Replaces `peer`'s path in an entry (None: removes it). Returns the new
 /// selection if it changed, whether the peer had a path, and whether the
 /// entry is now empty.
 fn replace(
     e: &mut Paths,
     spare: &mut Spare,
+    w: &mut Scratch,
     path: Option<Path>,
     peer: PeerId,
     peers: &dyn Fn(PeerId) -> PeerInfo,
     sel: Selection,
-) -> (Option<Vec<Path>>, bool, bool) {
+) -> (Option<Selected>, bool, bool) {
     // The common cases without a list: the only path replaced or removed.
     if let Paths::One(p) = e {
         if p.peer == peer {
             return match path {
-                None => (Some(Vec::new()), true, true),
+                None => (Some(Selected::None), true, true),
                 Some(new) => {
                     let same = Arc::ptr_eq(&p.attrs, &new.attrs);
                     *p = new;
-                    ((!same).then(|| vec![p.clone()]), true, false)
+                    ((!same).then(|| Selected::One(p.clone())), true, false)
                 }
             };
         }
@@ -499,12 +514,18 @@ fn replace(
             return (None, false, false);
         }
     }
-    let before: Vec<(PeerId, Arc<PathAttrs>)> =
-        e.all(spare)[..e.selected()].iter().map(|p| (p.peer, p.attrs.clone())).collect();
-    let mut list = match e {
-        Paths::One(p) => vec![p.clone()],
-        Paths::Many(r) => spare.take(*r),
-    };
+    // By address, without holding the sets: every set in the selection
+    // after was alive when this began (the new path's too), as was every
+    // set before, so an equal address with the same neighbor is the same
+    // set, whatever is dropped meanwhile.
+    w.before.clear();
+    w.before.extend(e.all(spare)[..e.selected()].iter().map(|p| (p.peer, Arc::as_ptr(&p.attrs) as usize)));
+    let list = &mut w.list;
+    list.clear();
+    match e {
+        Paths::One(p) => list.push(p.clone()),
+        Paths::Many(r) => spare.take(*r, list),
+    }
     let had = list.len();
     list.retain(|p| p.peer != peer);
     let had = list.len() != had;
@@ -513,14 +534,20 @@ fn replace(
     }
     if list.is_empty() {
         // The entry goes; what it points at was taken above.
-        return (Some(Vec::new()), had, true);
+        return (Some(Selected::None), had, true);
     }
-    let n = best::select(&mut list, peers, sel);
-    *e = if list.len() == 1 { Paths::One(list.pop().expect("one path")) } else { Paths::Many(spare.put(list, n)) };
+    let n = best::select(list, peers, sel);
+    *e = match list.pop() {
+        Some(one) if list.is_empty() => Paths::One(one),
+        last => {
+            list.extend(last);
+            Paths::Many(spare.put(list, n))
+        }
+    };
     let after = &e.all(spare)[..n];
-    let same = after.len() == before.len()
-        && after.iter().zip(&before).all(|(p, b)| p.peer == b.0 && Arc::ptr_eq(&p.attrs, &b.1));
-    ((!same).then(|| after.to_vec()), had, false)
+    let same = after.len() == w.before.len()
+        && after.iter().zip(&w.before).all(|(p, b)| p.peer == b.0 && Arc::as_ptr(&p.attrs) as usize == b.1);
+    ((!same).then(|| Selected::from(after)), had, false)
 }
 
 #[cfg(test)]

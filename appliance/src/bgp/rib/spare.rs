@@ -84,21 +84,27 @@ pub(super) struct Spare {
 }
 
 impl Spare {
-    /// Stores a list (sorted, best first; two or more paths).
-    pub fn put(&mut self, list: Vec<Path>, selected: usize) -> Ref {
+    /// Stores a list (sorted, best first; two or more paths), which it
+    /// leaves empty: the caller's buffer, reused (a pair costs no
+    /// allocation on its way in or out).
+    pub fn put(&mut self, list: &mut Vec<Path>, selected: usize) -> Ref {
         let selected = selected as u8;
-        match <[Path; 2]>::try_from(list) {
-            Ok(two) => Ref { at: self.pairs.insert(two), selected, more: false },
-            Err(list) => Ref { at: self.lists.insert(list.into_boxed_slice()), selected, more: true },
+        if list.len() == 2 {
+            let (b, a) = (list.pop(), list.pop());
+            if let (Some(a), Some(b)) = (a, b) {
+                return Ref { at: self.pairs.insert([a, b]), selected, more: false };
+            }
         }
+        Ref { at: self.lists.insert(list.drain(..).collect()), selected, more: true }
     }
 
-    /// Takes a list out (to change it, or because its prefix went).
-    pub fn take(&mut self, r: Ref) -> Vec<Path> {
+    /// Moves a list out, onto the end of `into` (to change it, or because
+    /// its prefix went).
+    pub fn take(&mut self, r: Ref, into: &mut Vec<Path>) {
         if r.more {
-            self.lists.remove(r.at).map(Vec::from).unwrap_or_default()
+            into.extend(self.lists.remove(r.at).map(Vec::from).unwrap_or_default());
         } else {
-            self.pairs.remove(r.at).map(Vec::from).unwrap_or_default()
+            into.extend(self.pairs.remove(r.at).into_iter().flatten());
         }
     }
 

@@ -89,6 +89,30 @@ fn multipath_needs_equal_paths_and_maximum_paths() {
 }
 
 #[test]
+fn with_two_paths_the_selection_moves_with_the_set_not_its_content() {
+    let mut t = Table::default();
+    let p: IpNet = "10.2.0.0/24".parse().unwrap();
+    let sel = Selection::default();
+    let best = path(1, |_| {});
+    t.update(p, Some(best.clone()), 1, &peers, sel);
+    assert_eq!(t.update(p, Some(path(2, |a| a.prepend_as(1, 3))), 2, &peers, sel), (None, false));
+    // The same set again from the best's neighbor, a new worse one from
+    // the other: nothing moved.
+    assert_eq!(t.update(p, Some(best.clone()), 1, &peers, sel), (None, true));
+    assert_eq!(t.update(p, Some(path(2, |a| a.prepend_as(1, 2))), 2, &peers, sel), (None, true));
+    // An equal set in another allocation (sets are interned, so it is
+    // another set) is a new selection, and the old set may go meanwhile.
+    let again = Path { attrs: Arc::new((*best.attrs).clone()), ..best.clone() };
+    drop(best);
+    let c = t.update(p, Some(again.clone()), 1, &peers, sel).0.expect("a change");
+    assert!(Arc::ptr_eq(&c.selected[0].attrs, &again.attrs));
+    assert_eq!(t.paths(&p).iter().map(|p| p.peer).collect::<Vec<_>>(), vec![1, 2]);
+    // A better set from the other neighbor takes over.
+    let c = t.update(p, Some(path(2, |a| a.local_pref = Some(200).into())), 2, &peers, sel).0.expect("a change");
+    assert_eq!(c.selected.iter().map(|p| p.peer).collect::<Vec<_>>(), vec![2]);
+}
+
+#[test]
 fn changes_are_reported_only_when_the_selection_moves() {
     let mut t = Table::default();
     let p: IpNet = "10.2.0.0/24".parse().unwrap();
@@ -96,7 +120,7 @@ fn changes_are_reported_only_when_the_selection_moves() {
     let a = path(1, |_| {});
     assert_eq!(
         t.update(p, Some(a.clone()), 1, &peers, sel),
-        (Some(Change { prefix: p, selected: vec![a.clone()], sent: 0 }), false)
+        (Some(Change { prefix: p, selected: vec![a.clone()].into(), sent: 0 }), false)
     );
     // The same path again: nothing to tell, but it replaced one.
     assert_eq!(t.update(p, Some(a.clone()), 1, &peers, sel), (None, true));
