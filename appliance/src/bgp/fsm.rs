@@ -333,15 +333,22 @@ impl Session {
 
     pub fn received(&mut self, now: Instant, id: ConnId, msg: Message) -> Vec<Action> {
         let mut out = Vec::new();
-        let Some(i) = self.conns.iter().position(|c| c.id == id) else { return out };
+        self.received_into(now, id, msg, &mut out);
+        out
+    }
+
+    /// `received`, onto the end of `out` (the caller's buffer, reused:
+    /// a message in is mostly an UPDATE, which is one action).
+    pub fn received_into(&mut self, now: Instant, id: ConnId, msg: Message, out: &mut Vec<Action>) {
+        let Some(i) = self.conns.iter().position(|c| c.id == id) else { return };
         let state = self.conns[i].state;
         match (state, msg) {
             (_, Message::Notification(n)) => {
                 let why = format!("{} received", n.describe());
                 out.push(Action::Close(id));
-                self.drop_conn(now, id, why, true, &mut out);
+                self.drop_conn(now, id, why, true, out);
             }
-            (State::OpenSent, Message::Open(open)) => self.on_open(now, i, open, &mut out),
+            (State::OpenSent, Message::Open(open)) => self.on_open(now, i, open, out),
             (State::OpenConfirm, Message::Keepalive) => {
                 let c = &mut self.conns[i];
                 c.state = State::Established;
@@ -382,12 +389,11 @@ impl Session {
                     id,
                     Notification::new(err::FSM, sub, []),
                     format!("unexpected {what} in {}", s.name()),
-                    &mut out,
+                    out,
                 );
             }
         }
         self.note_state(now);
-        out
     }
 
     /// A message from the peer did not decode: tell it why and close.

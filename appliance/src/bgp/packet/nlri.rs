@@ -59,6 +59,9 @@ pub struct BadPrefix;
 /// receiver must ignore them. Err: the field does not parse (a length over
 /// the address size, or a prefix running past the end).
 pub fn decode_prefixes(mut data: &[u8], afi: Afi, out: &mut Vec<IpNet>) -> Result<(), BadPrefix> {
+    // Room for the field's prefixes at their usual size (a /24 takes 4
+    // bytes, a /48 7), so most UPDATEs allocate once, not grow.
+    out.reserve(data.len() / if afi == Afi::Ipv4 { 4 } else { 7 });
     while let Some((&bits, rest)) = data.split_first() {
         if bits > afi.max_len() {
             return Err(BadPrefix);

@@ -54,7 +54,7 @@ pub use reconfigure::Refused;
 
 use super::config::{Config, NeighborId};
 use super::family::PerFamily;
-use super::fsm::ConnId;
+use super::fsm::{Action, ConnId};
 use super::hash::FastMap;
 use super::packet::{Afi, PathAttrs};
 use super::rib::{Interner, PeerId, Table};
@@ -114,6 +114,9 @@ pub struct Speaker {
     slots: u32,
     epoch: Instant,
     out: Vec<Output>,
+    /// An emptied list of session actions, reused for the next message
+    /// (one allocation less for every UPDATE in).
+    spare_actions: Vec<Action>,
     /// A full table leaves in slices, so that its FIB deletes start at
     /// once and the daemon keeps answering meanwhile.
     withdrawing: VecDeque<Withdrawal>,
@@ -156,6 +159,7 @@ impl Speaker {
             slots: 0,
             epoch: now,
             out: Vec::new(),
+            spare_actions: Vec::new(),
             withdrawing: VecDeque::new(),
             stopping: false,
             restarting: false,

@@ -253,7 +253,9 @@ impl Speaker {
         let a = match decoded {
             Ok(m) => {
                 self.debug_rcvd(i, &m);
-                self.peers[i].session.received(now, conn, m)
+                let mut a = std::mem::take(&mut self.spare_actions);
+                self.peers[i].session.received_into(now, conn, m, &mut a);
+                a
             }
             Err(n) => {
                 let addr = self.peers[i].cfg.id.clone();
@@ -314,8 +316,8 @@ impl Speaker {
         self.out.push(Output::Send(conn, buf));
     }
 
-    pub(super) fn run(&mut self, now: Instant, i: usize, actions: Vec<Action>) {
-        for a in actions {
+    pub(super) fn run(&mut self, now: Instant, i: usize, mut actions: Vec<Action>) {
+        for a in actions.drain(..) {
             match a {
                 Action::Connect(conn) => {
                     let p = &self.peers[i];
@@ -362,6 +364,10 @@ impl Speaker {
         let p = &mut self.peers[i];
         if p.dynamic && !p.session.has_connection() && p.conn.is_none() {
             p.removed = true;
+        }
+        // Kept for the next message's actions (see `message`).
+        if self.spare_actions.capacity() == 0 {
+            self.spare_actions = actions;
         }
     }
 

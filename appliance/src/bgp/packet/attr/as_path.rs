@@ -205,7 +205,16 @@ impl AsPath {
     /// overrun or underrun).
     pub(super) fn decode(mut b: &[u8], four: bool) -> Option<AsPath> {
         let width = if four { 4 } else { 2 };
-        let mut v = Vec::new();
+        // Sized exactly first (a walk over the segment headers): grown a
+        // push at a time and shrunk into a box, a path took three trips
+        // to the allocator, once for every UPDATE in.
+        let mut words = 0;
+        let mut at = 0;
+        while let Some(&n) = b.get(at + 1) {
+            words += 1 + n as usize;
+            at += 2 + n as usize * width;
+        }
+        let mut v = Vec::with_capacity(words);
         while !b.is_empty() {
             let kind = match b.first()? {
                 1 => SegmentKind::Set,

@@ -182,7 +182,10 @@ fn optional(d: &mut Decoded, code: u8, value: &[u8], codec: &Codec) -> Outcome {
             _ => discard(format!("AGGREGATOR length {len}")),
         },
         COMMUNITIES if len == 0 || len % 4 != 0 => withdraw(format!("COMMUNITIES length {len}")),
-        COMMUNITIES => set(|| d.communities = value.chunks_exact(4).filter_map(u32_of).collect()),
+        COMMUNITIES => set(|| {
+            d.communities = Vec::with_capacity(len / 4);
+            d.communities.extend(value.chunks_exact(4).filter_map(u32_of));
+        }),
         LARGE_COMMUNITIES if len == 0 || len % 12 != 0 => withdraw(format!("LARGE_COMMUNITY length {len}")),
         LARGE_COMMUNITIES => set(|| {
             a.rare_mut().large_communities = value
