@@ -24,6 +24,7 @@ mod watch;
 
 use std::io::{BufRead, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::num::NonZeroUsize;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bgpbox::bgp::packet::{
@@ -69,7 +70,13 @@ enum Cmd {
         /// can (the floor for one; a writer that waits for the whole
         /// table pays the wait instead).
         #[arg(long, requires = "sorted")]
-        slice: Option<std::num::NonZeroUsize>,
+        slice: Option<NonZeroUsize>,
+        /// With --sorted: the feed's order cut into passes of these sizes
+        /// (comma-separated, SIZExCOUNT for several), each sorted, the rest
+        /// a last one: what the first passes cost the rest (`--passes
+        /// 200000` against `--passes 10000`).
+        #[arg(long, requires = "sorted", conflicts_with = "slice", value_delimiter = ',', value_parser = passes)]
+        passes: Vec<(usize, usize)>,
     },
     /// TCP connections to a BGP port from many source addresses.
     Flood {
@@ -380,10 +387,38 @@ fn update_prefixes(m: &[u8], gone: &mut Vec<IpNet>, came: &mut Vec<IpNet>) -> Re
     Ok(())
 }
 
-fn floor(n: usize, via: IpAddr, nh_oif: Option<u32>, sorted: bool, slice: Option<std::num::NonZeroUsize>) {
+/// `--passes`' SIZE or SIZExCOUNT.
+fn passes(s: &str) -> Result<(usize, usize), String> {
+    let (size, count) = s.split_once('x').unwrap_or((s, "1"));
+    let n = |v: &str| v.parse::<usize>().ok().filter(|&v| v > 0);
+    match (n(size), n(count)) {
+        (Some(size), Some(count)) => Ok((size, count)),
+        _ => Err(format!("{s:?}: a pass is SIZE or SIZExCOUNT, both above 0")),
+    }
+}
+
+fn floor(
+    n: usize,
+    via: IpAddr,
+    nh_oif: Option<u32>,
+    sorted: bool,
+    slice: Option<NonZeroUsize>,
+    plan: &[(usize, usize)],
+) {
     let mut prefixes = table::v4_prefixes(n);
     match (sorted, slice) {
         (true, Some(k)) => prefixes.chunks_mut(k.get()).for_each(|c| c.sort_unstable()),
+        (true, None) if !plan.is_empty() => {
+            let mut at = 0;
+            for &(size, count) in plan {
+                for _ in 0..count {
+                    let end = (at + size).min(prefixes.len());
+                    prefixes[at..end].sort_unstable();
+                    at = end;
+                }
+            }
+            prefixes[at..].sort_unstable();
+        }
         (true, None) => prefixes.sort_unstable(),
         (false, _) => {}
     }
@@ -445,7 +480,7 @@ fn main() {
     match Args::parse().cmd {
         Cmd::Feed(f) => feed(f),
         Cmd::Watch { expect } => watch::watch(expect),
-        Cmd::Floor { v4, via, nh_oif, sorted, slice } => floor(v4, via, nh_oif, sorted, slice),
+        Cmd::Floor { v4, via, nh_oif, sorted, slice, passes } => floor(v4, via, nh_oif, sorted, slice, &passes),
         Cmd::Flood { to, from, count, seconds } => flood::flood(to, &from, count, seconds),
     }
 }
@@ -454,6 +489,15 @@ fn main() {
 mod tests {
     use super::*;
     use bgpbox::bgp::packet::pack_withdraw;
+
+    #[test]
+    fn floor_passes_are_sizes_with_counts() {
+        assert_eq!(passes("10000"), Ok((10000, 1)));
+        assert_eq!(passes("25000x16"), Ok((25000, 16)));
+        for bad in ["0", "x3", "5x0", "ax2", "5x", ""] {
+            assert!(passes(bad).is_err_and(|e| e.contains(&format!("{bad:?}"))), "{bad}");
+        }
+    }
 
     /// The light reader finds what the full decoder does, in both
     /// families, announced and withdrawn.
