@@ -88,11 +88,14 @@ fn multipath_needs_equal_paths_and_maximum_paths() {
     assert_eq!(t.selected(&prefix).len(), 1);
 }
 
+/// An empty table, the prefix its tests use, the default selection.
+fn one_prefix() -> (Table, IpNet, Selection) {
+    (Table::default(), "10.2.0.0/24".parse().unwrap(), Selection::default())
+}
+
 #[test]
 fn with_two_paths_the_selection_moves_with_the_set_not_its_content() {
-    let mut t = Table::default();
-    let p: IpNet = "10.2.0.0/24".parse().unwrap();
-    let sel = Selection::default();
+    let (mut t, p, sel) = one_prefix();
     let best = path(1, |_| {});
     t.update(p, Some(best.clone()), 1, &peers, sel);
     assert_eq!(t.update(p, Some(path(2, |a| a.prepend_as(1, 3))), 2, &peers, sel), (None, false));
@@ -114,9 +117,7 @@ fn with_two_paths_the_selection_moves_with_the_set_not_its_content() {
 
 #[test]
 fn changes_are_reported_only_when_the_selection_moves() {
-    let mut t = Table::default();
-    let p: IpNet = "10.2.0.0/24".parse().unwrap();
-    let sel = Selection::default();
+    let (mut t, p, sel) = one_prefix();
     let a = path(1, |_| {});
     assert_eq!(
         t.update(p, Some(a.clone()), 1, &peers, sel),
