@@ -41,13 +41,3 @@ impl From<&[Path]> for Selected {
         }
     }
 }
-
-impl From<Vec<Path>> for Selected {
-    fn from(mut paths: Vec<Path>) -> Selected {
-        match paths.len() {
-            0 => Selected::None,
-            1 => paths.pop().map_or(Selected::None, Selected::One),
-            _ => Selected::Many(paths),
-        }
-    }
-}

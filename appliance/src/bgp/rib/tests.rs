@@ -121,7 +121,7 @@ fn changes_are_reported_only_when_the_selection_moves() {
     let a = path(1, |_| {});
     assert_eq!(
         t.update(p, Some(a.clone()), 1, &peers, sel),
-        (Some(Change { prefix: p, selected: vec![a.clone()].into(), sent: 0 }), false)
+        (Some(Change { prefix: p, selected: Selected::One(a.clone()), sent: 0 }), false)
     );
     // The same path again: nothing to tell, but it replaced one.
     assert_eq!(t.update(p, Some(a.clone()), 1, &peers, sel), (None, true));
