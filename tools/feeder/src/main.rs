@@ -61,8 +61,8 @@ enum Cmd {
         /// Routes through a nexthop object on this interface index.
         #[arg(long)]
         nh_oif: Option<u32>,
-        /// In ascending prefix order (the kernel's fastest: the floor for
-        /// any writer), not the feed's.
+        /// In the kernel's fastest order, not the feed's: shortest first,
+        /// then by address (the floor for any writer; bgpd's order).
         #[arg(long)]
         sorted: bool,
         /// With --sorted: sorted a slice of this many at a time, in the
@@ -77,6 +77,10 @@ enum Cmd {
         /// 200000` against `--passes 10000`).
         #[arg(long, requires = "sorted", conflicts_with = "slice", value_delimiter = ',', value_parser = passes)]
         passes: Vec<(usize, usize)>,
+        /// The table `feed --real` sends (lengths mixed through the
+        /// address space, in prefix order), not the first rows' one.
+        #[arg(long)]
+        real: bool,
     },
     /// TCP connections to a BGP port from many source addresses.
     Flood {
@@ -192,9 +196,10 @@ fn feed(f: Feed) {
     let t = Instant::now();
     // A share of one table: v4_prefixes(n) differs for each n.
     let share = |all: Vec<IpNet>, n: usize| -> Vec<IpNet> { all.into_iter().skip(f.skip).take(n).collect() };
-    let p4 = share(table::v4_prefixes(f.table.unwrap_or(f.skip + v4).max(f.skip + v4)), v4);
-    let p6 = share(table::v6_prefixes(f.table.unwrap_or(f.skip + v6).max(f.skip + v6)), v6);
     let shape = f.real.map_or(table::Shape::Plain, table::Shape::Real);
+    let layout = shape.layout();
+    let p4 = share(table::v4_prefixes(f.table.unwrap_or(f.skip + v4).max(f.skip + v4), layout), v4);
+    let p6 = share(table::v6_prefixes(f.table.unwrap_or(f.skip + v6).max(f.skip + v6), layout), v6);
     let max_len = if f.extended { EXTENDED_MAX_LEN } else { MAX_LEN };
     let codec = Codec { four_octet_as: true, max_len };
     let mut stream = Vec::new();
@@ -398,28 +403,29 @@ fn passes(s: &str) -> Result<(usize, usize), String> {
 }
 
 fn floor(
-    n: usize,
+    mut prefixes: Vec<IpNet>,
     via: IpAddr,
     nh_oif: Option<u32>,
     sorted: bool,
     slice: Option<NonZeroUsize>,
     plan: &[(usize, usize)],
 ) {
-    let mut prefixes = table::v4_prefixes(n);
+    // bgpd's writer's order (`fib_queue::V4`).
+    let sort = |p: &mut [IpNet]| p.sort_unstable_by_key(|p| (p.prefix_len(), *p));
     match (sorted, slice) {
-        (true, Some(k)) => prefixes.chunks_mut(k.get()).for_each(|c| c.sort_unstable()),
+        (true, Some(k)) => prefixes.chunks_mut(k.get()).for_each(sort),
         (true, None) if !plan.is_empty() => {
             let mut at = 0;
             for &(size, count) in plan {
                 for _ in 0..count {
                     let end = (at + size).min(prefixes.len());
-                    prefixes[at..end].sort_unstable();
+                    sort(&mut prefixes[at..end]);
                     at = end;
                 }
             }
-            prefixes[at..].sort_unstable();
+            sort(&mut prefixes[at..]);
         }
-        (true, None) => prefixes.sort_unstable(),
+        (true, None) => sort(&mut prefixes),
         (false, _) => {}
     }
     let mut sock = Socket::open(0).expect("netlink");
@@ -480,7 +486,10 @@ fn main() {
     match Args::parse().cmd {
         Cmd::Feed(f) => feed(f),
         Cmd::Watch { expect } => watch::watch(expect),
-        Cmd::Floor { v4, via, nh_oif, sorted, slice, passes } => floor(v4, via, nh_oif, sorted, slice, &passes),
+        Cmd::Floor { v4, via, nh_oif, sorted, slice, passes, real } => {
+            let layout = if real { table::Layout::Mixed } else { table::Layout::ByLength };
+            floor(table::v4_prefixes(v4, layout), via, nh_oif, sorted, slice, &passes)
+        }
         Cmd::Flood { to, from, count, seconds } => flood::flood(to, &from, count, seconds),
     }
 }

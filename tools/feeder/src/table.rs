@@ -4,8 +4,9 @@
 //! 2 to 6 ASes. `Shape::Real`, what a router sees from a transit: about 2.4
 //! prefixes an UPDATE (so some 415,000 distinct attribute sets per million
 //! prefixes), AS paths of 1 to 10 hops, communities on a third of the
-//! routes, MED on a quarter; its seed makes another peer's paths for the
-//! same prefixes.
+//! routes, MED on a quarter, over a table whose lengths are mixed through
+//! the address space and sent in prefix order (`Layout::Mixed`); its seed
+//! makes another peer's paths for the same prefixes.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -16,6 +17,16 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 pub enum Shape {
     Plain,
     Real(u64),
+}
+
+impl Shape {
+    /// The table each shape is sent over.
+    pub fn layout(self) -> Layout {
+        match self {
+            Shape::Plain => Layout::ByLength,
+            Shape::Real(_) => Layout::Mixed,
+        }
+    }
 }
 
 /// A deterministic PRNG (xorshift), so every run feeds the same table.
@@ -30,53 +41,87 @@ impl Rng {
     }
 }
 
-/// IPv4 prefixes without overlaps: lengths in about the public table's
-/// proportions, placed by an aligned bump allocator over the unicast
-/// space (skipping 10/8, 127/8 and 224/3), interleaved as a feed would be.
-pub fn v4_prefixes(n: usize) -> Vec<IpNet> {
-    let mix: [(u8, f64); 9] =
-        [(24, 0.60), (23, 0.10), (22, 0.12), (21, 0.06), (20, 0.06), (19, 0.03), (18, 0.015), (17, 0.008), (16, 0.007)];
+/// Where a table's prefixes lie and the order they are sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Each length in a region of its own, the nine runs interleaved at
+    /// random (the bench's first feed, kept so that its rows compare
+    /// with earlier runs).
+    ByLength,
+    /// Lengths mixed through the address space as in the public table,
+    /// sent in prefix order: a transit walks its table in prefix order
+    /// when it sends it (FRR's update groups, IOS, Junos).
+    Mixed,
+}
+
+const V4_MIX: [(u8, f64); 9] =
+    [(24, 0.60), (23, 0.10), (22, 0.12), (21, 0.06), (20, 0.06), (19, 0.03), (18, 0.015), (17, 0.008), (16, 0.007)];
+const V6_MIX: [(u8, f64); 6] = [(48, 0.50), (44, 0.10), (40, 0.10), (36, 0.05), (32, 0.15), (29, 0.10)];
+
+/// How many prefixes of each length `n` has, the rest going to the first.
+fn per_len(mix: &[(u8, f64)], n: usize) -> Vec<(u8, usize)> {
     let mut per_len: Vec<(u8, usize)> = mix.iter().map(|(l, f)| (*l, (n as f64 * f) as usize)).collect();
     let assigned: usize = per_len.iter().map(|(_, c)| c).sum();
     per_len[0].1 += n - assigned;
+    per_len
+}
+
+/// The lengths of `per_len`, shuffled: the order they are placed in.
+fn shuffled(per_len: &[(u8, usize)]) -> Vec<u8> {
+    let mut lens: Vec<u8> = per_len.iter().flat_map(|&(l, c)| std::iter::repeat_n(l, c)).collect();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for i in (1..lens.len()).rev() {
+        lens.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+    }
+    lens
+}
+
+/// IPv4 prefixes without overlaps: lengths in about the public table's
+/// proportions, placed by an aligned bump allocator over the unicast
+/// space (skipping 10/8, 127/8 and 224/3), in `layout`.
+pub fn v4_prefixes(n: usize, layout: Layout) -> Vec<IpNet> {
+    let per_len = per_len(&V4_MIX, n);
     let mut cursor: u64 = 1 << 24;
+    let mut place = |len: u8| loop {
+        let size = 1u64 << (32 - len);
+        cursor = cursor.div_ceil(size) * size;
+        let first = cursor >> 24;
+        if first == 10 || first == 127 {
+            cursor = (first + 1) << 24;
+            continue;
+        }
+        assert!(cursor + size <= 224 << 24, "the synthetic table does not fit the unicast space");
+        let p = IpNet::V4(Ipv4Net::new(Ipv4Addr::from(cursor as u32), len).unwrap());
+        cursor += size;
+        return p;
+    };
+    if layout == Layout::Mixed {
+        return shuffled(&per_len).into_iter().map(place).collect();
+    }
     let mut lists: Vec<Vec<IpNet>> = Vec::new();
     // Larger blocks first keeps alignment waste small.
     for (len, count) in per_len.iter().rev() {
-        let size = 1u64 << (32 - len);
-        let mut v = Vec::with_capacity(*count);
-        while v.len() < *count {
-            cursor = cursor.div_ceil(size) * size;
-            let first = cursor >> 24;
-            if first == 10 || first == 127 {
-                cursor = (first + 1) << 24;
-                continue;
-            }
-            assert!(cursor + size <= 224 << 24, "the synthetic table does not fit the unicast space");
-            v.push(IpNet::V4(Ipv4Net::new(Ipv4Addr::from(cursor as u32), *len).unwrap()));
-            cursor += size;
-        }
-        lists.push(v);
+        lists.push((0..*count).map(|_| place(*len)).collect());
     }
     interleave(lists, n)
 }
 
-pub fn v6_prefixes(n: usize) -> Vec<IpNet> {
-    let mix: [(u8, f64); 6] = [(48, 0.50), (44, 0.10), (40, 0.10), (36, 0.05), (32, 0.15), (29, 0.10)];
-    let mut per_len: Vec<(u8, usize)> = mix.iter().map(|(l, f)| (*l, (n as f64 * f) as usize)).collect();
-    let assigned: usize = per_len.iter().map(|(_, c)| c).sum();
-    per_len[0].1 += n - assigned;
+pub fn v6_prefixes(n: usize, layout: Layout) -> Vec<IpNet> {
+    let per_len = per_len(&V6_MIX, n);
     let mut cursor: u128 = 0x2400u128 << 112;
+    let mut place = |len: u8| {
+        let size = 1u128 << (128 - len);
+        cursor = cursor.div_ceil(size) * size;
+        let p = IpNet::V6(Ipv6Net::new(Ipv6Addr::from(cursor), len).unwrap());
+        cursor += size;
+        p
+    };
+    if layout == Layout::Mixed {
+        return shuffled(&per_len).into_iter().map(place).collect();
+    }
     let mut lists = Vec::new();
     for (len, count) in per_len.iter().rev() {
-        let size = 1u128 << (128 - len);
-        let mut v = Vec::with_capacity(*count);
-        for _ in 0..*count {
-            cursor = cursor.div_ceil(size) * size;
-            v.push(IpNet::V6(Ipv6Net::new(Ipv6Addr::from(cursor), *len).unwrap()));
-            cursor += size;
-        }
-        lists.push(v);
+        lists.push((0..*count).map(|_| place(*len)).collect());
     }
     interleave(lists, n)
 }
@@ -185,4 +230,37 @@ fn real(rng: &mut Rng, peer_as: u32, next_hop: IpAddr) -> PathAttrs {
     .with_as_path(&AsPath::sequence(&path))
     .with_next_hop(next_hop)
     .with_communities(&communities)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lengths(p: &[IpNet]) -> Vec<(u8, usize)> {
+        let mut m = std::collections::BTreeMap::new();
+        p.iter().for_each(|p| *m.entry(p.prefix_len()).or_insert(0) += 1);
+        m.into_iter().collect()
+    }
+
+    /// Both layouts hold the same lengths without overlaps; the mixed one
+    /// is in prefix order with its lengths spread through it, the other
+    /// not in order. A full table fits the unicast space.
+    #[test]
+    fn the_mixed_table_is_in_prefix_order_with_lengths_spread() {
+        for n in [1_000, 1_000_000] {
+            let (by, mixed) = (v4_prefixes(n, Layout::ByLength), v4_prefixes(n, Layout::Mixed));
+            assert_eq!((by.len(), mixed.len()), (n, n));
+            assert_eq!(lengths(&by), lengths(&mixed));
+            assert!(mixed.windows(2).all(|w| w[0].broadcast() < w[1].network()), "ascending, disjoint");
+            assert!(!by.windows(2).all(|w| w[0] < w[1]));
+            assert!(mixed.iter().all(|p| !matches!(p.network().to_string().split('.').next(), Some("10" | "127"))));
+            // Every length in the first and the last tenth.
+            for part in [&mixed[..n / 10], &mixed[n - n / 10..]].iter().filter(|_| n >= 100_000) {
+                assert_eq!(lengths(part).len(), V4_MIX.len());
+            }
+        }
+        let v6 = v6_prefixes(10_000, Layout::Mixed);
+        assert!(v6.windows(2).all(|w| w[0].broadcast() < w[1].network()));
+        assert_eq!(lengths(&v6), lengths(&v6_prefixes(10_000, Layout::ByLength)));
+    }
 }
