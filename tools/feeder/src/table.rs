@@ -49,8 +49,8 @@ pub enum Layout {
     /// with earlier runs).
     ByLength,
     /// Lengths mixed through the address space as in the public table,
-    /// sent in prefix order: a transit walks its table in prefix order
-    /// when it sends it (FRR's update groups, IOS, Junos).
+    /// sent in prefix order, as a transit sends its table when a session
+    /// comes up (FRR's `subgroup_announce_table` walks its RIB so).
     Mixed,
 }
 
