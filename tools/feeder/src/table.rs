@@ -82,7 +82,7 @@ fn shuffled(per_len: &[(u8, usize)]) -> Vec<u8> {
 pub fn v4_prefixes(n: usize, layout: Layout) -> Vec<IpNet> {
     let per_len = per_len(&V4_MIX, n);
     let mut cursor: u64 = 1 << 24;
-    let mut place = |len: u8| loop {
+    let place = |len: u8| loop {
         let size = 1u64 << (32 - len);
         cursor = cursor.div_ceil(size) * size;
         let first = cursor >> 24;
@@ -95,35 +95,32 @@ pub fn v4_prefixes(n: usize, layout: Layout) -> Vec<IpNet> {
         cursor += size;
         return p;
     };
-    if layout == Layout::Mixed {
-        return shuffled(&per_len).into_iter().map(place).collect();
-    }
-    let mut lists: Vec<Vec<IpNet>> = Vec::new();
-    // Larger blocks first keeps alignment waste small.
-    for (len, count) in per_len.iter().rev() {
-        lists.push((0..*count).map(|_| place(*len)).collect());
-    }
-    interleave(lists, n)
+    lay_out(&per_len, layout, place)
 }
 
 pub fn v6_prefixes(n: usize, layout: Layout) -> Vec<IpNet> {
     let per_len = per_len(&V6_MIX, n);
     let mut cursor: u128 = 0x2400u128 << 112;
-    let mut place = |len: u8| {
+    let place = |len: u8| {
         let size = 1u128 << (128 - len);
         cursor = cursor.div_ceil(size) * size;
         let p = IpNet::V6(Ipv6Net::new(Ipv6Addr::from(cursor), len).unwrap());
         cursor += size;
         p
     };
-    if layout == Layout::Mixed {
-        return shuffled(&per_len).into_iter().map(place).collect();
+    lay_out(&per_len, layout, place)
+}
+
+/// The prefixes `place` puts down, in the order `layout` takes them.
+fn lay_out(per_len: &[(u8, usize)], layout: Layout, mut place: impl FnMut(u8) -> IpNet) -> Vec<IpNet> {
+    match layout {
+        Layout::Mixed => shuffled(per_len).into_iter().map(place).collect(),
+        Layout::ByLength => {
+            // Larger blocks first keeps alignment waste small.
+            let lists = per_len.iter().rev().map(|&(len, count)| (0..count).map(|_| place(len)).collect()).collect();
+            interleave(lists, per_len.iter().map(|(_, c)| c).sum())
+        }
     }
-    let mut lists = Vec::new();
-    for (len, count) in per_len.iter().rev() {
-        lists.push((0..*count).map(|_| place(*len)).collect());
-    }
-    interleave(lists, n)
 }
 
 fn interleave(mut lists: Vec<Vec<IpNet>>, n: usize) -> Vec<IpNet> {
