@@ -62,7 +62,8 @@ enum Cmd {
         #[arg(long)]
         nh_oif: Option<u32>,
         /// In the kernel's fastest order, not the feed's: shortest first,
-        /// then by address (the floor for any writer; bgpd's order).
+        /// then by address spread over each /12 (the floor for any writer;
+        /// bgpd's order).
         #[arg(long)]
         sorted: bool,
         /// With --sorted: sorted a slice of this many at a time, in the
@@ -410,8 +411,13 @@ fn floor(
     slice: Option<NonZeroUsize>,
     plan: &[(usize, usize)],
 ) {
-    // bgpd's writer's order (`fib_queue::V4`).
-    let sort = |p: &mut [IpNet]| p.sort_unstable_by_key(|p| (p.prefix_len(), *p));
+    // bgpd's writer's order (`fib_queue::V4`): shortest first, then by
+    // address with its low 20 bits reversed.
+    let spread = |p: &IpNet| match p {
+        IpNet::V4(n) => u32::from(n.network()) & 0xfff0_0000 | (u32::from(n.network()) << 12).reverse_bits(),
+        IpNet::V6(_) => 0,
+    };
+    let sort = |p: &mut [IpNet]| p.sort_unstable_by_key(|p| (p.prefix_len(), spread(p)));
     match (sorted, slice) {
         (true, Some(k)) => prefixes.chunks_mut(k.get()).for_each(sort),
         (true, None) if !plan.is_empty() => {
