@@ -65,6 +65,12 @@ fn spread(addr: u32) -> u32 {
     addr & 0xfff0_0000 | (addr << 12).reverse_bits()
 }
 
+/// Where an IPv4 route goes in the FIB writer's order (the order of
+/// `V4`), for tools that write as bgpd does (`bgpbox-feeder floor`).
+pub fn ipv4_write_order(n: Ipv4Net) -> u64 {
+    u64::from(n.prefix_len()) << 32 | u64::from(spread(n.network().into()))
+}
+
 impl From<Ipv4Net> for V4 {
     fn from(n: Ipv4Net) -> V4 {
         V4 { len: n.prefix_len(), spread: spread(n.network().into()) }
@@ -87,6 +93,7 @@ impl Key for V4 {
         if work.len() > 1 << AT_BITS {
             return last_states_stable(work);
         }
+        // `ipv4_write_order` of the prefix.
         let prefix = |k: V4| (k.len as u64) << 32 | k.spread as u64;
         let mut order: Vec<u64> = work.iter().enumerate().map(|(at, c)| prefix(c.key) << AT_BITS | at as u64).collect();
         order.sort_unstable();
@@ -283,6 +290,9 @@ mod tests {
         for n in ["0.0.0.0/0", "255.255.255.255/32", "203.0.113.128/25", "10.1.2.0/24"] {
             assert_eq!(key(n).net().to_string(), n);
         }
+        let mut tools = nets;
+        tools.sort_by_key(|s| ipv4_write_order(s.parse().unwrap()));
+        assert_eq!(tools, nets);
     }
 
     #[test]

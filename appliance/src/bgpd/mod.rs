@@ -15,6 +15,7 @@ pub mod daemon;
 mod event;
 pub mod fib;
 mod fib_queue;
+pub use fib_queue::ipv4_write_order;
 mod fib_writer;
 mod kernel_view;
 mod kernel_watch;

@@ -411,13 +411,12 @@ fn floor(
     slice: Option<NonZeroUsize>,
     plan: &[(usize, usize)],
 ) {
-    // bgpd's writer's order (`fib_queue::V4`): shortest first, then by
-    // address with its low 20 bits reversed.
-    let spread = |p: &IpNet| match p {
-        IpNet::V4(n) => u32::from(n.network()) & 0xfff0_0000 | (u32::from(n.network()) << 12).reverse_bits(),
+    // bgpd's writer's own order.
+    let rank = |p: &IpNet| match p {
+        IpNet::V4(n) => bgpbox::bgpd::ipv4_write_order(*n),
         IpNet::V6(_) => 0,
     };
-    let sort = |p: &mut [IpNet]| p.sort_unstable_by_key(|p| (p.prefix_len(), spread(p)));
+    let sort = |p: &mut [IpNet]| p.sort_unstable_by_key(rank);
     match (sorted, slice) {
         (true, Some(k)) => prefixes.chunks_mut(k.get()).for_each(sort),
         (true, None) if !plan.is_empty() => {
