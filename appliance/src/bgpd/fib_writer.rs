@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 
-use super::fib_queue::{Backlog, Change, Key, Pending};
+use super::fib_hold::{Held, HELD_MAX};
+use super::fib_queue::{Backlog, Change, Key, Pending, V4};
 use crate::netlink::{self, Socket};
 
 /// A next hop as the kernel takes it: the gateway and its interface.
@@ -79,9 +80,19 @@ pub(super) const NH_BASE: u32 = 186 << 24;
 /// 65,536 was 0.1 to 0.2 s slower on a full table).
 const WRITER_SLICE: usize = 262_144;
 
+/// A slice at least this long (the queue's chunk: the RIB a chunk ahead)
+/// is a table arriving: its long prefixes, and those of the slices after
+/// it, wait (`fib_hold`) until the queue stays empty HOLD_IDLE, or for
+/// HOLD_AGE at most (a table that trickles in is written as it comes).
+const HOLD_SLICE: usize = 16_384;
+const HOLD_IDLE: Duration = Duration::from_millis(50);
+const HOLD_AGE: Duration = Duration::from_secs(2);
+
 pub(super) fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMap<IpNet, String>>>, base: u32) {
     let mut seq = 1u32;
     let (mut retry4, mut retry6) = (Vec::new(), Vec::new());
+    let mut held = Held::default();
+    let mut held_since = Instant::now();
     let mut buf = Vec::new();
     let mut objects = Objects { base, epoch: 0, state: Vec::new(), dirty: false };
     loop {
@@ -89,7 +100,13 @@ pub(super) fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMa
             let mut w = q.work.lock().unwrap_or_else(|e| e.into_inner());
             if w.is_empty() {
                 let idle = retry4.is_empty() && retry6.is_empty();
-                let wait = if idle { Duration::from_secs(3600) } else { Duration::from_secs(5) };
+                let wait = if !held.is_empty() {
+                    HOLD_IDLE
+                } else if idle {
+                    Duration::from_secs(3600)
+                } else {
+                    Duration::from_secs(5)
+                };
                 w = q.ready.wait_timeout(w, wait).unwrap_or_else(|e| e.into_inner()).0;
             }
             // A slice at a time: the writer's own copy, and the sort's
@@ -101,20 +118,43 @@ pub(super) fn writer(mut sock: Socket, q: Arc<Queue>, rejected: Arc<Mutex<HashMa
         let sets = q.hops.lock().unwrap_or_else(|e| e.into_inner()).sets.clone();
         objects.sync(q.epoch.load(Ordering::Relaxed));
         let mut batch = Batch { sock: &mut sock, buf: &mut buf, sets: &sets, objects: &mut objects, seq: &mut seq };
-        let (n4, again4) = batch.slice(v4, &mut retry4, &rejected);
-        let (n6, again6) = batch.slice(v6, &mut retry6, &rejected);
+        // What ends the hold is written first (it is older).
+        let arriving = if held.is_empty() { v4.len() >= HOLD_SLICE } else { !v4.is_empty() };
+        let hold = arriving
+            && held.len() + v4.len() <= HELD_MAX
+            && Held::fits(&v4)
+            && (held.is_empty() || held_since.elapsed() < HOLD_AGE);
+        let released = if hold || held.is_empty() { 0 } else { batch.release(&mut held, &mut retry4, &rejected) };
+        if hold && held.is_empty() {
+            held_since = Instant::now();
+        }
+        let (n4, again4) = batch.slice(
+            v4,
+            |w| {
+                if hold {
+                    held.take_from(w)
+                }
+            },
+            &mut retry4,
+            &rejected,
+        );
+        let (n6, again6) = batch.slice(v6, |_| {}, &mut retry6, &rejected);
         crate::debug_on!(
             crate::log::Debug::Zebra,
             "fib",
-            "wrote {} route changes ({} again), {} refused so far",
-            n4 + n6,
+            "wrote {} route changes ({} again, {} held before), {} held, {} refused so far",
+            n4 + n6 + released,
             again4 + again6,
+            released,
+            held.len(),
             retry4.len() + retry6.len()
         );
         if let Some(made) = objects.made() {
             *q.made.lock().unwrap_or_else(|e| e.into_inner()) = made;
         }
-        if drained {
+        // Routes of the earlier run go with its nexthop objects: not while
+        // their replacements wait.
+        if drained && held.is_empty() {
             let old = std::mem::take(&mut *q.retire.lock().unwrap_or_else(|e| e.into_inner()));
             if !old.is_empty() {
                 crate::info!("fib", "removing {} nexthop objects of an earlier run", old.len());
@@ -305,12 +345,16 @@ impl Batch<'_> {
     fn slice<K: Key>(
         &mut self,
         mut work: Vec<Change<K>>,
+        hold: impl FnOnce(&mut Vec<Change<K>>),
         retry: &mut Vec<Change<K>>,
         rejected: &Mutex<HashMap<IpNet, String>>,
     ) -> (usize, usize) {
         K::last_states(&mut work);
         let mut again = std::mem::take(retry);
         again.retain(|c| work.binary_search_by_key(&c.key, |x| x.key).is_err());
+        // After the retries' check: a retry that a held change supersedes
+        // is dropped all the same.
+        hold(&mut work);
         // In key order now: a table coming in (all additions) is in the
         // kernel's order already, one going (all deletions) reversed.
         if work.iter().all(|c| c.set == 0) {
@@ -322,6 +366,21 @@ impl Batch<'_> {
             retry.extend(self.write(chunk, rejected));
         }
         (work.len(), again.len())
+    }
+
+    /// Writes what was held (`fib_hold`); returns how many routes.
+    fn release(
+        &mut self,
+        held: &mut Held,
+        retry: &mut Vec<Change<V4>>,
+        rejected: &Mutex<HashMap<IpNet, String>>,
+    ) -> usize {
+        let mut n = 0;
+        held.drain(CHUNK, |run| {
+            n += run.len();
+            retry.extend(self.write(run, rejected));
+        });
+        n
     }
 
     fn gateways(&self, id: u32) -> Vec<IpAddr> {

@@ -14,6 +14,7 @@ mod control;
 pub mod daemon;
 mod event;
 pub mod fib;
+mod fib_hold;
 mod fib_queue;
 pub use fib_queue::ipv4_write_order;
 mod fib_writer;
