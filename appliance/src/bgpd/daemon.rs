@@ -59,6 +59,9 @@ const FIB_HOLD_MAX: Duration = Duration::from_secs(2);
 /// (JSON: 30 to 300 KB), so many clients that do not read hold little.
 const PAGE_ROUND: usize = 1000;
 const PAGE_MIN: usize = 100;
+/// The speaker's outputs the daemon keeps room for between batches (a
+/// batch is cut at 4,096 of them).
+const OUTPUTS_KEEP: usize = 8192;
 /// How often a refused connection from one address is logged.
 const REFUSED_LOG_EVERY: Duration = Duration::from_secs(60);
 
@@ -78,6 +81,8 @@ struct Daemon {
     kernel_since: HashMap<IpNet, Instant>,
     /// Read permits kept while the kernel is far behind, and since when.
     kept_permits: Vec<OwnedSemaphorePermit>,
+    /// The speaker's outputs of a batch, performed; kept for its room.
+    outputs: Vec<Output>,
     kept_since: Option<Instant>,
     /// Shows being paged out, each with its client's answer queue, and
     /// where the next round starts (round robin).
@@ -143,6 +148,7 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         started: now,
         kernel_since: HashMap::new(),
         kept_permits: Vec::new(),
+        outputs: Vec::new(),
         kept_since: None,
         shows: Vec::new(),
         next_show: 0,
@@ -461,7 +467,9 @@ impl Daemon {
         self.sync_bfd();
         let now = Instant::now();
         self.nd.sync(self.speaker.unnumbered_links(), now, &self.events);
-        for o in self.speaker.take_output() {
+        let mut outputs = std::mem::take(&mut self.outputs);
+        self.speaker.take_output_into(&mut outputs);
+        for o in outputs.drain(..) {
             match o {
                 Output::Connect { conn, peer, scope } => self.connect(conn, peer, scope),
                 Output::Send(conn, bytes) => {
@@ -480,6 +488,9 @@ impl Daemon {
                 Output::Log(level, line) => crate::log::write(level, "bgp", format_args!("{line}")),
             }
         }
+        // The room of a burst (a table withdrawn) is not kept.
+        outputs.shrink_to(OUTPUTS_KEEP);
+        self.outputs = outputs;
         self.fib.flush();
         self.listener_keys();
         if self.fib.has_stale() {

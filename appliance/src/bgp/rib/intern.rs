@@ -13,6 +13,12 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// Forgets every set, keeping the room.
+    pub fn clear(&mut self) {
+        self.set.clear();
+        self.inserts = 0;
+    }
+
     pub fn intern(&mut self, a: PathAttrs) -> Arc<PathAttrs> {
         if let Some(x) = self.set.get(&a) {
             return x.clone();

@@ -19,7 +19,7 @@ use crate::bgp::packet::{
     end_of_rib, fits, fits_any, pack_announce, pack_withdraw, Afi, AsPath, Codec, Origin, PathAttrs,
 };
 use crate::bgp::policy::{Definitions, Match, Subject};
-use crate::bgp::rib::{Change, Interner, Path, LOCAL};
+use crate::bgp::rib::{Change, Path, LOCAL};
 use crate::log::Level;
 
 impl Speaker {
@@ -373,7 +373,8 @@ impl Speaker {
             self.debug_packed(i, n, buf.len());
             self.out.push(Output::Send(conn, buf));
         }
-        self.packing = Interner::default();
+        // Its room stays for the next slice (a few thousand sets).
+        self.packing.clear();
         w.clear();
         self.scratch = w;
     }

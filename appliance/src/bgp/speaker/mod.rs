@@ -312,6 +312,15 @@ impl Speaker {
         std::mem::take(&mut self.out)
     }
 
+    /// `take_output` into `buf` (empty), which leaves its room here: a
+    /// batch's list of thousands of outputs then costs no allocation
+    /// (musl's malloc mapped and unmapped it in doubling steps, a batch at
+    /// a time).
+    pub fn take_output_into(&mut self, buf: &mut Vec<Output>) {
+        self.flush();
+        std::mem::swap(&mut self.out, buf);
+    }
+
     fn log(&mut self, level: Level, line: String) {
         self.out.push(Output::Log(level, line));
     }
