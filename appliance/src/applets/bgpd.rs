@@ -47,7 +47,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let cfg = match crate::bgpd::daemon::read_config(&a.config) {
+    let cfg = match crate::bgpd::read_config(&a.config) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("bgpd: {e}");

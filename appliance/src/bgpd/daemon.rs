@@ -25,9 +25,8 @@ use super::logging::LogState;
 use super::nd_io::Nd;
 use super::show::Paged;
 use super::statics::Statics;
-use super::{control, kernel_watch, sockopt};
-use crate::bgp::config::StaticRoute;
-use crate::bgp::config::{self, Config};
+use super::{control, kernel_watch, read_config, sockopt};
+use crate::bgp::config::{Config, StaticRoute};
 use crate::bgp::fsm::ConnId;
 use crate::bgp::packet::{frame, Afi, EXTENDED_MAX_LEN};
 use crate::bgp::speaker::{Host, Output, Speaker, WITHDRAW_SLICE};
@@ -81,9 +80,9 @@ struct Daemon {
     kernel_since: HashMap<IpNet, Instant>,
     /// Read permits kept while the kernel is far behind, and since when.
     kept_permits: Vec<OwnedSemaphorePermit>,
+    kept_since: Option<Instant>,
     /// The speaker's outputs of a batch, performed; kept for its room.
     outputs: Vec<Output>,
-    kept_since: Option<Instant>,
     /// Shows being paged out, each with its client's answer queue, and
     /// where the next round starts (round robin).
     shows: Vec<(mpsc::Sender<Response>, Box<dyn Paged>)>,
@@ -148,8 +147,8 @@ pub async fn run(opts: Options, cfg: Config) -> Result<(), String> {
         started: now,
         kernel_since: HashMap::new(),
         kept_permits: Vec::new(),
-        outputs: Vec::new(),
         kept_since: None,
+        outputs: Vec::new(),
         shows: Vec::new(),
         next_show: 0,
         refused: HashMap::new(),
@@ -591,20 +590,10 @@ impl Daemon {
     /// SIGHUP: the config file again, applied only if all of it is valid.
     fn reload(&mut self) {
         let path = self.opts.config_path.clone();
-        match read_config(&path).and_then(|c| self.speaker.reconfigure(Instant::now(), c).map_err(|e| e.to_string())) {
+        let now = Instant::now();
+        match read_config(&path).and_then(|c| self.speaker.reconfigure(now, c).map_err(|e| e.to_string())) {
             Ok(()) => crate::info!("config", "reloaded {}", path.display()),
             Err(e) => crate::error!("config", "reload refused ({}): {e}; the running config stays", path.display()),
         }
     }
-}
-
-/// The config file, or every bad line of it; the lines it holds that mean
-/// nothing in bgpbox are logged, one warning each.
-pub fn read_config(path: &std::path::Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let parsed = config::parse_noted(&path.display().to_string(), &text).map_err(|e| e.to_string())?;
-    for n in &parsed.notes {
-        crate::warn!("config", "{n}");
-    }
-    Ok(parsed.config)
 }
