@@ -25,7 +25,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::{IpNet, Ipv4Net};
 
-use super::fib_queue::{Change, Key, V4};
+use super::fib_queue::{spread, Change, Key, V4};
 
 /// Bits of an entry for its next-hop set; 0 notes a deletion, which is
 /// written at once, so that no addition held before it follows it.
@@ -38,21 +38,22 @@ pub(super) const HELD_MAX: usize = 1 << 21;
 #[derive(Default)]
 pub(super) struct Held(Vec<u32>);
 
-/// A /22, /23 or /24 in 26 bits, ordered as `V4` orders it: by length,
-/// the top 12 address bits, then the next 12 reversed.
+/// A /22, /23 or /24 in 26 bits, ordered as `V4` orders it: the length,
+/// then the spread address, whose low 12 bits are all a /22-/24 has in
+/// the bits `spread` reverses (its last 8 address bits are zero).
 fn rank(n: Ipv4Net) -> Option<u32> {
     let len = n.prefix_len();
     if !(22..=24).contains(&len) {
         return None;
     }
-    let a = u32::from(n.network());
-    Some(u32::from(len - 22) << 24 | (a >> 20) << 12 | ((a >> 8) & 0xfff).reverse_bits() >> 20)
+    let s = spread(n.network().into());
+    Some(u32::from(len - 22) << 24 | (s >> 20) << 12 | s & 0xfff)
 }
 
 fn unrank(r: u32) -> Ipv4Net {
-    let a = (r >> 12 & 0xfff) << 20 | ((r & 0xfff).reverse_bits() >> 20) << 8;
+    let s = (r >> 12 & 0xfff) << 20 | r & 0xfff;
     // A length of 22 to 24 always makes a prefix.
-    Ipv4Net::new(Ipv4Addr::from(a), 22 + (r >> 24) as u8).unwrap_or_default()
+    Ipv4Net::new(Ipv4Addr::from(spread(s)), 22 + (r >> 24) as u8).unwrap_or_default()
 }
 
 impl Held {

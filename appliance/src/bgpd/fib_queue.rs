@@ -61,14 +61,21 @@ pub(super) struct V4 {
 }
 
 /// Reverses an address's low 20 bits; its own inverse.
-fn spread(addr: u32) -> u32 {
+pub(super) fn spread(addr: u32) -> u32 {
     addr & 0xfff0_0000 | (addr << 12).reverse_bits()
 }
 
 /// Where an IPv4 route goes in the FIB writer's order (the order of
 /// `V4`), for tools that write as bgpd does (`bgpbox-feeder floor`).
 pub fn ipv4_write_order(n: Ipv4Net) -> u64 {
-    u64::from(n.prefix_len()) << 32 | u64::from(spread(n.network().into()))
+    V4::from(n).order()
+}
+
+impl V4 {
+    /// The key as one integer, in the same order.
+    fn order(self) -> u64 {
+        u64::from(self.len) << 32 | u64::from(self.spread)
+    }
 }
 
 impl From<Ipv4Net> for V4 {
@@ -93,9 +100,7 @@ impl Key for V4 {
         if work.len() > 1 << AT_BITS {
             return last_states_stable(work);
         }
-        // `ipv4_write_order` of the prefix.
-        let prefix = |k: V4| (k.len as u64) << 32 | k.spread as u64;
-        let mut order: Vec<u64> = work.iter().enumerate().map(|(at, c)| prefix(c.key) << AT_BITS | at as u64).collect();
+        let mut order: Vec<u64> = work.iter().enumerate().map(|(at, c)| c.key.order() << AT_BITS | at as u64).collect();
         order.sort_unstable();
         let mut last = Vec::with_capacity(order.len());
         for (i, o) in order.iter().enumerate() {
